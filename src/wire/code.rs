@@ -1,0 +1,47 @@
+//! The in-band error codes of PROTOCOL.md §5 (`result.error_code`).
+
+use serde::Serialize;
+
+/// A Rooms error code. A newtype rather than an enum: backends map foreign codes onto these, and
+/// the numeric value is what the wire carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct ErrorCode(pub u32);
+
+impl ErrorCode {
+    pub const OK: Self = Self(0);
+    pub const FAIL: Self = Self(1);
+    pub const QUERY_PATH: Self = Self(6);
+    pub const SUBSCRIBE_PATH: Self = Self(7);
+    pub const PARAMETER: Self = Self(8);
+    pub const UNSUPPORTED: Self = Self(9);
+    pub const NETWORK: Self = Self(12);
+    pub const REPEAT_OPERATION: Self = Self(17);
+    pub const UNKNOWN: Self = Self(9999);
+
+    pub const NOT_IN_MEETING: Self = Self(10000);
+    pub const ALREADY_IN_MEETING: Self = Self(10001);
+    pub const DISSOLVE_FAILED: Self = Self(10003);
+    pub const LEAVE_FAILED: Self = Self(10004);
+    pub const JOIN_FAILED: Self = Self(10005);
+    pub const MEETING_CANCELLED: Self = Self(10008);
+    pub const MEETING_CODE_INVALID: Self = Self(10010);
+    pub const MEETING_LOCKED: Self = Self(10015);
+    pub const PASSWORD_REQUIRED: Self = Self(10018);
+    pub const NO_SUCH_MEETING: Self = Self(10019);
+    pub const WRONG_PASSWORD: Self = Self(10020);
+    pub const NOT_HOST: Self = Self(10022);
+    pub const INSTANT_NOT_ALLOWED: Self = Self(10024);
+    pub const UNKNOWN_LAYOUT: Self = Self(10031);
+    pub const CANNOT_SWITCH_LAYOUT: Self = Self(10032);
+
+    pub fn is_ok(self) -> bool {
+        self == Self::OK
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}

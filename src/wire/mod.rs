@@ -1,0 +1,16 @@
+//! The wire form of the Rooms protocol: request parsing, the byte-exact serializer, response,
+//! error and event envelopes, and error codes. No I/O lives here.
+//!
+//! Drivers match responses with regular expressions on the raw byte stream, so the exact bytes
+//! are part of the contract (PROTOCOL.md §2): fixed key order, `", "` and `": "` separators, one
+//! line, UTF-8 text.
+
+mod code;
+mod envelope;
+mod format;
+mod request;
+
+pub use code::ErrorCode;
+pub use envelope::{Outcome, Refusal, batch, event, protocol_error, query_ok, reply};
+pub use format::to_wire;
+pub use request::{Incoming, ProtocolError, Request, parse};
