@@ -1,1 +1,9 @@
+//! roomsd: a room-device controller serving the Rooms control protocol.
+//!
+//! See `docs/ARCHITECTURE.md` for the map of the code.
+
+pub mod backend;
+pub mod config;
+pub mod modules;
+pub mod room;
 pub mod wire;

@@ -1,0 +1,159 @@
+//! Meeting backends: the services the room forwards meeting operations to.
+//!
+//! A backend answers operations ([`Backend`]) and reports what happens without a call (the host
+//! ends the meeting, the room is admitted, people come and go) as [`BackendEvent`]s on the
+//! channel it was built with. Every meeting attempt carries a [`Session`] so that the room can
+//! drop reports about a meeting it has already left.
+
+pub mod sim;
+
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+use tokio::sync::mpsc;
+
+use crate::config::{BackendKind, Config};
+use crate::modules::meeting::StartKind;
+use crate::wire::Refusal;
+
+/// A failed operation: the Rooms code it maps to and a message that names the service's own
+/// error.
+pub type BackendResult<T> = Result<T, Refusal>;
+
+/// One meeting attempt (a start or a join) and everything that follows it until the room is out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Session(pub u64);
+
+/// The room's role in a meeting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoomRole {
+    Host,
+    CoHost,
+    Attendee,
+}
+
+/// Another participant of the meeting (the room itself is not one of them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Participant {
+    pub user_id: String,
+    pub nickname: String,
+    pub host: bool,
+    pub co_host: bool,
+    pub audio_on: bool,
+    pub video_on: bool,
+}
+
+/// A meeting the room is in, or waiting to be admitted to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MeetingDetails {
+    pub code: String,
+    pub meeting_id: String,
+    pub title: String,
+    pub password: String,
+    /// 0 one-off, 1 recurring, 2 WeChat, 4 cast.
+    pub meeting_type: i32,
+    pub creator_name: String,
+    pub begin_time: i64,
+    pub end_time: i64,
+    pub url: String,
+    pub room_user_id: String,
+    pub room_role: RoomRole,
+    pub room_is_creator: bool,
+    pub participants: Vec<Participant>,
+}
+
+impl MeetingDetails {
+    /// Whether a host is in the meeting (`host_status`).
+    pub fn host_present(&self) -> bool {
+        self.room_role == RoomRole::Host || self.participants.iter().any(|p| p.host)
+    }
+}
+
+/// A scheduled meeting, for `meeting_list`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduledMeeting {
+    pub title: String,
+    pub code: String,
+    pub meeting_id: String,
+    pub meeting_type: i32,
+    pub creator_name: String,
+    pub begin_time: i64,
+    pub end_time: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct StartRequest {
+    pub session: Session,
+    pub kind: StartKind,
+    pub mic_on: bool,
+    pub camera_on: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct JoinRequest {
+    pub session: Session,
+    pub code: String,
+    pub password: String,
+    pub mic_on: bool,
+    pub camera_on: bool,
+}
+
+/// Where a successful join leaves the room.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Joined {
+    InMeeting(MeetingDetails),
+    WaitingRoom(MeetingDetails),
+}
+
+/// Something the backend reports without being asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Happening {
+    /// The host let the room in from the waiting room.
+    Admitted(MeetingDetails),
+    /// The host ended the meeting.
+    HostEnded,
+    /// The room was removed from the meeting.
+    Removed,
+    /// The other participants now are these.
+    Participants(Vec<Participant>),
+    /// The service became reachable or unreachable. Losing it ends any meeting.
+    Reachable(bool),
+    /// The scheduled meetings changed.
+    MeetingList(Vec<ScheduledMeeting>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackendEvent {
+    /// The meeting attempt this concerns; `None` for reports about the service as a whole.
+    pub session: Option<Session>,
+    pub happening: Happening,
+}
+
+/// A meeting service. Operations return `'static` futures so that the room's owner task can run
+/// them on their own tasks and never wait for one.
+pub trait Backend: Send + Sync {
+    /// The configuration name of this backend (`sim`, `kedacom`, ...).
+    fn kind(&self) -> &'static str;
+    fn start(&self, request: StartRequest) -> BoxFuture<'static, BackendResult<MeetingDetails>>;
+    fn join(&self, request: JoinRequest) -> BoxFuture<'static, BackendResult<Joined>>;
+    /// Leave the meeting or the waiting room.
+    fn leave(&self, session: Session) -> BoxFuture<'static, BackendResult<()>>;
+    /// End the meeting for everyone.
+    fn dissolve(&self, session: Session) -> BoxFuture<'static, BackendResult<()>>;
+    fn meeting_list(&self) -> BoxFuture<'static, BackendResult<Vec<ScheduledMeeting>>>;
+}
+
+/// The configured backend cannot be built.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("backend kind \"{0}\" is not available in this version of roomsd; use \"sim\"")]
+    NotAvailable(&'static str),
+}
+
+/// Builds the backend the configuration names. Its reports go to `events`.
+pub fn build(config: &Config, events: mpsc::Sender<BackendEvent>) -> Result<Arc<dyn Backend>, SetupError> {
+    match config.backend.kind {
+        BackendKind::Sim => Ok(Arc::new(sim::Simulator::new(config, events))),
+        other => Err(SetupError::NotAvailable(other.name())),
+    }
+}

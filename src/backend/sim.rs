@@ -1,0 +1,395 @@
+//! The embedded simulator: a meeting service that lives inside the daemon, so that roomsd is
+//! useful with no service at all (demos, panel development, tests, fault rehearsal). It behaves
+//! like a service, not like canned success: meetings that do not exist, passwords, locks,
+//! waiting rooms, people coming and going, hosts ending meetings, and injected faults.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use rand::Rng;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::{
+    Backend, BackendEvent, BackendResult, Happening, JoinRequest, Joined, MeetingDetails,
+    Participant, RoomRole, ScheduledMeeting, Session, StartRequest,
+};
+use crate::config::{Config, MeetingCode, SimConfig, SimMeeting};
+use crate::modules::meeting::StartKind;
+use crate::wire::{ErrorCode, Refusal};
+
+/// The simulator as a [`Backend`]. Cheap to clone: every clone is the same service.
+#[derive(Clone)]
+pub struct Simulator {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    room_name: String,
+    pmi_code: String,
+    settings: SimConfig,
+    /// The meetings that exist, with their times resolved.
+    directory: Vec<SimMeeting>,
+    events: mpsc::Sender<BackendEvent>,
+    reachable: AtomicBool,
+    next_user: AtomicU64,
+    active: Mutex<Option<Active>>,
+}
+
+/// The meeting the room is in or waiting for, and the timers that animate it.
+struct Active {
+    session: Session,
+    participants: Vec<Participant>,
+    /// Cancels this meeting's timers when the room is out of it.
+    stop: CancellationToken,
+}
+
+const NAMES: &[&str] = &["Alice", "Bob", "Carol", "Dave", "Erin", "Frank", "Grace", "Heidi", "Ivan", "Judy"];
+
+impl Simulator {
+    /// A simulator with the configured meetings, or the built-in demo meetings when there are
+    /// none. Must be called inside a Tokio runtime when `disconnect_after_ms` is set.
+    pub fn new(config: &Config, events: mpsc::Sender<BackendEvent>) -> Self {
+        let now = unix_now();
+        let meetings = if config.sim.meetings.is_empty() { demo_meetings() } else { config.sim.meetings.clone() };
+        let directory = meetings
+            .into_iter()
+            .map(|mut m| {
+                if m.begin_time == 0 {
+                    m.begin_time = now;
+                }
+                if m.end_time == 0 {
+                    m.end_time = m.begin_time + 3600;
+                }
+                m
+            })
+            .collect();
+        let sim = Self {
+            inner: Arc::new(Inner {
+                room_name: config.room.name.clone(),
+                pmi_code: config.room.pmi_code.clone(),
+                settings: SimConfig { meetings: Vec::new(), ..config.sim.clone() },
+                directory,
+                events,
+                reachable: AtomicBool::new(true),
+                next_user: AtomicU64::new(1),
+                active: Mutex::new(None),
+            }),
+        };
+        if sim.inner.settings.disconnect_after_ms > 0 {
+            tokio::spawn(sim.clone().outages());
+        }
+        sim
+    }
+
+    /// Fault injection: the service goes away, and maybe comes back.
+    async fn outages(self) {
+        let settings = &self.inner.settings;
+        tokio::time::sleep(Duration::from_millis(settings.disconnect_after_ms)).await;
+        self.inner.reachable.store(false, Ordering::SeqCst);
+        self.inner.end_active();
+        tracing::warn!("simulator: the meeting service is now unreachable (fault injection)");
+        self.inner.report(None, Happening::Reachable(false)).await;
+        if settings.reconnect_after_ms > 0 {
+            tokio::time::sleep(Duration::from_millis(settings.reconnect_after_ms)).await;
+            self.inner.reachable.store(true, Ordering::SeqCst);
+            tracing::info!("simulator: the meeting service is reachable again");
+            self.inner.report(None, Happening::Reachable(true)).await;
+        }
+    }
+}
+
+impl Inner {
+    /// What every request to the service goes through: its delay and the injected faults.
+    async fn round_trip(&self, work_ms: u64) -> BackendResult<()> {
+        let delay = work_ms + self.settings.latency_ms;
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+        if self.settings.hang {
+            std::future::pending::<()>().await;
+        }
+        if !self.reachable.load(Ordering::SeqCst) {
+            return Err(Refusal::new(ErrorCode::NETWORK, "simulator: the meeting service is unreachable"));
+        }
+        if self.settings.failure_rate.0 > 0.0 && rand::rng().random_bool(self.settings.failure_rate.0) {
+            return Err(Refusal::new(ErrorCode::NETWORK, "simulator: injected network failure"));
+        }
+        Ok(())
+    }
+
+    async fn report(&self, session: Option<Session>, happening: Happening) {
+        // The receiver is gone only when the daemon is shutting down.
+        let _ = self.events.send(BackendEvent { session, happening }).await;
+    }
+
+    fn new_user_id(&self) -> String {
+        format!("u{}", self.next_user.fetch_add(1, Ordering::Relaxed))
+    }
+
+    fn participant(&self, nickname: &str, host: bool) -> Participant {
+        Participant {
+            user_id: self.new_user_id(),
+            nickname: nickname.to_owned(),
+            host,
+            co_host: false,
+            audio_on: true,
+            video_on: true,
+        }
+    }
+
+    /// A nickname nobody in the meeting has yet.
+    fn fresh_nickname(&self, taken: &[Participant]) -> String {
+        let free = NAMES.iter().find(|n| !taken.iter().any(|p| p.nickname == **n));
+        match free {
+            Some(name) => (*name).to_owned(),
+            None => format!("Guest {}", self.next_user.load(Ordering::Relaxed)),
+        }
+    }
+
+    fn people_of(&self, meeting: &SimMeeting) -> Vec<Participant> {
+        let mut people = Vec::new();
+        for i in 0..meeting.participants {
+            let host = i == 0 && meeting.host_present && !meeting.room_is_host;
+            let nickname = if host { meeting.creator.clone() } else { self.fresh_nickname(&people) };
+            people.push(self.participant(&nickname, host));
+        }
+        people
+    }
+
+    fn details(&self, session: Session, meeting: &SimMeeting, participants: Vec<Participant>) -> MeetingDetails {
+        MeetingDetails {
+            code: meeting.code.0.clone(),
+            meeting_id: format!("sim-{}", meeting.code.0),
+            title: meeting.title.clone(),
+            password: meeting.password.clone(),
+            meeting_type: 0,
+            creator_name: meeting.creator.clone(),
+            begin_time: meeting.begin_time,
+            end_time: meeting.end_time,
+            url: format!("sim://meeting/{}", meeting.code.0),
+            room_user_id: format!("room-{}", session.0),
+            room_role: if meeting.room_is_host { RoomRole::Host } else { RoomRole::Attendee },
+            room_is_creator: false,
+            participants,
+        }
+    }
+
+    /// Makes `session` the active meeting, ending the timers of any earlier one.
+    fn activate(&self, session: Session, participants: Vec<Participant>) -> CancellationToken {
+        let stop = CancellationToken::new();
+        let previous = self.active.lock().unwrap().replace(Active { session, participants, stop: stop.clone() });
+        if let Some(previous) = previous {
+            previous.stop.cancel();
+        }
+        stop
+    }
+
+    fn end_active(&self) {
+        if let Some(active) = self.active.lock().unwrap().take() {
+            active.stop.cancel();
+        }
+    }
+
+    fn end_session(&self, session: Session) {
+        let mut active = self.active.lock().unwrap();
+        if active.as_ref().is_some_and(|a| a.session == session) {
+            active.take().unwrap().stop.cancel();
+        }
+    }
+
+    /// One churn step: somebody joins, or a non-host leaves.
+    fn churn(&self, session: Session) -> Option<Vec<Participant>> {
+        let mut active = self.active.lock().unwrap();
+        let active = active.as_mut().filter(|a| a.session == session)?;
+        let leavers: Vec<usize> = (0..active.participants.len()).filter(|&i| !active.participants[i].host).collect();
+        let mut rng = rand::rng();
+        if leavers.is_empty() || (active.participants.len() < 8 && rng.random_bool(0.5)) {
+            let nickname = self.fresh_nickname(&active.participants);
+            active.participants.push(self.participant(&nickname, false));
+        } else {
+            active.participants.remove(leavers[rng.random_range(0..leavers.len())]);
+        }
+        Some(active.participants.clone())
+    }
+}
+
+/// Runs the life of a meeting the room is in: churn and the host ending it.
+async fn animate(inner: Arc<Inner>, session: Session, meeting: SimMeeting, stop: CancellationToken) {
+    let churn = async {
+        if meeting.churn_ms == 0 {
+            return std::future::pending().await;
+        }
+        loop {
+            let jitter = rand::rng().random_range(meeting.churn_ms / 2..=meeting.churn_ms * 3 / 2);
+            tokio::time::sleep(Duration::from_millis(jitter)).await;
+            if let Some(people) = inner.churn(session) {
+                inner.report(Some(session), Happening::Participants(people)).await;
+            }
+        }
+    };
+    let host_ends = async {
+        if meeting.host_ends_after_ms == 0 {
+            return std::future::pending().await;
+        }
+        tokio::time::sleep(Duration::from_millis(meeting.host_ends_after_ms)).await;
+    };
+    tokio::select! {
+        () = stop.cancelled() => {}
+        () = churn => {}
+        () = host_ends => {
+            inner.end_session(session);
+            inner.report(Some(session), Happening::HostEnded).await;
+        }
+    }
+}
+
+/// Holds the room in the waiting room until the host admits it, then animates the meeting.
+async fn wait_for_admission(inner: Arc<Inner>, session: Session, meeting: SimMeeting, stop: CancellationToken) {
+    tokio::select! {
+        () = stop.cancelled() => return,
+        () = tokio::time::sleep(Duration::from_millis(meeting.admit_after_ms)) => {}
+    }
+    let people = {
+        let active = inner.active.lock().unwrap();
+        match active.as_ref().filter(|a| a.session == session) {
+            Some(a) => a.participants.clone(),
+            None => return,
+        }
+    };
+    let details = inner.details(session, &meeting, people);
+    inner.report(Some(session), Happening::Admitted(details)).await;
+    animate(inner, session, meeting, stop).await;
+}
+
+impl Backend for Simulator {
+    fn kind(&self) -> &'static str {
+        "sim"
+    }
+
+    fn start(&self, request: StartRequest) -> BoxFuture<'static, BackendResult<MeetingDetails>> {
+        let inner = self.inner.clone();
+        Box::pin(async move {
+            inner.round_trip(inner.settings.join_delay_ms).await?;
+            let (code, title) = match request.kind {
+                StartKind::Instant => {
+                    let code = rand::rng().random_range(100_000_000..1_000_000_000u32).to_string();
+                    (code, format!("{}的快速会议", inner.room_name))
+                }
+                StartKind::Pmi if inner.pmi_code.is_empty() => {
+                    return Err(Refusal::new(
+                        ErrorCode::INSTANT_NOT_ALLOWED,
+                        "simulator: the room has no personal meeting code (room.pmi_code)",
+                    ));
+                }
+                StartKind::Pmi => (inner.pmi_code.clone(), format!("{}的个人会议室", inner.room_name)),
+            };
+            let now = unix_now();
+            let meeting = SimMeeting {
+                code: MeetingCode(code),
+                title,
+                participants: 0,
+                creator: inner.room_name.clone(),
+                room_is_host: true,
+                begin_time: now,
+                end_time: now + 3600,
+                ..SimMeeting::default()
+            };
+            let mut details = inner.details(request.session, &meeting, Vec::new());
+            details.room_is_creator = true;
+            inner.activate(request.session, Vec::new());
+            Ok(details)
+        })
+    }
+
+    fn join(&self, request: JoinRequest) -> BoxFuture<'static, BackendResult<Joined>> {
+        let inner = self.inner.clone();
+        Box::pin(async move {
+            inner.round_trip(inner.settings.join_delay_ms).await?;
+            let Some(meeting) = inner.directory.iter().find(|m| m.code.0 == request.code).cloned() else {
+                return Err(Refusal::new(ErrorCode::NO_SUCH_MEETING, format!("meeting {} does not exist", request.code)));
+            };
+            if meeting.locked {
+                return Err(Refusal::new(ErrorCode::MEETING_LOCKED, format!("meeting {} is locked", meeting.code.0)));
+            }
+            if !meeting.password.is_empty() && request.password.is_empty() {
+                return Err(Refusal::new(ErrorCode::PASSWORD_REQUIRED, format!("meeting {} needs a password", meeting.code.0)));
+            }
+            if !meeting.password.is_empty() && request.password != meeting.password {
+                return Err(Refusal::new(ErrorCode::WRONG_PASSWORD, format!("wrong password for meeting {}", meeting.code.0)));
+            }
+            let people = inner.people_of(&meeting);
+            let details = inner.details(request.session, &meeting, people.clone());
+            let stop = inner.activate(request.session, people);
+            if meeting.waiting_room {
+                if meeting.admit_after_ms > 0 {
+                    tokio::spawn(wait_for_admission(inner.clone(), request.session, meeting, stop));
+                }
+                Ok(Joined::WaitingRoom(details))
+            } else {
+                tokio::spawn(animate(inner.clone(), request.session, meeting, stop));
+                Ok(Joined::InMeeting(details))
+            }
+        })
+    }
+
+    fn leave(&self, session: Session) -> BoxFuture<'static, BackendResult<()>> {
+        let inner = self.inner.clone();
+        Box::pin(async move {
+            inner.round_trip(0).await?;
+            inner.end_session(session);
+            Ok(())
+        })
+    }
+
+    fn dissolve(&self, session: Session) -> BoxFuture<'static, BackendResult<()>> {
+        self.leave(session)
+    }
+
+    fn meeting_list(&self) -> BoxFuture<'static, BackendResult<Vec<ScheduledMeeting>>> {
+        let inner = self.inner.clone();
+        Box::pin(async move {
+            inner.round_trip(0).await?;
+            let mut list: Vec<ScheduledMeeting> = inner
+                .directory
+                .iter()
+                .map(|m| ScheduledMeeting {
+                    title: m.title.clone(),
+                    code: m.code.0.clone(),
+                    meeting_id: format!("sim-{}", m.code.0),
+                    meeting_type: 0,
+                    creator_name: m.creator.clone(),
+                    begin_time: m.begin_time,
+                    end_time: m.end_time,
+                })
+                .collect();
+            list.sort_by_key(|m| m.begin_time);
+            Ok(list)
+        })
+    }
+}
+
+/// The meetings a daemon with no configured meetings offers: one of each kind of behaviour.
+fn demo_meetings() -> Vec<SimMeeting> {
+    let now = unix_now();
+    let meeting = |code: &str, title: &str, offset_min: i64| SimMeeting {
+        code: MeetingCode(code.into()),
+        title: title.into(),
+        begin_time: now + offset_min * 60,
+        end_time: now + offset_min * 60 + 3600,
+        ..SimMeeting::default()
+    };
+    vec![
+        SimMeeting { churn_ms: 20_000, ..meeting("111222333", "Weekly sync", 0) },
+        SimMeeting { password: "1234".into(), creator: "Bob".into(), ..meeting("222333444", "Board review", 30) },
+        SimMeeting { waiting_room: true, admit_after_ms: 3000, participants: 12, ..meeting("333444555", "All hands", 60) },
+        SimMeeting { locked: true, ..meeting("444555666", "Locked review", 90) },
+        SimMeeting { room_is_host: true, participants: 1, ..meeting("555666777", "Room standup", 120) },
+    ]
+}
+
+pub(crate) fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}

@@ -1,0 +1,373 @@
+//! The daemon's configuration (CLI.md): a TOML file, every key optional, unknown keys refused.
+//!
+//! Values that have rules are parsed into types that check them, so that a bad value is reported
+//! by the TOML parser with its file, line and key.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::modules::meeting::normalize_meeting_code;
+
+/// The commented default configuration that `roomsd print-default-config` prints.
+pub const DEFAULT_CONFIG: &str = include_str!("default.toml");
+
+/// Where `roomsd` looks for its configuration when no `--config` is given.
+pub const DEFAULT_PATH: &str = "/etc/roomsd/roomsd.toml";
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub room: RoomConfig,
+    pub screens: ScreensConfig,
+    pub backend: BackendConfig,
+    pub sim: SimConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    pub password: String,
+    /// Serve a non-loopback address without a password. Off by default: an open room controller
+    /// on the LAN lets anyone end meetings.
+    pub allow_unauthenticated_lan: bool,
+    pub max_connections: usize,
+    /// The largest text frame accepted; larger ones close the connection with 1009.
+    pub max_message_bytes: Limit<1024>,
+    /// Frames waiting to be written to one client. A client that lets it overflow is not
+    /// reading and is disconnected, so that it never holds up anyone else.
+    pub outbound_queue: Limit<8>,
+    pub handshake_timeout_ms: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 6295)),
+            password: String::new(),
+            allow_unauthenticated_lan: false,
+            max_connections: 64,
+            max_message_bytes: Limit(64 * 1024),
+            outbound_queue: Limit(256),
+            handshake_timeout_ms: 5000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RoomConfig {
+    pub name: String,
+    pub pmi_code: String,
+}
+
+impl Default for RoomConfig {
+    fn default() -> Self {
+        Self { name: "Room 101".into(), pmi_code: "800100200".into() }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScreensConfig {
+    pub count: ScreenCount,
+    pub mode: ScreenMode,
+    pub main_monitor_id: String,
+    pub drm_root: String,
+}
+
+impl Default for ScreensConfig {
+    fn default() -> Self {
+        Self {
+            count: ScreenCount::One,
+            mode: ScreenMode::Extend,
+            main_monitor_id: "HDMI-A-1".into(),
+            drm_root: String::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "i64")]
+pub enum ScreenCount {
+    One,
+    Two,
+}
+
+impl TryFrom<i64> for ScreenCount {
+    type Error = String;
+    fn try_from(n: i64) -> Result<Self, String> {
+        match n {
+            1 => Ok(Self::One),
+            2 => Ok(Self::Two),
+            _ => Err(format!("count must be 1 or 2, not {n}")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScreenMode {
+    Extend,
+    Mirror,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BackendConfig {
+    pub kind: BackendKind,
+    /// Every asynchronous action ends in its event within this.
+    pub timeout_ms: Limit<1>,
+}
+
+impl Default for BackendConfig {
+    fn default() -> Self {
+        Self { kind: BackendKind::Sim, timeout_ms: Limit(15_000) }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    Sim,
+    Kedacom,
+    Easemob,
+    Rsc,
+    Hiar,
+}
+
+impl BackendKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sim => "sim",
+            Self::Kedacom => "kedacom",
+            Self::Easemob => "easemob",
+            Self::Rsc => "rsc",
+            Self::Hiar => "hiar",
+        }
+    }
+}
+
+/// The embedded simulator (BACKENDS.md, last section).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SimConfig {
+    /// How long joining and starting take, so clients see `meeting_status` 2.
+    pub join_delay_ms: u64,
+    /// Fault injection: added to every operation.
+    pub latency_ms: u64,
+    /// Fault injection: the share of operations (0 to 1) that fail with error 12.
+    pub failure_rate: Probability,
+    /// Fault injection: operations never answer (the daemon's `timeout_ms` ends them).
+    pub hang: bool,
+    /// Fault injection: the service becomes unreachable this long after start (0 = never) ...
+    pub disconnect_after_ms: u64,
+    /// ... and reachable again this long after that (0 = never).
+    pub reconnect_after_ms: u64,
+    /// The meetings that exist; empty: a few built-in demo meetings.
+    pub meetings: Vec<SimMeeting>,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            join_delay_ms: 300,
+            latency_ms: 0,
+            failure_rate: Probability(0.0),
+            hang: false,
+            disconnect_after_ms: 0,
+            reconnect_after_ms: 0,
+            meetings: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SimMeeting {
+    pub code: MeetingCode,
+    pub title: String,
+    pub password: String,
+    pub waiting_room: bool,
+    /// Waiting room: admitted after this; 0 = never.
+    pub admit_after_ms: u64,
+    pub locked: bool,
+    pub participants: u32,
+    pub creator: String,
+    /// Whether the creator (the host) is in the meeting.
+    pub host_present: bool,
+    pub room_is_host: bool,
+    /// > 0: a participant joins or leaves about this often.
+    pub churn_ms: u64,
+    /// > 0: the host ends the meeting this long after the room joins.
+    pub host_ends_after_ms: u64,
+    /// Unix seconds; 0 = when the daemon starts.
+    pub begin_time: i64,
+    /// Unix seconds; 0 = begin + 1 hour.
+    pub end_time: i64,
+}
+
+impl Default for SimMeeting {
+    fn default() -> Self {
+        Self {
+            code: MeetingCode(String::new()),
+            title: "Meeting".into(),
+            password: String::new(),
+            waiting_room: false,
+            admit_after_ms: 1000,
+            locked: false,
+            participants: 3,
+            creator: "Alice".into(),
+            host_present: true,
+            room_is_host: false,
+            churn_ms: 0,
+            host_ends_after_ms: 0,
+            begin_time: 0,
+            end_time: 0,
+        }
+    }
+}
+
+/// A meeting code, normalized (spaces and dashes removed) and checked.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct MeetingCode(pub String);
+
+impl TryFrom<String> for MeetingCode {
+    type Error = String;
+    fn try_from(raw: String) -> Result<Self, String> {
+        normalize_meeting_code(&raw).map(Self).map_err(|r| r.message)
+    }
+}
+
+/// A number from 0 to 1.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(try_from = "f64")]
+pub struct Probability(pub f64);
+
+impl TryFrom<f64> for Probability {
+    type Error = String;
+    fn try_from(p: f64) -> Result<Self, String> {
+        if (0.0..=1.0).contains(&p) { Ok(Self(p)) } else { Err(format!("must be from 0 to 1, not {p}")) }
+    }
+}
+
+/// A size or count of at least `MIN`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "u64")]
+pub struct Limit<const MIN: u64>(pub u64);
+
+impl<const MIN: u64> TryFrom<u64> for Limit<MIN> {
+    type Error = String;
+    fn try_from(n: u64) -> Result<Self, String> {
+        if n >= MIN { Ok(Self(n)) } else { Err(format!("must be at least {MIN}, not {n}")) }
+    }
+}
+
+impl<const MIN: u64> Limit<MIN> {
+    pub fn get(self) -> usize {
+        usize::try_from(self.0).unwrap_or(usize::MAX)
+    }
+}
+
+/// A configuration that cannot be used, with where the problem is.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {message}", path.display())]
+pub struct ConfigError {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+impl Config {
+    /// Reads and checks a configuration file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let error = |message: String| ConfigError { path: path.to_owned(), message };
+        let text = std::fs::read_to_string(path).map_err(|e| error(format!("cannot read: {e}")))?;
+        Self::parse(&text).map_err(error)
+    }
+
+    /// Parses and checks configuration text.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let config: Self = toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// The rules that involve more than one key.
+    pub fn check(&self) -> Result<(), String> {
+        let server = &self.server;
+        if server.password.is_empty() && !server.listen.ip().is_loopback() && !server.allow_unauthenticated_lan {
+            return Err(format!(
+                "server.listen = \"{}\" is not a loopback address and server.password is empty: \
+                 set a password, listen on 127.0.0.1, or set server.allow_unauthenticated_lan = true",
+                server.listen
+            ));
+        }
+        let mut codes = std::collections::HashSet::new();
+        for meeting in &self.sim.meetings {
+            if meeting.code.0.is_empty() {
+                return Err(format!("sim.meetings: meeting {:?} has no code", meeting.title));
+            }
+            if !codes.insert(&meeting.code.0) {
+                return Err(format!("sim.meetings: code {} is used twice", meeting.code.0));
+            }
+            if meeting.end_time != 0 && meeting.end_time < meeting.begin_time {
+                return Err(format!("sim.meetings: meeting {} ends before it begins", meeting.code.0));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_printed_default_is_the_default() {
+        assert_eq!(Config::parse(DEFAULT_CONFIG).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn empty_file_is_all_defaults() {
+        assert_eq!(Config::parse("").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn unknown_keys_are_named_with_their_line() {
+        let err = Config::parse("[server]\nlisten = \"127.0.0.1:1\"\nlisten_port = 5\n").unwrap_err();
+        assert!(err.contains("line 3"), "{err}");
+        assert!(err.contains("listen_port"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_are_named_with_their_line() {
+        let err = Config::parse("[screens]\ncount = 3\n").unwrap_err();
+        assert!(err.contains("line 2") && err.contains("count must be 1 or 2"), "{err}");
+        let err = Config::parse("[sim]\nfailure_rate = 1.5\n").unwrap_err();
+        assert!(err.contains("line 2") && err.contains("from 0 to 1"), "{err}");
+        let err = Config::parse("[[sim.meetings]]\ncode = \"12x\"\n").unwrap_err();
+        assert!(err.contains("line 2") && err.contains("12x"), "{err}");
+        let err = Config::parse("[server]\nlisten = \"nowhere\"\n").unwrap_err();
+        assert!(err.contains("line 2"), "{err}");
+    }
+
+    #[test]
+    fn open_lan_without_password_is_refused_unless_allowed() {
+        let err = Config::parse("[server]\nlisten = \"0.0.0.0:6295\"\n").unwrap_err();
+        assert!(err.contains("server.password"), "{err}");
+        Config::parse("[server]\nlisten = \"0.0.0.0:6295\"\npassword = \"pw\"\n").unwrap();
+        Config::parse("[server]\nlisten = \"0.0.0.0:6295\"\nallow_unauthenticated_lan = true\n").unwrap();
+    }
+
+    #[test]
+    fn sim_meeting_codes_are_normalized_and_unique() {
+        let c = Config::parse("[[sim.meetings]]\ncode = \"111 222-333\"\n").unwrap();
+        assert_eq!(c.sim.meetings[0].code.0, "111222333");
+        let err = Config::parse("[[sim.meetings]]\ncode = \"1\"\n[[sim.meetings]]\ncode = \"1\"\n").unwrap_err();
+        assert!(err.contains("used twice"), "{err}");
+    }
+}

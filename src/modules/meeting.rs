@@ -1,0 +1,341 @@
+//! The Meeting module: its state tree (PROTOCOL.md §3.1), its actions (§4) and events.
+
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::value::RawValue;
+
+use super::action_params;
+use crate::wire::{ErrorCode, Refusal};
+
+pub const JOIN_MEETING_COMPLETED: &str = "JoinMeetingCompleted";
+pub const JOIN_WAITING_ROOM: &str = "JoinWaitingRoom";
+pub const LEAVE_WAITING_ROOM: &str = "LeaveWaitingRoom";
+pub const LEAVE_MEETING: &str = "LeaveMeeting";
+pub const DISSOLVE_MEETING: &str = "DissolveMeeting";
+pub const LAYOUT_SWITCH_CHANGED: &str = "LayoutSwitchChanged";
+pub const MEETING_INFO_CHANGED: &str = "MeetingInfoChanged";
+pub const MEMBERS_CHANGED: &str = "MembersChanged";
+pub const MULTI_SCREEN_CHANGED: &str = "MultiScreenChanged";
+pub const MEETING_LIST_CHANGED: &str = "MeetingListChanged";
+
+pub const EVENTS: &[&str] = &[
+    JOIN_MEETING_COMPLETED,
+    JOIN_WAITING_ROOM,
+    LEAVE_WAITING_ROOM,
+    LEAVE_MEETING,
+    DISSOLVE_MEETING,
+    LAYOUT_SWITCH_CHANGED,
+    MEETING_INFO_CHANGED,
+    MEMBERS_CHANGED,
+    MULTI_SCREEN_CHANGED,
+    MEETING_LIST_CHANGED,
+];
+
+// ---- The state tree. Field order is wire order; see PROTOCOL.md §2.2 for why the last key of
+// ---- every object is a scalar or an array.
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MeetingNode {
+    pub multi_scree_info: MultiScreenInfo,
+    pub layout_info: LayoutInfo,
+    pub meeting_info: MeetingInfo,
+    pub self_info: SelfInfo,
+    pub meeting_list: Vec<ListedMeeting>,
+}
+
+/// `multi_scree_info` (sic: the vendor's spelling is the wire's).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MultiScreenInfo {
+    pub multi_screen_status: u8,
+    pub main_monitor_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LayoutInfo {
+    pub main_screen_layout_info: ScreenLayout,
+    pub secondary_screen_layout_info: ScreenLayout,
+    pub layout_switch_info: LayoutSwitchInfo,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ScreenLayout {
+    pub layout_model: u8,
+    pub show_small_view: bool,
+    pub layout_type: u8,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LayoutSwitchInfo {
+    pub current_switch_type: u8,
+    pub layout_switch_enable: bool,
+    pub layout_switch_list: Vec<LayoutSwitchEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LayoutSwitchEntry {
+    pub switch_type: u8,
+    pub enable: bool,
+    /// Only on the speaker layouts (2 and 3).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub show_voice_active: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct MeetingInfo {
+    pub meeting_status: u8,
+    pub meeting_type: i32,
+    pub meeting_title: String,
+    pub meeting_code: String,
+    pub meeting_password: String,
+    /// The vendor's example nests the times, its table lists them flat: both are sent.
+    pub meeting_time: MeetingTime,
+    pub begin_time: i64,
+    pub end_time: i64,
+    pub formatted_meeting_code: String,
+    pub meeting_creator_name: String,
+    pub host_status: u8,
+    pub meeting_url: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct MeetingTime {
+    pub begin_time: i64,
+    pub end_time: i64,
+}
+
+/// The room's own user record; the vendor's table lists the fields directly in `self_info`, its
+/// example under `share_user_info`: both are sent, the copy first so that the last key is a
+/// scalar.
+#[derive(Debug, Clone, Serialize)]
+pub struct SelfInfo {
+    pub share_user_info: UserInfo,
+    #[serde(flatten)]
+    pub user: UserInfo,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct UserInfo {
+    pub app_uid: String,
+    pub app_id: String,
+    pub user_id: String,
+    pub host: bool,
+    pub co_host: bool,
+    pub instance_id: u32,
+    pub user_type: u8,
+    pub is_creator: bool,
+    pub role_type: u8,
+    pub video_on: bool,
+    pub audio_on: bool,
+    pub screen_sharing: bool,
+    pub screen_share_type: u8,
+    pub web_sharing: bool,
+    pub nickname: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ListedMeeting {
+    pub meeting_title: String,
+    pub meeting_time: MeetingTime,
+    pub meeting_creator_name: String,
+    pub meeting_code: String,
+    pub meeting_id: String,
+    pub meeting_type: i32,
+    pub formatted_meeting_code: String,
+}
+
+/// `"123 456 789"`: the code in groups of three from the left.
+pub fn format_meeting_code(code: &str) -> String {
+    let mut out = String::with_capacity(code.len() + code.len() / 3);
+    for (i, c) in code.chars().enumerate() {
+        if i > 0 && i % 3 == 0 {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A meeting code as typed by people: spaces and dashes are dropped; what is left must be
+/// non-empty digits, `#` and `*` (10010 otherwise).
+pub fn normalize_meeting_code(raw: &str) -> Result<String, Refusal> {
+    let code: String = raw.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+    if code.is_empty() || !code.chars().all(|c| c.is_ascii_digit() || c == '#' || c == '*') {
+        return Err(Refusal::new(
+            ErrorCode::MEETING_CODE_INVALID,
+            format!("meeting code {raw:?} is not valid: use digits, '#' and '*'"),
+        ));
+    }
+    Ok(code)
+}
+
+// ---- Actions.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartKind {
+    Instant,
+    Pmi,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MeetingAction {
+    Start(StartKind),
+    Join { code: String, password: String, mic_enable: Option<bool>, camera_enable: Option<bool> },
+    LeaveWaitingRoom,
+    Leave,
+    Dissolve,
+    SwitchLayout { switch_type: u8, show_voice_active: Option<bool> },
+}
+
+#[derive(Deserialize)]
+struct StartParams {
+    meeting_type: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct JoinParams {
+    #[serde(default, deserialize_with = "string_or_integer")]
+    meeting_code: Option<String>,
+    #[serde(default, deserialize_with = "string_or_integer")]
+    password: Option<String>,
+    mic_enable: Option<bool>,
+    camera_enable: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct SwitchLayoutParams {
+    switch_type: Option<i64>,
+    show_voice_active: Option<bool>,
+}
+
+/// Control-system scripts send codes and numeric passwords as numbers as often as as strings.
+fn string_or_integer<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Text {
+        Str(String),
+        Int(u64),
+    }
+    Ok(Option::<Text>::deserialize(d)?.map(|t| match t {
+        Text::Str(s) => s,
+        Text::Int(n) => n.to_string(),
+    }))
+}
+
+/// Reads a `Call/Meeting` action. Unknown actions are 9; bad parameters 8, or the specific
+/// code the protocol gives (10010 malformed code, 10031 unknown layout).
+pub fn parse_action(action: &str, params: Option<&RawValue>) -> Result<MeetingAction, Refusal> {
+    match action {
+        "StartMeeting" => {
+            let p: StartParams = action_params(action, params)?;
+            match p.meeting_type.as_deref() {
+                Some("instant") => Ok(MeetingAction::Start(StartKind::Instant)),
+                Some("pmi") => Ok(MeetingAction::Start(StartKind::Pmi)),
+                other => Err(Refusal::new(
+                    ErrorCode::PARAMETER,
+                    format!("StartMeeting: meeting_type must be \"instant\" or \"pmi\", got {other:?}"),
+                )),
+            }
+        }
+        "JoinMeeting" => {
+            let p: JoinParams = action_params(action, params)?;
+            let Some(raw_code) = p.meeting_code else {
+                return Err(Refusal::new(ErrorCode::PARAMETER, "JoinMeeting: meeting_code is required"));
+            };
+            Ok(MeetingAction::Join {
+                code: normalize_meeting_code(&raw_code)?,
+                password: p.password.unwrap_or_default(),
+                mic_enable: p.mic_enable,
+                camera_enable: p.camera_enable,
+            })
+        }
+        "LeaveWaitingRoom" => Ok(MeetingAction::LeaveWaitingRoom),
+        "LeaveMeeting" => Ok(MeetingAction::Leave),
+        "DissolveMeeting" => Ok(MeetingAction::Dissolve),
+        // The vendor's text names this action `LayoutSwitchChanged` in one place.
+        "SwitchLayout" | "LayoutSwitchChanged" => {
+            let p: SwitchLayoutParams = action_params(action, params)?;
+            let Some(switch_type) = p.switch_type else {
+                return Err(Refusal::new(ErrorCode::PARAMETER, format!("{action}: switch_type is required")));
+            };
+            match u8::try_from(switch_type) {
+                Ok(t @ 1..=7) => Ok(MeetingAction::SwitchLayout { switch_type: t, show_voice_active: p.show_voice_active }),
+                _ => Err(Refusal::new(
+                    ErrorCode::UNKNOWN_LAYOUT,
+                    format!("{action}: unknown switch_type {switch_type}: use 1 to 7"),
+                )),
+            }
+        }
+        _ => Err(Refusal::new(ErrorCode::UNSUPPORTED, format!("Call/Meeting has no action {action:?}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(action: &str, params: &str) -> Result<MeetingAction, Refusal> {
+        let raw: &RawValue = serde_json::from_str(params).unwrap();
+        parse_action(action, Some(raw))
+    }
+
+    #[test]
+    fn formats_codes_in_threes_from_the_left() {
+        assert_eq!(format_meeting_code("123456789"), "123 456 789");
+        assert_eq!(format_meeting_code("5550001"), "555 000 1");
+        assert_eq!(format_meeting_code(""), "");
+    }
+
+    #[test]
+    fn normalizes_typed_codes() {
+        assert_eq!(normalize_meeting_code("123 456-789").unwrap(), "123456789");
+        assert_eq!(normalize_meeting_code("12#*").unwrap(), "12#*");
+        for bad in ["", " - ", "12a", "１２３"] {
+            assert_eq!(normalize_meeting_code(bad).unwrap_err().code, ErrorCode::MEETING_CODE_INVALID, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn join_accepts_numeric_code_and_password() {
+        let a = parse("JoinMeeting", r#"{"meeting_code": 111222333, "password": 1234, "mic_enable": false}"#).unwrap();
+        assert_eq!(
+            a,
+            MeetingAction::Join {
+                code: "111222333".into(),
+                password: "1234".into(),
+                mic_enable: Some(false),
+                camera_enable: None
+            }
+        );
+    }
+
+    #[test]
+    fn join_errors_are_specific() {
+        assert_eq!(parse("JoinMeeting", "{}").unwrap_err().code, ErrorCode::PARAMETER);
+        assert_eq!(parse("JoinMeeting", r#"{"meeting_code": "x"}"#).unwrap_err().code, ErrorCode::MEETING_CODE_INVALID);
+        assert_eq!(parse("JoinMeeting", r#"{"meeting_code": "1", "mic_enable": "yes"}"#).unwrap_err().code, ErrorCode::PARAMETER);
+    }
+
+    #[test]
+    fn start_needs_a_known_type() {
+        assert_eq!(parse("StartMeeting", r#"{"meeting_type": "pmi"}"#).unwrap(), MeetingAction::Start(StartKind::Pmi));
+        assert_eq!(parse("StartMeeting", r#"{"meeting_type": "webinar"}"#).unwrap_err().code, ErrorCode::PARAMETER);
+        assert_eq!(parse_action("StartMeeting", None).unwrap_err().code, ErrorCode::PARAMETER);
+    }
+
+    #[test]
+    fn switch_layout_checks_the_type_and_has_an_alias() {
+        assert_eq!(
+            parse("LayoutSwitchChanged", r#"{"switch_type": 2}"#).unwrap(),
+            MeetingAction::SwitchLayout { switch_type: 2, show_voice_active: None }
+        );
+        for t in ["0", "8", "-1", "300"] {
+            let p = format!(r#"{{"switch_type": {t}}}"#);
+            assert_eq!(parse("SwitchLayout", &p).unwrap_err().code, ErrorCode::UNKNOWN_LAYOUT, "{t}");
+        }
+        assert_eq!(parse("SwitchLayout", "{}").unwrap_err().code, ErrorCode::PARAMETER);
+    }
+
+    #[test]
+    fn unknown_action_is_unsupported() {
+        assert_eq!(parse_action("Teleport", None).unwrap_err().code, ErrorCode::UNSUPPORTED);
+    }
+}

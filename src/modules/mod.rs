@@ -1,0 +1,41 @@
+//! The protocol modules: for each, its state-tree node types (in the exact key order of the wire),
+//! its `Call/<Module>` actions as typed values, and its event names.
+
+pub mod device;
+pub mod meeting;
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::wire::{ErrorCode, Refusal};
+
+/// A module that clients may subscribe to, and the events it sends.
+pub struct ModuleInfo {
+    pub name: &'static str,
+    pub events: &'static [&'static str],
+}
+
+/// Every module with events, for subscription paths (PROTOCOL.md §2.4).
+pub const EVENT_MODULES: &[ModuleInfo] = &[
+    ModuleInfo { name: "Meeting", events: meeting::EVENTS },
+    ModuleInfo { name: "Device", events: device::EVENTS },
+];
+
+/// `params` of a `Call/<Module>` request: the action name and its parameters.
+#[derive(Debug, Deserialize)]
+pub struct CallParams<'a> {
+    #[serde(borrow)]
+    pub action: Cow<'a, str>,
+    #[serde(default, borrow)]
+    pub action_params: Option<&'a RawValue>,
+}
+
+/// Reads an action's parameters into `T`, naming the action in the error.
+pub fn action_params<'a, T: Deserialize<'a>>(action: &str, raw: Option<&'a RawValue>) -> Result<T, Refusal> {
+    let text = raw.map_or("{}", RawValue::get);
+    serde_json::from_str(text).map_err(|e| {
+        Refusal::new(ErrorCode::PARAMETER, format!("{action}: invalid action_params: {e}"))
+    })
+}

@@ -1,0 +1,296 @@
+//! The meeting state machine (PROTOCOL.md §4): Idle → Joining → InMeeting or WaitingRoom → Idle.
+//!
+//! Preconditions are checked when an action arrives and refused at once (the acknowledgement
+//! carries the code, no event follows). What the backend answers later, and what it reports on
+//! its own, ends in an event.
+
+use serde_json::json;
+
+use super::view::stay_data;
+use super::{BackendOp, Completed, Effect, Room, event, failed_event};
+use crate::backend::{BackendEvent, Happening, JoinRequest, Joined, MeetingDetails, RoomRole, Session, StartRequest};
+use crate::modules::meeting::{self as m, MeetingAction};
+use crate::wire::{ErrorCode, Refusal};
+
+/// Where the room is with respect to meetings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Phase {
+    Idle,
+    /// A start or join is with the backend.
+    Joining { session: Session, mic_on: bool, camera_on: bool },
+    WaitingRoom { session: Session, meeting: MeetingDetails, leaving: bool },
+    InMeeting { session: Session, meeting: MeetingDetails, exit: Option<Exit> },
+}
+
+/// A way out of a meeting that is with the backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Leave,
+    Dissolve,
+}
+
+/// Why the room is out of a meeting, as sent in the event's `reason`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reason {
+    Requested,
+    HostEnded,
+    Removed,
+    BackendLost,
+}
+
+impl Reason {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Requested => "requested",
+            Self::HostEnded => "host_ended",
+            Self::Removed => "removed",
+            Self::BackendLost => "backend_lost",
+        }
+    }
+}
+
+fn refuse(code: ErrorCode, message: impl Into<String>) -> Result<Vec<Effect>, Refusal> {
+    Err(Refusal::new(code, message))
+}
+
+impl Phase {
+    fn session(&self) -> Option<Session> {
+        match self {
+            Phase::Idle => None,
+            Phase::Joining { session, .. } | Phase::WaitingRoom { session, .. } | Phase::InMeeting { session, .. } => {
+                Some(*session)
+            }
+        }
+    }
+}
+
+impl Room {
+    pub(super) fn meeting_action(&mut self, action: MeetingAction) -> Result<Vec<Effect>, Refusal> {
+        match action {
+            MeetingAction::Start(kind) => {
+                let (mic_on, camera_on) = self.devices.for_meeting(None, None);
+                let session = self.begin_joining(mic_on, camera_on)?;
+                Ok(vec![Effect::Run(BackendOp::Start(StartRequest { session, kind, mic_on, camera_on }))])
+            }
+            MeetingAction::Join { code, password, mic_enable, camera_enable } => {
+                let (mic_on, camera_on) = self.devices.for_meeting(mic_enable, camera_enable);
+                let session = self.begin_joining(mic_on, camera_on)?;
+                Ok(vec![Effect::Run(BackendOp::Join(JoinRequest { session, code, password, mic_on, camera_on }))])
+            }
+            MeetingAction::LeaveWaitingRoom => match &mut self.phase {
+                Phase::WaitingRoom { leaving: true, .. } => refuse(ErrorCode::REPEAT_OPERATION, "already leaving the waiting room"),
+                Phase::WaitingRoom { session, leaving, .. } => {
+                    *leaving = true;
+                    Ok(vec![Effect::Run(BackendOp::Leave(*session))])
+                }
+                _ => refuse(ErrorCode::NOT_IN_MEETING, "the room is not in a waiting room"),
+            },
+            MeetingAction::Leave => match &mut self.phase {
+                Phase::InMeeting { exit: Some(_), .. } => refuse(ErrorCode::REPEAT_OPERATION, "already leaving the meeting"),
+                Phase::InMeeting { session, exit, .. } => {
+                    *exit = Some(Exit::Leave);
+                    Ok(vec![Effect::Run(BackendOp::Leave(*session))])
+                }
+                _ => refuse(ErrorCode::NOT_IN_MEETING, "the room is not in a meeting"),
+            },
+            MeetingAction::Dissolve => match &mut self.phase {
+                Phase::InMeeting { exit: Some(_), .. } => refuse(ErrorCode::REPEAT_OPERATION, "already leaving the meeting"),
+                Phase::InMeeting { meeting, .. } if meeting.room_role == RoomRole::Attendee => {
+                    refuse(ErrorCode::NOT_HOST, "only the host or a co-host can dissolve the meeting")
+                }
+                Phase::InMeeting { session, exit, .. } => {
+                    *exit = Some(Exit::Dissolve);
+                    Ok(vec![Effect::Run(BackendOp::Dissolve(*session))])
+                }
+                _ => refuse(ErrorCode::NOT_IN_MEETING, "the room is not in a meeting"),
+            },
+            MeetingAction::SwitchLayout { switch_type, show_voice_active } => {
+                if self.phase.in_meeting().is_none() {
+                    return refuse(ErrorCode::NOT_IN_MEETING, "the room is not in a meeting");
+                }
+                if !self.layout_switchable() {
+                    return refuse(ErrorCode::CANNOT_SWITCH_LAYOUT, "layouts can be switched once someone else is in the meeting");
+                }
+                self.layout.switch(switch_type, show_voice_active);
+                Ok(vec![event(m::LAYOUT_SWITCH_CHANGED, self.layout_data())])
+            }
+        }
+    }
+
+    /// The common preconditions of Start and Join.
+    fn begin_joining(&mut self, mic_on: bool, camera_on: bool) -> Result<Session, Refusal> {
+        match self.phase {
+            Phase::Idle => {}
+            Phase::Joining { .. } => return Err(Refusal::new(ErrorCode::REPEAT_OPERATION, "a start or join is already in progress")),
+            Phase::WaitingRoom { .. } | Phase::InMeeting { .. } => {
+                return Err(Refusal::new(ErrorCode::ALREADY_IN_MEETING, "the room is already in a meeting"));
+            }
+        }
+        if !self.backend_reachable {
+            return Err(Refusal::new(ErrorCode::NETWORK, "the meeting service is unreachable"));
+        }
+        let session = self.next_session();
+        self.phase = Phase::Joining { session, mic_on, camera_on };
+        Ok(session)
+    }
+
+    /// Applies the backend's answer to an operation. Answers about an attempt the room has left
+    /// behind are dropped.
+    pub fn complete(&mut self, completed: Completed) -> Vec<Effect> {
+        if let Completed::MeetingList(result) = completed {
+            return match result {
+                Ok(list) => self.set_meeting_list(list),
+                Err(refusal) => {
+                    tracing::warn!(%refusal, "could not fetch the meeting list");
+                    Vec::new()
+                }
+            };
+        }
+        let (Completed::Started(session, _) | Completed::Joined(session, _) | Completed::Left(session, _) | Completed::Dissolved(session, _)) = &completed
+        else {
+            unreachable!("handled above")
+        };
+        if self.phase.session() != Some(*session) {
+            tracing::debug!(?session, "dropping a backend answer for an earlier meeting");
+            return Vec::new();
+        }
+        match (completed, &mut self.phase) {
+            (Completed::Started(_, Ok(meeting)), Phase::Joining { .. })
+            | (Completed::Joined(_, Ok(Joined::InMeeting(meeting))), Phase::Joining { .. }) => self.enter_meeting(meeting),
+            (Completed::Joined(_, Ok(Joined::WaitingRoom(meeting))), Phase::Joining { session, .. }) => {
+                let session = *session;
+                self.phase = Phase::WaitingRoom { session, meeting, leaving: false };
+                vec![event(m::JOIN_WAITING_ROOM, stay_data(&self.meeting_info(), Reason::Requested.as_str()))]
+            }
+            (Completed::Started(_, Err(refusal)) | Completed::Joined(_, Err(refusal)), Phase::Joining { .. }) => {
+                self.phase = Phase::Idle;
+                vec![failed_event(m::JOIN_MEETING_COMPLETED, &refusal, self.joined_data())]
+            }
+            (Completed::Left(_, Ok(())), Phase::WaitingRoom { leaving: true, .. }) => {
+                self.exit(m::LEAVE_WAITING_ROOM, Reason::Requested, None)
+            }
+            (Completed::Left(_, Err(refusal)), Phase::WaitingRoom { leaving, .. }) => {
+                *leaving = false;
+                vec![failed_event(m::LEAVE_WAITING_ROOM, &refusal, stay_data(&self.meeting_info(), Reason::Requested.as_str()))]
+            }
+            (Completed::Left(_, Ok(())), Phase::InMeeting { exit: Some(Exit::Leave), .. }) => {
+                self.exit(m::LEAVE_MEETING, Reason::Requested, None)
+            }
+            (Completed::Dissolved(_, Ok(())), Phase::InMeeting { exit: Some(Exit::Dissolve), .. }) => {
+                self.exit(m::DISSOLVE_MEETING, Reason::Requested, None)
+            }
+            (Completed::Left(_, Err(refusal)), Phase::InMeeting { exit, .. }) => {
+                *exit = None;
+                vec![failed_event(m::LEAVE_MEETING, &refusal, stay_data(&self.meeting_info(), Reason::Requested.as_str()))]
+            }
+            (Completed::Dissolved(_, Err(refusal)), Phase::InMeeting { exit, .. }) => {
+                *exit = None;
+                vec![failed_event(m::DISSOLVE_MEETING, &refusal, stay_data(&self.meeting_info(), Reason::Requested.as_str()))]
+            }
+            (completed, phase) => {
+                tracing::warn!(?completed, ?phase, "backend answer does not fit the meeting state; ignored");
+                Vec::new()
+            }
+        }
+    }
+
+    /// Applies what the backend reports on its own.
+    pub fn happen(&mut self, report: BackendEvent) -> Vec<Effect> {
+        match report.happening {
+            Happening::Reachable(reachable) => return self.set_reachable(reachable),
+            Happening::MeetingList(list) => return self.set_meeting_list(list),
+            _ => {}
+        }
+        if report.session.is_none() || report.session != self.phase.session() {
+            tracing::debug!(?report, "dropping a backend report for an earlier meeting");
+            return Vec::new();
+        }
+        match (report.happening, &mut self.phase) {
+            (Happening::Admitted(meeting), Phase::WaitingRoom { leaving: false, .. }) => self.enter_meeting(meeting),
+            (Happening::HostEnded, Phase::InMeeting { .. }) => self.exit(m::DISSOLVE_MEETING, Reason::HostEnded, None),
+            (Happening::HostEnded, Phase::WaitingRoom { .. }) => self.exit(m::LEAVE_WAITING_ROOM, Reason::HostEnded, None),
+            (Happening::Removed, Phase::InMeeting { .. }) => self.exit(m::LEAVE_MEETING, Reason::Removed, None),
+            (Happening::Removed, Phase::WaitingRoom { .. }) => self.exit(m::LEAVE_WAITING_ROOM, Reason::Removed, None),
+            (Happening::Participants(people), Phase::InMeeting { .. } | Phase::WaitingRoom { .. }) => {
+                self.set_participants(people)
+            }
+            (happening, phase) => {
+                tracing::debug!(?happening, ?phase, "backend report does not apply now; ignored");
+                Vec::new()
+            }
+        }
+    }
+
+    fn enter_meeting(&mut self, meeting: MeetingDetails) -> Vec<Effect> {
+        let session = self.phase.session().expect("entering a meeting from an attempt");
+        if let Phase::Joining { mic_on, camera_on, .. } = self.phase {
+            self.devices.enter_meeting(mic_on, camera_on);
+        }
+        self.layout.reset();
+        self.phase = Phase::InMeeting { session, meeting, exit: None };
+        vec![event(m::JOIN_MEETING_COMPLETED, self.joined_data())]
+    }
+
+    /// Out of the meeting or waiting room, back to Idle, with the event that says why.
+    fn exit(&mut self, name: &'static str, reason: Reason, failure: Option<Refusal>) -> Vec<Effect> {
+        let data = stay_data(&self.meeting_info(), reason.as_str());
+        self.phase = Phase::Idle;
+        self.layout.reset();
+        self.devices.leave_meeting();
+        match failure {
+            None => vec![event(name, data)],
+            Some(refusal) => vec![failed_event(name, &refusal, data)],
+        }
+    }
+
+    fn set_reachable(&mut self, reachable: bool) -> Vec<Effect> {
+        if reachable == self.backend_reachable {
+            return Vec::new();
+        }
+        self.backend_reachable = reachable;
+        if reachable {
+            return vec![Effect::Run(BackendOp::MeetingList)];
+        }
+        let lost = Refusal::new(ErrorCode::NETWORK, "lost the connection to the meeting service");
+        match self.phase {
+            Phase::Idle => Vec::new(),
+            Phase::Joining { .. } => {
+                self.phase = Phase::Idle;
+                vec![failed_event(m::JOIN_MEETING_COMPLETED, &lost, self.joined_data())]
+            }
+            Phase::WaitingRoom { .. } => self.exit(m::LEAVE_WAITING_ROOM, Reason::BackendLost, Some(lost)),
+            Phase::InMeeting { .. } => self.exit(m::LEAVE_MEETING, Reason::BackendLost, Some(lost)),
+        }
+    }
+
+    fn set_meeting_list(&mut self, list: Vec<crate::backend::ScheduledMeeting>) -> Vec<Effect> {
+        if list == self.meeting_list {
+            return Vec::new();
+        }
+        self.meeting_list = list;
+        vec![event(m::MEETING_LIST_CHANGED, self.meeting_list_data())]
+    }
+
+    fn set_participants(&mut self, people: Vec<crate::backend::Participant>) -> Vec<Effect> {
+        let host_before = self.meeting_info().host_status;
+        let switchable_before = self.layout_switchable();
+        if let Phase::InMeeting { meeting, .. } | Phase::WaitingRoom { meeting, .. } = &mut self.phase {
+            meeting.participants = people;
+        }
+        let mut effects = Vec::new();
+        if self.phase.in_meeting().is_some() {
+            effects.push(event(m::MEMBERS_CHANGED, json!({ "user_list_info": self.user_list() })));
+        }
+        if self.meeting_info().host_status != host_before {
+            effects.push(event(m::MEETING_INFO_CHANGED, json!({ "meeting_info": super::to_value(&self.meeting_info()) })));
+        }
+        if self.layout_switchable() != switchable_before {
+            effects.push(event(m::LAYOUT_SWITCH_CHANGED, self.layout_data()));
+        }
+        effects
+    }
+}
+
+#[cfg(test)]
+#[path = "meeting_tests.rs"]
+mod tests;

@@ -1,0 +1,370 @@
+use super::*;
+use crate::backend::{Participant, ScheduledMeeting};
+use crate::config::Config;
+use crate::modules::meeting::StartKind;
+use crate::room::{Command, Event};
+
+fn room() -> Room {
+    Room::new(&Config::default())
+}
+
+fn details(role: RoomRole, others: usize) -> MeetingDetails {
+    MeetingDetails {
+        code: "111222333".into(),
+        meeting_id: "m1".into(),
+        title: "Weekly sync".into(),
+        password: String::new(),
+        meeting_type: 0,
+        creator_name: "Alice".into(),
+        begin_time: 100,
+        end_time: 200,
+        url: String::new(),
+        room_user_id: "room-1".into(),
+        room_role: role,
+        room_is_creator: false,
+        participants: (0..others).map(person).collect(),
+    }
+}
+
+fn person(i: usize) -> Participant {
+    Participant {
+        user_id: format!("u{i}"),
+        nickname: format!("P{i}"),
+        host: i == 0,
+        co_host: false,
+        audio_on: true,
+        video_on: true,
+    }
+}
+
+fn join() -> Command {
+    Command::Meeting(MeetingAction::Join {
+        code: "111222333".into(),
+        password: String::new(),
+        mic_enable: None,
+        camera_enable: None,
+    })
+}
+
+fn act(room: &mut Room, action: MeetingAction) -> Result<Vec<Effect>, Refusal> {
+    room.apply(Command::Meeting(action))
+}
+
+fn code_of(result: Result<Vec<Effect>, Refusal>) -> ErrorCode {
+    result.expect_err("expected a refusal").code
+}
+
+fn events(effects: &[Effect]) -> Vec<&Event> {
+    effects.iter().filter_map(|e| if let Effect::Publish(ev) = e { Some(ev) } else { None }).collect()
+}
+
+fn only_event(effects: &[Effect]) -> &Event {
+    let evs = events(effects);
+    assert_eq!(evs.len(), 1, "expected one event, got {effects:?}");
+    evs[0]
+}
+
+fn session_of(room: &Room) -> Session {
+    room.phase.session().expect("a session")
+}
+
+/// Joins and lands in the meeting with `others` other participants.
+fn in_meeting(role: RoomRole, others: usize) -> Room {
+    let mut r = room();
+    r.apply(join()).unwrap();
+    let s = session_of(&r);
+    r.complete(Completed::Joined(s, Ok(Joined::InMeeting(details(role, others)))));
+    assert_eq!(r.phase.status(), 1);
+    r
+}
+
+#[test]
+fn join_asks_the_backend_and_waits_in_joining() {
+    let mut r = room();
+    let effects = r.apply(join()).unwrap();
+    assert!(matches!(&effects[..], [Effect::Run(BackendOp::Join(req))] if req.code == "111222333"));
+    assert_eq!(r.phase.status(), 2);
+}
+
+#[test]
+fn join_success_enters_the_meeting_with_its_event() {
+    let mut r = room();
+    r.apply(join()).unwrap();
+    let effects = r.complete(Completed::Joined(session_of(&r), Ok(Joined::InMeeting(details(RoomRole::Attendee, 2)))));
+    let ev = only_event(&effects);
+    assert_eq!((ev.name, ev.code), ("JoinMeetingCompleted", ErrorCode::OK));
+    assert_eq!(ev.data["meeting_info"]["meeting_status"], 1);
+    assert_eq!(ev.data["meeting_info"]["formatted_meeting_code"], "111 222 333");
+    assert_eq!(ev.data["self_user_info"]["nickname"], "Room 101");
+    assert!(ev.data["mic_info"]["switch"].as_bool().unwrap());
+}
+
+#[test]
+fn join_failure_returns_to_idle_with_the_backend_code() {
+    let mut r = room();
+    r.apply(join()).unwrap();
+    let refusal = Refusal::new(ErrorCode::WRONG_PASSWORD, "wrong password");
+    let effects = r.complete(Completed::Joined(session_of(&r), Err(refusal)));
+    let ev = only_event(&effects);
+    assert_eq!((ev.name, ev.code, ev.message.as_str()), ("JoinMeetingCompleted", ErrorCode::WRONG_PASSWORD, "wrong password"));
+    assert_eq!(r.phase, Phase::Idle);
+}
+
+#[test]
+fn start_uses_the_room_defaults_and_lands_in_meeting() {
+    let mut r = room();
+    let effects = act(&mut r, MeetingAction::Start(StartKind::Instant)).unwrap();
+    assert!(matches!(&effects[..], [Effect::Run(BackendOp::Start(req))] if req.kind == StartKind::Instant && req.mic_on));
+    r.complete(Completed::Started(session_of(&r), Ok(details(RoomRole::Host, 0))));
+    assert_eq!(r.phase.status(), 1);
+}
+
+#[test]
+fn start_failure_returns_to_idle() {
+    let mut r = room();
+    act(&mut r, MeetingAction::Start(StartKind::Pmi)).unwrap();
+    let effects = r.complete(Completed::Started(session_of(&r), Err(Refusal::new(ErrorCode::NETWORK, "down"))));
+    assert_eq!(only_event(&effects).code, ErrorCode::NETWORK);
+    assert_eq!(r.phase, Phase::Idle);
+}
+
+#[test]
+fn second_attempt_while_joining_is_a_repeat() {
+    let mut r = room();
+    r.apply(join()).unwrap();
+    assert_eq!(code_of(r.apply(join())), ErrorCode::REPEAT_OPERATION);
+    assert_eq!(code_of(act(&mut r, MeetingAction::Start(StartKind::Instant))), ErrorCode::REPEAT_OPERATION);
+}
+
+#[test]
+fn start_or_join_in_a_meeting_or_waiting_room_is_refused() {
+    let mut r = in_meeting(RoomRole::Attendee, 1);
+    assert_eq!(code_of(r.apply(join())), ErrorCode::ALREADY_IN_MEETING);
+    assert_eq!(code_of(act(&mut r, MeetingAction::Start(StartKind::Instant))), ErrorCode::ALREADY_IN_MEETING);
+
+    let mut w = room();
+    w.apply(join()).unwrap();
+    w.complete(Completed::Joined(session_of(&w), Ok(Joined::WaitingRoom(details(RoomRole::Attendee, 1)))));
+    assert_eq!(code_of(w.apply(join())), ErrorCode::ALREADY_IN_MEETING);
+}
+
+#[test]
+fn unreachable_backend_refuses_start_and_join_at_once() {
+    let mut r = room();
+    r.happen(BackendEvent { session: None, happening: Happening::Reachable(false) });
+    assert_eq!(code_of(r.apply(join())), ErrorCode::NETWORK);
+    assert_eq!(r.phase, Phase::Idle);
+    let effects = r.happen(BackendEvent { session: None, happening: Happening::Reachable(true) });
+    assert!(matches!(&effects[..], [Effect::Run(BackendOp::MeetingList)]));
+    r.apply(join()).unwrap();
+}
+
+#[test]
+fn actions_that_need_a_meeting_are_refused_when_idle() {
+    let mut r = room();
+    for action in [
+        MeetingAction::Leave,
+        MeetingAction::Dissolve,
+        MeetingAction::LeaveWaitingRoom,
+        MeetingAction::SwitchLayout { switch_type: 2, show_voice_active: None },
+    ] {
+        assert_eq!(code_of(act(&mut r, action.clone())), ErrorCode::NOT_IN_MEETING, "{action:?}");
+    }
+}
+
+#[test]
+fn actions_that_need_a_meeting_are_refused_while_joining() {
+    let mut r = room();
+    r.apply(join()).unwrap();
+    for action in [MeetingAction::Leave, MeetingAction::Dissolve, MeetingAction::LeaveWaitingRoom] {
+        assert_eq!(code_of(act(&mut r, action.clone())), ErrorCode::NOT_IN_MEETING, "{action:?}");
+    }
+}
+
+#[test]
+fn leave_goes_through_the_backend_then_to_idle() {
+    let mut r = in_meeting(RoomRole::Attendee, 1);
+    let s = session_of(&r);
+    let effects = act(&mut r, MeetingAction::Leave).unwrap();
+    assert!(matches!(&effects[..], [Effect::Run(BackendOp::Leave(x))] if *x == s));
+    assert_eq!(code_of(act(&mut r, MeetingAction::Leave)), ErrorCode::REPEAT_OPERATION);
+    assert_eq!(code_of(act(&mut r, MeetingAction::Dissolve)), ErrorCode::REPEAT_OPERATION);
+    let effects = r.complete(Completed::Left(s, Ok(())));
+    let ev = only_event(&effects);
+    assert_eq!(ev.name, "LeaveMeeting");
+    assert_eq!(ev.data["reason"], "requested");
+    assert_eq!(ev.data["meeting_info"]["meeting_code"], "111222333", "the meeting as it was");
+    assert_eq!(r.phase, Phase::Idle);
+}
+
+#[test]
+fn failed_leave_keeps_the_room_in_the_meeting() {
+    let mut r = in_meeting(RoomRole::Attendee, 1);
+    let s = session_of(&r);
+    act(&mut r, MeetingAction::Leave).unwrap();
+    let effects = r.complete(Completed::Left(s, Err(Refusal::new(ErrorCode::LEAVE_FAILED, "no"))));
+    assert_eq!(only_event(&effects).code, ErrorCode::LEAVE_FAILED);
+    assert_eq!(r.phase.status(), 1);
+    act(&mut r, MeetingAction::Leave).unwrap();
+}
+
+#[test]
+fn dissolve_needs_host_or_co_host() {
+    let mut attendee = in_meeting(RoomRole::Attendee, 1);
+    assert_eq!(code_of(act(&mut attendee, MeetingAction::Dissolve)), ErrorCode::NOT_HOST);
+    for role in [RoomRole::Host, RoomRole::CoHost] {
+        let mut r = in_meeting(role, 1);
+        let s = session_of(&r);
+        act(&mut r, MeetingAction::Dissolve).unwrap();
+        let effects = r.complete(Completed::Dissolved(s, Ok(())));
+        assert_eq!(only_event(&effects).name, "DissolveMeeting");
+        assert_eq!(r.phase, Phase::Idle);
+    }
+}
+
+#[test]
+fn failed_dissolve_keeps_the_room_in_the_meeting() {
+    let mut r = in_meeting(RoomRole::Host, 1);
+    let s = session_of(&r);
+    act(&mut r, MeetingAction::Dissolve).unwrap();
+    let effects = r.complete(Completed::Dissolved(s, Err(Refusal::new(ErrorCode::DISSOLVE_FAILED, "no"))));
+    assert_eq!(only_event(&effects).code, ErrorCode::DISSOLVE_FAILED);
+    assert_eq!(r.phase.status(), 1);
+}
+
+#[test]
+fn waiting_room_then_admitted() {
+    let mut r = room();
+    r.apply(join()).unwrap();
+    let s = session_of(&r);
+    let effects = r.complete(Completed::Joined(s, Ok(Joined::WaitingRoom(details(RoomRole::Attendee, 1)))));
+    assert_eq!(only_event(&effects).name, "JoinWaitingRoom");
+    assert_eq!(r.phase.status(), 3);
+    assert_eq!(code_of(act(&mut r, MeetingAction::Leave)), ErrorCode::NOT_IN_MEETING);
+    let effects = r.happen(BackendEvent { session: Some(s), happening: Happening::Admitted(details(RoomRole::Attendee, 1)) });
+    assert_eq!(only_event(&effects).name, "JoinMeetingCompleted");
+    assert_eq!(r.phase.status(), 1);
+}
+
+#[test]
+fn leave_waiting_room() {
+    let mut r = room();
+    r.apply(join()).unwrap();
+    let s = session_of(&r);
+    r.complete(Completed::Joined(s, Ok(Joined::WaitingRoom(details(RoomRole::Attendee, 1)))));
+    act(&mut r, MeetingAction::LeaveWaitingRoom).unwrap();
+    assert_eq!(code_of(act(&mut r, MeetingAction::LeaveWaitingRoom)), ErrorCode::REPEAT_OPERATION);
+    // An admission racing the leave does not pull the room in.
+    assert!(r.happen(BackendEvent { session: Some(s), happening: Happening::Admitted(details(RoomRole::Attendee, 1)) }).is_empty());
+    let effects = r.complete(Completed::Left(s, Ok(())));
+    assert_eq!(only_event(&effects).name, "LeaveWaitingRoom");
+    assert_eq!(r.phase, Phase::Idle);
+}
+
+#[test]
+fn host_ending_and_removal_are_events_with_reasons() {
+    let mut r = in_meeting(RoomRole::Attendee, 1);
+    let s = session_of(&r);
+    let effects = r.happen(BackendEvent { session: Some(s), happening: Happening::HostEnded });
+    let ev = only_event(&effects);
+    assert_eq!((ev.name, &ev.data["reason"]), ("DissolveMeeting", &json!("host_ended")));
+    assert_eq!(r.phase, Phase::Idle);
+
+    let mut r = in_meeting(RoomRole::Attendee, 1);
+    let s = session_of(&r);
+    let effects = r.happen(BackendEvent { session: Some(s), happening: Happening::Removed });
+    let ev = only_event(&effects);
+    assert_eq!((ev.name, &ev.data["reason"]), ("LeaveMeeting", &json!("removed")));
+}
+
+#[test]
+fn losing_the_backend_ends_the_meeting() {
+    let mut r = in_meeting(RoomRole::Attendee, 1);
+    let effects = r.happen(BackendEvent { session: None, happening: Happening::Reachable(false) });
+    let ev = only_event(&effects);
+    assert_eq!((ev.name, ev.code, &ev.data["reason"]), ("LeaveMeeting", ErrorCode::NETWORK, &json!("backend_lost")));
+    assert_eq!(r.phase, Phase::Idle);
+
+    let mut joining = room();
+    joining.apply(join()).unwrap();
+    let effects = joining.happen(BackendEvent { session: None, happening: Happening::Reachable(false) });
+    assert_eq!(only_event(&effects).name, "JoinMeetingCompleted");
+    assert_eq!(joining.phase, Phase::Idle);
+}
+
+#[test]
+fn answers_and_reports_for_an_earlier_meeting_are_dropped() {
+    let mut r = in_meeting(RoomRole::Attendee, 1);
+    let old = session_of(&r);
+    act(&mut r, MeetingAction::Leave).unwrap();
+    r.complete(Completed::Left(old, Ok(())));
+    r.apply(join()).unwrap();
+    assert!(r.happen(BackendEvent { session: Some(old), happening: Happening::HostEnded }).is_empty());
+    assert!(r.complete(Completed::Joined(old, Ok(Joined::InMeeting(details(RoomRole::Attendee, 1))))).is_empty());
+    assert_eq!(r.phase.status(), 2);
+}
+
+#[test]
+fn switch_layout_needs_someone_else() {
+    let mut alone = in_meeting(RoomRole::Host, 0);
+    let action = MeetingAction::SwitchLayout { switch_type: 2, show_voice_active: Some(false) };
+    assert_eq!(code_of(act(&mut alone, action.clone())), ErrorCode::CANNOT_SWITCH_LAYOUT);
+
+    let mut r = in_meeting(RoomRole::Attendee, 1);
+    let effects = act(&mut r, action).unwrap();
+    let ev = only_event(&effects);
+    assert_eq!(ev.name, "LayoutSwitchChanged");
+    assert_eq!(ev.data["layout_switch_info"]["current_switch_type"], 2);
+    assert_eq!(ev.data["main_screen_layout_info"]["show_small_view"], true, "first speaker switch forces it");
+}
+
+#[test]
+fn participants_update_members_host_status_and_layout_enablement() {
+    let mut r = in_meeting(RoomRole::Attendee, 0);
+    let s = session_of(&r);
+    let effects = r.happen(BackendEvent { session: Some(s), happening: Happening::Participants(vec![person(0)]) });
+    let names: Vec<&str> = events(&effects).iter().map(|e| e.name).collect();
+    assert_eq!(names, ["MembersChanged", "MeetingInfoChanged", "LayoutSwitchChanged"]);
+    assert_eq!(events(&effects)[0].data["user_list_info"].as_array().unwrap().len(), 2);
+    assert!(r.layout_switchable());
+    // Same host, still switchable: only the members change.
+    let effects = r.happen(BackendEvent { session: Some(s), happening: Happening::Participants(vec![person(0), person(1)]) });
+    assert_eq!(events(&effects).iter().map(|e| e.name).collect::<Vec<_>>(), ["MembersChanged"]);
+}
+
+#[test]
+fn leaving_resets_layout_and_devices() {
+    let mut r = room();
+    r.apply(Command::Meeting(MeetingAction::Join {
+        code: "1".into(),
+        password: String::new(),
+        mic_enable: Some(false),
+        camera_enable: Some(false),
+    }))
+    .unwrap();
+    let s = session_of(&r);
+    r.complete(Completed::Joined(s, Ok(Joined::InMeeting(details(RoomRole::Attendee, 1)))));
+    assert!(!r.devices.mic_on() && !r.devices.camera_on());
+    act(&mut r, MeetingAction::SwitchLayout { switch_type: 4, show_voice_active: None }).unwrap();
+    act(&mut r, MeetingAction::Leave).unwrap();
+    r.complete(Completed::Left(s, Ok(())));
+    assert!(r.devices.mic_on() && r.devices.camera_on());
+    assert_eq!(r.meeting_node().layout_info.layout_switch_info.current_switch_type, 1);
+}
+
+#[test]
+fn meeting_list_changes_are_published_once() {
+    let mut r = room();
+    let list = vec![ScheduledMeeting {
+        title: "T".into(),
+        code: "1".into(),
+        meeting_id: "m".into(),
+        meeting_type: 0,
+        creator_name: "A".into(),
+        begin_time: 1,
+        end_time: 2,
+    }];
+    let effects = r.complete(Completed::MeetingList(Ok(list.clone())));
+    assert_eq!(only_event(&effects).name, "MeetingListChanged");
+    assert!(r.complete(Completed::MeetingList(Ok(list))).is_empty());
+}

@@ -1,0 +1,189 @@
+//! The task that owns the [`Room`]: it applies clients' commands, backend answers and backend
+//! reports one at a time, publishes the new [`Snapshot`] and the events, and runs backend
+//! operations on tasks of their own so that nothing ever waits for a service.
+//!
+//! Ordering: a command's snapshot and events are published before its acknowledgement is sent,
+//! so a client that gets the ack and then queries sees the new state, and gets the ack before
+//! the events it caused (its connection handles the ack first).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::Utf8Bytes;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::snapshot::Snapshot;
+use super::{BackendOp, Command, Completed, Effect, Event, Room};
+use crate::backend::{Backend, BackendEvent, BackendResult};
+use crate::wire::{self, ErrorCode, Refusal};
+
+/// An event serialized once for every subscriber.
+#[derive(Debug, Clone)]
+pub struct EventFrame {
+    pub module: &'static str,
+    pub name: &'static str,
+    pub text: Utf8Bytes,
+}
+
+/// How the rest of the daemon talks to the room. Cheap to clone.
+#[derive(Clone)]
+pub struct RoomHandle {
+    commands: mpsc::Sender<(Command, oneshot::Sender<Result<(), Refusal>>)>,
+    snapshot: watch::Receiver<Arc<Snapshot>>,
+    events: broadcast::Sender<EventFrame>,
+}
+
+impl RoomHandle {
+    /// Applies a command; `Ok` once it is accepted (its outcome comes as events).
+    pub async fn call(&self, command: Command) -> Result<(), Refusal> {
+        let gone = || Refusal::new(ErrorCode::FAIL, "the daemon is shutting down");
+        let (reply, answer) = oneshot::channel();
+        self.commands.send((command, reply)).await.map_err(|_| gone())?;
+        answer.await.map_err(|_| gone())?
+    }
+
+    /// The current state, as prepared bytes.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshot.borrow().clone()
+    }
+
+    pub fn subscribe_events(&self) -> broadcast::Receiver<EventFrame> {
+        self.events.subscribe()
+    }
+}
+
+/// Settings of the owner task.
+pub struct OwnerSettings {
+    /// Every backend operation ends within this.
+    pub backend_timeout: Duration,
+    /// Events buffered for connections that are momentarily behind.
+    pub event_capacity: usize,
+}
+
+/// Starts the owner task. It stops when `shutdown` is cancelled, then waits (up to the backend
+/// timeout) for backend operations under way.
+pub fn spawn(
+    room: Room,
+    backend: Arc<dyn Backend>,
+    reports: mpsc::Receiver<BackendEvent>,
+    settings: OwnerSettings,
+    shutdown: CancellationToken,
+) -> (RoomHandle, JoinHandle<()>) {
+    let (commands_tx, commands) = mpsc::channel(64);
+    let (completed_tx, completed) = mpsc::channel(64);
+    let (snapshot_tx, snapshot) = watch::channel(Arc::new(Snapshot::build(&room.tree())));
+    let (events, _) = broadcast::channel(settings.event_capacity);
+    let handle = RoomHandle { commands: commands_tx, snapshot, events: events.clone() };
+    let owner = Owner {
+        room,
+        backend,
+        timeout: settings.backend_timeout,
+        completed_tx,
+        snapshot_tx,
+        events,
+        in_flight: TaskTracker::new(),
+    };
+    let task = tokio::spawn(owner.run(commands, completed, reports, shutdown));
+    (handle, task)
+}
+
+struct Owner {
+    room: Room,
+    backend: Arc<dyn Backend>,
+    timeout: Duration,
+    completed_tx: mpsc::Sender<Completed>,
+    snapshot_tx: watch::Sender<Arc<Snapshot>>,
+    events: broadcast::Sender<EventFrame>,
+    in_flight: TaskTracker,
+}
+
+impl Owner {
+    async fn run(
+        mut self,
+        mut commands: mpsc::Receiver<(Command, oneshot::Sender<Result<(), Refusal>>)>,
+        mut completed: mpsc::Receiver<Completed>,
+        mut reports: mpsc::Receiver<BackendEvent>,
+        shutdown: CancellationToken,
+    ) {
+        self.run_op(BackendOp::MeetingList);
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                Some((command, reply)) = commands.recv() => {
+                    let result = self.room.apply(command).map(|effects| self.commit(effects));
+                    // The client may have gone; its command still took effect.
+                    let _ = reply.send(result);
+                }
+                Some(done) = completed.recv() => {
+                    let effects = self.room.complete(done);
+                    self.commit(effects);
+                }
+                Some(report) = reports.recv() => {
+                    let effects = self.room.happen(report);
+                    self.commit(effects);
+                }
+            }
+        }
+        self.in_flight.close();
+        if tokio::time::timeout(self.timeout, self.in_flight.wait()).await.is_err() {
+            tracing::warn!("backend operations still under way at shutdown were abandoned");
+        }
+    }
+
+    /// Publishes the new state, then the events, then starts the backend operations.
+    fn commit(&mut self, effects: Vec<Effect>) {
+        self.snapshot_tx.send_replace(Arc::new(Snapshot::build(&self.room.tree())));
+        for effect in effects {
+            match effect {
+                Effect::Publish(event) => self.publish(&event),
+                Effect::Run(op) => self.run_op(op),
+            }
+        }
+    }
+
+    fn publish(&self, event: &Event) {
+        let method = format!("Event/{}", event.module);
+        let text = wire::event(&method, event.name, event.code, &event.message, &event.data);
+        tracing::info!(event = event.name, code = event.code.0, message = %event.message, "event");
+        // No receivers is fine: nobody is connected.
+        let _ = self.events.send(EventFrame { module: event.module, name: event.name, text: text.into() });
+    }
+
+    fn run_op(&self, op: BackendOp) {
+        let backend = self.backend.clone();
+        let completed = self.completed_tx.clone();
+        let timeout = self.timeout;
+        self.in_flight.spawn(async move {
+            let done = match op {
+                BackendOp::Start(req) => {
+                    let session = req.session;
+                    Completed::Started(session, within(timeout, backend.start(req)).await)
+                }
+                BackendOp::Join(req) => {
+                    let session = req.session;
+                    Completed::Joined(session, within(timeout, backend.join(req)).await)
+                }
+                BackendOp::Leave(session) => Completed::Left(session, within(timeout, backend.leave(session)).await),
+                BackendOp::Dissolve(session) => {
+                    Completed::Dissolved(session, within(timeout, backend.dissolve(session)).await)
+                }
+                BackendOp::MeetingList => Completed::MeetingList(within(timeout, backend.meeting_list()).await),
+            };
+            // Gone only at shutdown.
+            let _ = completed.send(done).await;
+        });
+    }
+}
+
+/// A backend answer, or error 12 once the timeout passes.
+async fn within<T>(timeout: Duration, op: impl Future<Output = BackendResult<T>>) -> BackendResult<T> {
+    tokio::time::timeout(timeout, op).await.unwrap_or_else(|_| {
+        Err(Refusal::new(
+            ErrorCode::NETWORK,
+            format!("the meeting service did not answer within {} ms", timeout.as_millis()),
+        ))
+    })
+}

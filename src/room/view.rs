@@ -1,0 +1,168 @@
+//! How the room's state reads on the wire: the Meeting tree and event payloads.
+
+use serde_json::{Value, json};
+
+use super::{Phase, Room, to_value};
+use crate::backend::{MeetingDetails, RoomRole};
+use crate::modules::meeting::{
+    ListedMeeting, MeetingInfo, MeetingNode, MeetingTime, SelfInfo, UserInfo, format_meeting_code,
+};
+
+impl Room {
+    pub(super) fn meeting_node(&self) -> MeetingNode {
+        let user = self.self_info();
+        MeetingNode {
+            multi_scree_info: self.layout.multi_screen_info(),
+            layout_info: self.layout.info(self.phase.in_meeting().is_some(), self.layout_switchable()),
+            meeting_info: self.meeting_info(),
+            self_info: SelfInfo { share_user_info: user.clone(), user },
+            meeting_list: self.meeting_list.iter().take(10).map(listed).collect(),
+        }
+    }
+
+    /// Layouts can be switched in a meeting with someone other than the room.
+    pub(super) fn layout_switchable(&self) -> bool {
+        self.phase.in_meeting().is_some_and(|m| !m.participants.is_empty())
+    }
+
+    pub(super) fn meeting_info(&self) -> MeetingInfo {
+        let status = self.phase.status();
+        let Some(m) = self.phase.meeting() else {
+            return MeetingInfo { meeting_status: status, ..MeetingInfo::default() };
+        };
+        MeetingInfo {
+            meeting_status: status,
+            meeting_type: m.meeting_type,
+            meeting_title: m.title.clone(),
+            meeting_code: m.code.clone(),
+            meeting_password: m.password.clone(),
+            meeting_time: MeetingTime { begin_time: m.begin_time, end_time: m.end_time },
+            begin_time: m.begin_time,
+            end_time: m.end_time,
+            formatted_meeting_code: format_meeting_code(&m.code),
+            meeting_creator_name: m.creator_name.clone(),
+            host_status: u8::from(m.host_present()),
+            meeting_url: m.url.clone(),
+        }
+    }
+
+    fn self_info(&self) -> UserInfo {
+        let Some(m) = self.phase.meeting() else {
+            return UserInfo::default();
+        };
+        UserInfo {
+            user_id: m.room_user_id.clone(),
+            host: m.room_role == RoomRole::Host,
+            co_host: m.room_role == RoomRole::CoHost,
+            user_type: 1,
+            is_creator: m.room_is_creator,
+            role_type: role_type(m.room_role),
+            video_on: self.devices.camera_on(),
+            audio_on: self.devices.mic_on(),
+            nickname: self.name.clone(),
+            ..UserInfo::default()
+        }
+    }
+
+    /// `user_list_info`: the room first, then the other participants; empty outside a meeting.
+    pub(super) fn user_list(&self) -> Value {
+        let Some(m) = self.phase.in_meeting() else {
+            return json!([]);
+        };
+        let room = json!({
+            "user_id": m.room_user_id, "nickname": self.name,
+            "host": m.room_role == RoomRole::Host, "co_host": m.room_role == RoomRole::CoHost,
+            "role_type": role_type(m.room_role), "user_type": 1,
+            "audio_on": self.devices.mic_on(), "video_on": self.devices.camera_on(), "screen_sharing": false,
+        });
+        let others = m.participants.iter().map(|p| {
+            json!({
+                "user_id": p.user_id, "nickname": p.nickname, "host": p.host, "co_host": p.co_host,
+                "role_type": if p.host { 1 } else if p.co_host { 2 } else { 3 }, "user_type": 1,
+                "audio_on": p.audio_on, "video_on": p.video_on, "screen_sharing": false,
+            })
+        });
+        Value::Array(std::iter::once(room).chain(others).collect())
+    }
+
+    /// `JoinMeetingCompleted` data.
+    pub(super) fn joined_data(&self) -> Value {
+        let d = self.devices.node();
+        json!({
+            "meeting_info": to_value(&self.meeting_info()),
+            "self_user_info": to_value(&self.self_info()),
+            "device_info": to_value(&d.device_info),
+            "mic_info": to_value(&d.mic_info),
+            "speaker_info": to_value(&d.speaker_info),
+            "camera_info": to_value(&d.camera_info),
+        })
+    }
+
+    /// `LayoutSwitchChanged` data.
+    pub(super) fn layout_data(&self) -> Value {
+        let info = self.layout.info(self.phase.in_meeting().is_some(), self.layout_switchable());
+        json!({
+            "layout_switch_info": to_value(&info.layout_switch_info),
+            "main_screen_layout_info": to_value(&info.main_screen_layout_info),
+            "secondary_screen_layout_info": to_value(&info.secondary_screen_layout_info),
+        })
+    }
+
+    pub(super) fn meeting_list_data(&self) -> Value {
+        let list: Vec<ListedMeeting> = self.meeting_list.iter().take(10).map(listed).collect();
+        json!({ "meeting_list": to_value(&list) })
+    }
+}
+
+/// Data of the events that end or change a stay (`LeaveMeeting`, `DissolveMeeting`,
+/// `JoinWaitingRoom`, `LeaveWaitingRoom`): the meeting as it was, and why.
+pub(super) fn stay_data(meeting_info: &MeetingInfo, reason: &str) -> Value {
+    json!({ "meeting_info": to_value(meeting_info), "reason": reason })
+}
+
+fn role_type(role: RoomRole) -> u8 {
+    match role {
+        RoomRole::Host => 1,
+        RoomRole::CoHost => 2,
+        RoomRole::Attendee => 3,
+    }
+}
+
+fn listed(m: &crate::backend::ScheduledMeeting) -> ListedMeeting {
+    ListedMeeting {
+        meeting_title: m.title.clone(),
+        meeting_time: MeetingTime { begin_time: m.begin_time, end_time: m.end_time },
+        meeting_creator_name: m.creator_name.clone(),
+        meeting_code: m.code.clone(),
+        meeting_id: m.meeting_id.clone(),
+        meeting_type: m.meeting_type,
+        formatted_meeting_code: format_meeting_code(&m.code),
+    }
+}
+
+impl Phase {
+    /// `meeting_status`.
+    pub fn status(&self) -> u8 {
+        match self {
+            Phase::Idle => 0,
+            Phase::InMeeting { .. } => 1,
+            Phase::Joining { .. } => 2,
+            Phase::WaitingRoom { .. } => 3,
+        }
+    }
+
+    /// The meeting the room is in or waiting for.
+    pub fn meeting(&self) -> Option<&MeetingDetails> {
+        match self {
+            Phase::InMeeting { meeting, .. } | Phase::WaitingRoom { meeting, .. } => Some(meeting),
+            Phase::Idle | Phase::Joining { .. } => None,
+        }
+    }
+
+    pub fn in_meeting(&self) -> Option<&MeetingDetails> {
+        match self {
+            Phase::InMeeting { meeting, .. } => Some(meeting),
+            _ => None,
+        }
+    }
+}
