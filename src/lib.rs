@@ -4,6 +4,8 @@
 
 pub mod backend;
 pub mod config;
+pub mod daemon;
 pub mod modules;
 pub mod room;
+pub mod server;
 pub mod wire;

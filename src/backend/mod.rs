@@ -151,7 +151,10 @@ pub enum SetupError {
 }
 
 /// Builds the backend the configuration names. Its reports go to `events`.
-pub fn build(config: &Config, events: mpsc::Sender<BackendEvent>) -> Result<Arc<dyn Backend>, SetupError> {
+pub fn build(
+    config: &Config,
+    events: mpsc::Sender<BackendEvent>,
+) -> Result<Arc<dyn Backend>, SetupError> {
     match config.backend.kind {
         BackendKind::Sim => Ok(Arc::new(sim::Simulator::new(config, events))),
         other => Err(SetupError::NotAvailable(other.name())),

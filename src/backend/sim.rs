@@ -46,14 +46,20 @@ struct Active {
     stop: CancellationToken,
 }
 
-const NAMES: &[&str] = &["Alice", "Bob", "Carol", "Dave", "Erin", "Frank", "Grace", "Heidi", "Ivan", "Judy"];
+const NAMES: &[&str] = &[
+    "Alice", "Bob", "Carol", "Dave", "Erin", "Frank", "Grace", "Heidi", "Ivan", "Judy",
+];
 
 impl Simulator {
     /// A simulator with the configured meetings, or the built-in demo meetings when there are
     /// none. Must be called inside a Tokio runtime when `disconnect_after_ms` is set.
     pub fn new(config: &Config, events: mpsc::Sender<BackendEvent>) -> Self {
         let now = unix_now();
-        let meetings = if config.sim.meetings.is_empty() { demo_meetings() } else { config.sim.meetings.clone() };
+        let meetings = if config.sim.meetings.is_empty() {
+            demo_meetings()
+        } else {
+            config.sim.meetings.clone()
+        };
         let directory = meetings
             .into_iter()
             .map(|mut m| {
@@ -70,7 +76,10 @@ impl Simulator {
             inner: Arc::new(Inner {
                 room_name: config.room.name.clone(),
                 pmi_code: config.room.pmi_code.clone(),
-                settings: SimConfig { meetings: Vec::new(), ..config.sim.clone() },
+                settings: SimConfig {
+                    meetings: Vec::new(),
+                    ..config.sim.clone()
+                },
                 directory,
                 events,
                 reachable: AtomicBool::new(true),
@@ -110,10 +119,18 @@ impl Inner {
             std::future::pending::<()>().await;
         }
         if !self.reachable.load(Ordering::SeqCst) {
-            return Err(Refusal::new(ErrorCode::NETWORK, "simulator: the meeting service is unreachable"));
+            return Err(Refusal::new(
+                ErrorCode::NETWORK,
+                "simulator: the meeting service is unreachable",
+            ));
         }
-        if self.settings.failure_rate.0 > 0.0 && rand::rng().random_bool(self.settings.failure_rate.0) {
-            return Err(Refusal::new(ErrorCode::NETWORK, "simulator: injected network failure"));
+        if self.settings.failure_rate.0 > 0.0
+            && rand::rng().random_bool(self.settings.failure_rate.0)
+        {
+            return Err(Refusal::new(
+                ErrorCode::NETWORK,
+                "simulator: injected network failure",
+            ));
         }
         Ok(())
     }
@@ -140,7 +157,9 @@ impl Inner {
 
     /// A nickname nobody in the meeting has yet.
     fn fresh_nickname(&self, taken: &[Participant]) -> String {
-        let free = NAMES.iter().find(|n| !taken.iter().any(|p| p.nickname == **n));
+        let free = NAMES
+            .iter()
+            .find(|n| !taken.iter().any(|p| p.nickname == **n));
         match free {
             Some(name) => (*name).to_owned(),
             None => format!("Guest {}", self.next_user.load(Ordering::Relaxed)),
@@ -151,13 +170,22 @@ impl Inner {
         let mut people = Vec::new();
         for i in 0..meeting.participants {
             let host = i == 0 && meeting.host_present && !meeting.room_is_host;
-            let nickname = if host { meeting.creator.clone() } else { self.fresh_nickname(&people) };
+            let nickname = if host {
+                meeting.creator.clone()
+            } else {
+                self.fresh_nickname(&people)
+            };
             people.push(self.participant(&nickname, host));
         }
         people
     }
 
-    fn details(&self, session: Session, meeting: &SimMeeting, participants: Vec<Participant>) -> MeetingDetails {
+    fn details(
+        &self,
+        session: Session,
+        meeting: &SimMeeting,
+        participants: Vec<Participant>,
+    ) -> MeetingDetails {
         MeetingDetails {
             code: meeting.code.0.clone(),
             meeting_id: format!("sim-{}", meeting.code.0),
@@ -169,7 +197,11 @@ impl Inner {
             end_time: meeting.end_time,
             url: format!("sim://meeting/{}", meeting.code.0),
             room_user_id: format!("room-{}", session.0),
-            room_role: if meeting.room_is_host { RoomRole::Host } else { RoomRole::Attendee },
+            room_role: if meeting.room_is_host {
+                RoomRole::Host
+            } else {
+                RoomRole::Attendee
+            },
             room_is_creator: false,
             participants,
         }
@@ -178,7 +210,11 @@ impl Inner {
     /// Makes `session` the active meeting, ending the timers of any earlier one.
     fn activate(&self, session: Session, participants: Vec<Participant>) -> CancellationToken {
         let stop = CancellationToken::new();
-        let previous = self.active.lock().unwrap().replace(Active { session, participants, stop: stop.clone() });
+        let previous = self.active.lock().unwrap().replace(Active {
+            session,
+            participants,
+            stop: stop.clone(),
+        });
         if let Some(previous) = previous {
             previous.stop.cancel();
         }
@@ -202,20 +238,29 @@ impl Inner {
     fn churn(&self, session: Session) -> Option<Vec<Participant>> {
         let mut active = self.active.lock().unwrap();
         let active = active.as_mut().filter(|a| a.session == session)?;
-        let leavers: Vec<usize> = (0..active.participants.len()).filter(|&i| !active.participants[i].host).collect();
+        let leavers: Vec<usize> = (0..active.participants.len())
+            .filter(|&i| !active.participants[i].host)
+            .collect();
         let mut rng = rand::rng();
         if leavers.is_empty() || (active.participants.len() < 8 && rng.random_bool(0.5)) {
             let nickname = self.fresh_nickname(&active.participants);
             active.participants.push(self.participant(&nickname, false));
         } else {
-            active.participants.remove(leavers[rng.random_range(0..leavers.len())]);
+            active
+                .participants
+                .remove(leavers[rng.random_range(0..leavers.len())]);
         }
         Some(active.participants.clone())
     }
 }
 
 /// Runs the life of a meeting the room is in: churn and the host ending it.
-async fn animate(inner: Arc<Inner>, session: Session, meeting: SimMeeting, stop: CancellationToken) {
+async fn animate(
+    inner: Arc<Inner>,
+    session: Session,
+    meeting: SimMeeting,
+    stop: CancellationToken,
+) {
     let churn = async {
         if meeting.churn_ms == 0 {
             return std::future::pending().await;
@@ -224,7 +269,9 @@ async fn animate(inner: Arc<Inner>, session: Session, meeting: SimMeeting, stop:
             let jitter = rand::rng().random_range(meeting.churn_ms / 2..=meeting.churn_ms * 3 / 2);
             tokio::time::sleep(Duration::from_millis(jitter)).await;
             if let Some(people) = inner.churn(session) {
-                inner.report(Some(session), Happening::Participants(people)).await;
+                inner
+                    .report(Some(session), Happening::Participants(people))
+                    .await;
             }
         }
     };
@@ -245,7 +292,12 @@ async fn animate(inner: Arc<Inner>, session: Session, meeting: SimMeeting, stop:
 }
 
 /// Holds the room in the waiting room until the host admits it, then animates the meeting.
-async fn wait_for_admission(inner: Arc<Inner>, session: Session, meeting: SimMeeting, stop: CancellationToken) {
+async fn wait_for_admission(
+    inner: Arc<Inner>,
+    session: Session,
+    meeting: SimMeeting,
+    stop: CancellationToken,
+) {
     tokio::select! {
         () = stop.cancelled() => return,
         () = tokio::time::sleep(Duration::from_millis(meeting.admit_after_ms)) => {}
@@ -258,7 +310,9 @@ async fn wait_for_admission(inner: Arc<Inner>, session: Session, meeting: SimMee
         }
     };
     let details = inner.details(session, &meeting, people);
-    inner.report(Some(session), Happening::Admitted(details)).await;
+    inner
+        .report(Some(session), Happening::Admitted(details))
+        .await;
     animate(inner, session, meeting, stop).await;
 }
 
@@ -273,7 +327,9 @@ impl Backend for Simulator {
             inner.round_trip(inner.settings.join_delay_ms).await?;
             let (code, title) = match request.kind {
                 StartKind::Instant => {
-                    let code = rand::rng().random_range(100_000_000..1_000_000_000u32).to_string();
+                    let code = rand::rng()
+                        .random_range(100_000_000..1_000_000_000u32)
+                        .to_string();
                     (code, format!("{}的快速会议", inner.room_name))
                 }
                 StartKind::Pmi if inner.pmi_code.is_empty() => {
@@ -282,7 +338,10 @@ impl Backend for Simulator {
                         "simulator: the room has no personal meeting code (room.pmi_code)",
                     ));
                 }
-                StartKind::Pmi => (inner.pmi_code.clone(), format!("{}的个人会议室", inner.room_name)),
+                StartKind::Pmi => (
+                    inner.pmi_code.clone(),
+                    format!("{}的个人会议室", inner.room_name),
+                ),
             };
             let now = unix_now();
             let meeting = SimMeeting {
@@ -306,24 +365,46 @@ impl Backend for Simulator {
         let inner = self.inner.clone();
         Box::pin(async move {
             inner.round_trip(inner.settings.join_delay_ms).await?;
-            let Some(meeting) = inner.directory.iter().find(|m| m.code.0 == request.code).cloned() else {
-                return Err(Refusal::new(ErrorCode::NO_SUCH_MEETING, format!("meeting {} does not exist", request.code)));
+            let Some(meeting) = inner
+                .directory
+                .iter()
+                .find(|m| m.code.0 == request.code)
+                .cloned()
+            else {
+                return Err(Refusal::new(
+                    ErrorCode::NO_SUCH_MEETING,
+                    format!("meeting {} does not exist", request.code),
+                ));
             };
             if meeting.locked {
-                return Err(Refusal::new(ErrorCode::MEETING_LOCKED, format!("meeting {} is locked", meeting.code.0)));
+                return Err(Refusal::new(
+                    ErrorCode::MEETING_LOCKED,
+                    format!("meeting {} is locked", meeting.code.0),
+                ));
             }
             if !meeting.password.is_empty() && request.password.is_empty() {
-                return Err(Refusal::new(ErrorCode::PASSWORD_REQUIRED, format!("meeting {} needs a password", meeting.code.0)));
+                return Err(Refusal::new(
+                    ErrorCode::PASSWORD_REQUIRED,
+                    format!("meeting {} needs a password", meeting.code.0),
+                ));
             }
             if !meeting.password.is_empty() && request.password != meeting.password {
-                return Err(Refusal::new(ErrorCode::WRONG_PASSWORD, format!("wrong password for meeting {}", meeting.code.0)));
+                return Err(Refusal::new(
+                    ErrorCode::WRONG_PASSWORD,
+                    format!("wrong password for meeting {}", meeting.code.0),
+                ));
             }
             let people = inner.people_of(&meeting);
             let details = inner.details(request.session, &meeting, people.clone());
             let stop = inner.activate(request.session, people);
             if meeting.waiting_room {
                 if meeting.admit_after_ms > 0 {
-                    tokio::spawn(wait_for_admission(inner.clone(), request.session, meeting, stop));
+                    tokio::spawn(wait_for_admission(
+                        inner.clone(),
+                        request.session,
+                        meeting,
+                        stop,
+                    ));
                 }
                 Ok(Joined::WaitingRoom(details))
             } else {
@@ -380,11 +461,30 @@ fn demo_meetings() -> Vec<SimMeeting> {
         ..SimMeeting::default()
     };
     vec![
-        SimMeeting { churn_ms: 20_000, ..meeting("111222333", "Weekly sync", 0) },
-        SimMeeting { password: "1234".into(), creator: "Bob".into(), ..meeting("222333444", "Board review", 30) },
-        SimMeeting { waiting_room: true, admit_after_ms: 3000, participants: 12, ..meeting("333444555", "All hands", 60) },
-        SimMeeting { locked: true, ..meeting("444555666", "Locked review", 90) },
-        SimMeeting { room_is_host: true, participants: 1, ..meeting("555666777", "Room standup", 120) },
+        SimMeeting {
+            churn_ms: 20_000,
+            ..meeting("111222333", "Weekly sync", 0)
+        },
+        SimMeeting {
+            password: "1234".into(),
+            creator: "Bob".into(),
+            ..meeting("222333444", "Board review", 30)
+        },
+        SimMeeting {
+            waiting_room: true,
+            admit_after_ms: 3000,
+            participants: 12,
+            ..meeting("333444555", "All hands", 60)
+        },
+        SimMeeting {
+            locked: true,
+            ..meeting("444555666", "Locked review", 90)
+        },
+        SimMeeting {
+            room_is_host: true,
+            participants: 1,
+            ..meeting("555666777", "Room standup", 120)
+        },
     ]
 }
 

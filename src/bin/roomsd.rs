@@ -1,1 +1,148 @@
-fn main() {}
+//! `roomsd`: the room-device controller daemon. See CLI.md and `roomsd --help`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use roomsd::config::{self, Config};
+use roomsd::daemon::Daemon;
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "Room-device controller: serves the Rooms control protocol over WebSocket"
+)]
+struct Args {
+    /// Configuration file [default: /etc/roomsd/roomsd.toml if it exists, else built-in defaults]
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Address to serve, overriding server.listen
+    #[arg(long, value_name = "ADDR:PORT")]
+    listen: Option<std::net::SocketAddr>,
+    /// Password clients must send, overriding server.password
+    #[arg(long, env = "ROOMSD_PASSWORD", hide_env_values = true)]
+    password: Option<String>,
+    /// Log format (levels come from RUST_LOG, default info)
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the Rooms protocol (the default)
+    Serve,
+    /// Check a configuration file: exit 0, or exit 2 naming the line and the problem
+    CheckConfig { file: PathBuf },
+    /// Print the full default configuration, commented
+    PrintDefaultConfig,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match args.command {
+        Some(Command::CheckConfig { ref file }) => check_config(file),
+        Some(Command::PrintDefaultConfig) => {
+            print!("{}", config::DEFAULT_CONFIG);
+            ExitCode::SUCCESS
+        }
+        Some(Command::Serve) | None => serve(args),
+    }
+}
+
+fn check_config(file: &Path) -> ExitCode {
+    match Config::load(file) {
+        Ok(_) => {
+            println!("{}: ok", file.display());
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("{error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+/// The configuration to serve: the file, then the environment and flags over it.
+fn load(args: &Args) -> Result<Config, String> {
+    let default_path = Path::new(config::DEFAULT_PATH);
+    let mut config = match &args.config {
+        Some(path) => Config::load(path).map_err(|e| e.to_string())?,
+        None if default_path.exists() => Config::load(default_path).map_err(|e| e.to_string())?,
+        None => Config::default(),
+    };
+    if let Some(listen) = args.listen {
+        config.server.listen = listen;
+    }
+    if let Some(password) = &args.password {
+        config.server.password.clone_from(password);
+    }
+    config.check()?;
+    Ok(config)
+}
+
+fn serve(args: Args) -> ExitCode {
+    init_logging(args.log_format);
+    let config = match load(&args) {
+        Ok(config) => config,
+        Err(error) => {
+            tracing::error!("{error}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            tracing::error!(%error, "cannot start the async runtime");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let daemon = match Daemon::start(config).await {
+            Ok(daemon) => daemon,
+            Err(error) => {
+                tracing::error!("{error}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let shutdown = daemon.shutdown_token();
+        tokio::spawn(async move {
+            let signal = wait_for_signal().await;
+            tracing::info!(signal, "stopping: closing clients");
+            shutdown.cancel();
+        });
+        daemon.stopped().await;
+        ExitCode::SUCCESS
+    })
+}
+
+async fn wait_for_signal() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("installing a SIGTERM handler");
+    tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = tokio::signal::ctrl_c() => "SIGINT",
+    }
+}

@@ -66,7 +66,10 @@ pub struct RoomConfig {
 
 impl Default for RoomConfig {
     fn default() -> Self {
-        Self { name: "Room 101".into(), pmi_code: "800100200".into() }
+        Self {
+            name: "Room 101".into(),
+            pmi_code: "800100200".into(),
+        }
     }
 }
 
@@ -125,7 +128,10 @@ pub struct BackendConfig {
 
 impl Default for BackendConfig {
     fn default() -> Self {
-        Self { kind: BackendKind::Sim, timeout_ms: Limit(15_000) }
+        Self {
+            kind: BackendKind::Sim,
+            timeout_ms: Limit(15_000),
+        }
     }
 }
 
@@ -239,7 +245,9 @@ pub struct MeetingCode(pub String);
 impl TryFrom<String> for MeetingCode {
     type Error = String;
     fn try_from(raw: String) -> Result<Self, String> {
-        normalize_meeting_code(&raw).map(Self).map_err(|r| r.message)
+        normalize_meeting_code(&raw)
+            .map(Self)
+            .map_err(|r| r.message)
     }
 }
 
@@ -251,7 +259,11 @@ pub struct Probability(pub f64);
 impl TryFrom<f64> for Probability {
     type Error = String;
     fn try_from(p: f64) -> Result<Self, String> {
-        if (0.0..=1.0).contains(&p) { Ok(Self(p)) } else { Err(format!("must be from 0 to 1, not {p}")) }
+        if (0.0..=1.0).contains(&p) {
+            Ok(Self(p))
+        } else {
+            Err(format!("must be from 0 to 1, not {p}"))
+        }
     }
 }
 
@@ -263,7 +275,11 @@ pub struct Limit<const MIN: u64>(pub u64);
 impl<const MIN: u64> TryFrom<u64> for Limit<MIN> {
     type Error = String;
     fn try_from(n: u64) -> Result<Self, String> {
-        if n >= MIN { Ok(Self(n)) } else { Err(format!("must be at least {MIN}, not {n}")) }
+        if n >= MIN {
+            Ok(Self(n))
+        } else {
+            Err(format!("must be at least {MIN}, not {n}"))
+        }
     }
 }
 
@@ -284,7 +300,10 @@ pub struct ConfigError {
 impl Config {
     /// Reads and checks a configuration file.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let error = |message: String| ConfigError { path: path.to_owned(), message };
+        let error = |message: String| ConfigError {
+            path: path.to_owned(),
+            message,
+        };
         let text = std::fs::read_to_string(path).map_err(|e| error(format!("cannot read: {e}")))?;
         Self::parse(&text).map_err(error)
     }
@@ -299,7 +318,10 @@ impl Config {
     /// The rules that involve more than one key.
     pub fn check(&self) -> Result<(), String> {
         let server = &self.server;
-        if server.password.is_empty() && !server.listen.ip().is_loopback() && !server.allow_unauthenticated_lan {
+        if server.password.is_empty()
+            && !server.listen.ip().is_loopback()
+            && !server.allow_unauthenticated_lan
+        {
             return Err(format!(
                 "server.listen = \"{}\" is not a loopback address and server.password is empty: \
                  set a password, listen on 127.0.0.1, or set server.allow_unauthenticated_lan = true",
@@ -309,13 +331,22 @@ impl Config {
         let mut codes = std::collections::HashSet::new();
         for meeting in &self.sim.meetings {
             if meeting.code.0.is_empty() {
-                return Err(format!("sim.meetings: meeting {:?} has no code", meeting.title));
+                return Err(format!(
+                    "sim.meetings: meeting {:?} has no code",
+                    meeting.title
+                ));
             }
             if !codes.insert(&meeting.code.0) {
-                return Err(format!("sim.meetings: code {} is used twice", meeting.code.0));
+                return Err(format!(
+                    "sim.meetings: code {} is used twice",
+                    meeting.code.0
+                ));
             }
             if meeting.end_time != 0 && meeting.end_time < meeting.begin_time {
-                return Err(format!("sim.meetings: meeting {} ends before it begins", meeting.code.0));
+                return Err(format!(
+                    "sim.meetings: meeting {} ends before it begins",
+                    meeting.code.0
+                ));
             }
         }
         Ok(())
@@ -338,7 +369,8 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_named_with_their_line() {
-        let err = Config::parse("[server]\nlisten = \"127.0.0.1:1\"\nlisten_port = 5\n").unwrap_err();
+        let err =
+            Config::parse("[server]\nlisten = \"127.0.0.1:1\"\nlisten_port = 5\n").unwrap_err();
         assert!(err.contains("line 3"), "{err}");
         assert!(err.contains("listen_port"), "{err}");
     }
@@ -346,9 +378,15 @@ mod tests {
     #[test]
     fn bad_values_are_named_with_their_line() {
         let err = Config::parse("[screens]\ncount = 3\n").unwrap_err();
-        assert!(err.contains("line 2") && err.contains("count must be 1 or 2"), "{err}");
+        assert!(
+            err.contains("line 2") && err.contains("count must be 1 or 2"),
+            "{err}"
+        );
         let err = Config::parse("[sim]\nfailure_rate = 1.5\n").unwrap_err();
-        assert!(err.contains("line 2") && err.contains("from 0 to 1"), "{err}");
+        assert!(
+            err.contains("line 2") && err.contains("from 0 to 1"),
+            "{err}"
+        );
         let err = Config::parse("[[sim.meetings]]\ncode = \"12x\"\n").unwrap_err();
         assert!(err.contains("line 2") && err.contains("12x"), "{err}");
         let err = Config::parse("[server]\nlisten = \"nowhere\"\n").unwrap_err();
@@ -360,14 +398,16 @@ mod tests {
         let err = Config::parse("[server]\nlisten = \"0.0.0.0:6295\"\n").unwrap_err();
         assert!(err.contains("server.password"), "{err}");
         Config::parse("[server]\nlisten = \"0.0.0.0:6295\"\npassword = \"pw\"\n").unwrap();
-        Config::parse("[server]\nlisten = \"0.0.0.0:6295\"\nallow_unauthenticated_lan = true\n").unwrap();
+        Config::parse("[server]\nlisten = \"0.0.0.0:6295\"\nallow_unauthenticated_lan = true\n")
+            .unwrap();
     }
 
     #[test]
     fn sim_meeting_codes_are_normalized_and_unique() {
         let c = Config::parse("[[sim.meetings]]\ncode = \"111 222-333\"\n").unwrap();
         assert_eq!(c.sim.meetings[0].code.0, "111222333");
-        let err = Config::parse("[[sim.meetings]]\ncode = \"1\"\n[[sim.meetings]]\ncode = \"1\"\n").unwrap_err();
+        let err = Config::parse("[[sim.meetings]]\ncode = \"1\"\n[[sim.meetings]]\ncode = \"1\"\n")
+            .unwrap_err();
         assert!(err.contains("used twice"), "{err}");
     }
 }

@@ -158,7 +158,11 @@ pub fn format_meeting_code(code: &str) -> String {
 /// non-empty digits, `#` and `*` (10010 otherwise).
 pub fn normalize_meeting_code(raw: &str) -> Result<String, Refusal> {
     let code: String = raw.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
-    if code.is_empty() || !code.chars().all(|c| c.is_ascii_digit() || c == '#' || c == '*') {
+    if code.is_empty()
+        || !code
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '#' || c == '*')
+    {
         return Err(Refusal::new(
             ErrorCode::MEETING_CODE_INVALID,
             format!("meeting code {raw:?} is not valid: use digits, '#' and '*'"),
@@ -178,11 +182,19 @@ pub enum StartKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MeetingAction {
     Start(StartKind),
-    Join { code: String, password: String, mic_enable: Option<bool>, camera_enable: Option<bool> },
+    Join {
+        code: String,
+        password: String,
+        mic_enable: Option<bool>,
+        camera_enable: Option<bool>,
+    },
     LeaveWaitingRoom,
     Leave,
     Dissolve,
-    SwitchLayout { switch_type: u8, show_voice_active: Option<bool> },
+    SwitchLayout {
+        switch_type: u8,
+        show_voice_active: Option<bool>,
+    },
 }
 
 #[derive(Deserialize)]
@@ -231,14 +243,19 @@ pub fn parse_action(action: &str, params: Option<&RawValue>) -> Result<MeetingAc
                 Some("pmi") => Ok(MeetingAction::Start(StartKind::Pmi)),
                 other => Err(Refusal::new(
                     ErrorCode::PARAMETER,
-                    format!("StartMeeting: meeting_type must be \"instant\" or \"pmi\", got {other:?}"),
+                    format!(
+                        "StartMeeting: meeting_type must be \"instant\" or \"pmi\", got {other:?}"
+                    ),
                 )),
             }
         }
         "JoinMeeting" => {
             let p: JoinParams = action_params(action, params)?;
             let Some(raw_code) = p.meeting_code else {
-                return Err(Refusal::new(ErrorCode::PARAMETER, "JoinMeeting: meeting_code is required"));
+                return Err(Refusal::new(
+                    ErrorCode::PARAMETER,
+                    "JoinMeeting: meeting_code is required",
+                ));
             };
             Ok(MeetingAction::Join {
                 code: normalize_meeting_code(&raw_code)?,
@@ -254,17 +271,26 @@ pub fn parse_action(action: &str, params: Option<&RawValue>) -> Result<MeetingAc
         "SwitchLayout" | "LayoutSwitchChanged" => {
             let p: SwitchLayoutParams = action_params(action, params)?;
             let Some(switch_type) = p.switch_type else {
-                return Err(Refusal::new(ErrorCode::PARAMETER, format!("{action}: switch_type is required")));
+                return Err(Refusal::new(
+                    ErrorCode::PARAMETER,
+                    format!("{action}: switch_type is required"),
+                ));
             };
             match u8::try_from(switch_type) {
-                Ok(t @ 1..=7) => Ok(MeetingAction::SwitchLayout { switch_type: t, show_voice_active: p.show_voice_active }),
+                Ok(t @ 1..=7) => Ok(MeetingAction::SwitchLayout {
+                    switch_type: t,
+                    show_voice_active: p.show_voice_active,
+                }),
                 _ => Err(Refusal::new(
                     ErrorCode::UNKNOWN_LAYOUT,
                     format!("{action}: unknown switch_type {switch_type}: use 1 to 7"),
                 )),
             }
         }
-        _ => Err(Refusal::new(ErrorCode::UNSUPPORTED, format!("Call/Meeting has no action {action:?}"))),
+        _ => Err(Refusal::new(
+            ErrorCode::UNSUPPORTED,
+            format!("Call/Meeting has no action {action:?}"),
+        )),
     }
 }
 
@@ -289,13 +315,21 @@ mod tests {
         assert_eq!(normalize_meeting_code("123 456-789").unwrap(), "123456789");
         assert_eq!(normalize_meeting_code("12#*").unwrap(), "12#*");
         for bad in ["", " - ", "12a", "１２３"] {
-            assert_eq!(normalize_meeting_code(bad).unwrap_err().code, ErrorCode::MEETING_CODE_INVALID, "{bad:?}");
+            assert_eq!(
+                normalize_meeting_code(bad).unwrap_err().code,
+                ErrorCode::MEETING_CODE_INVALID,
+                "{bad:?}"
+            );
         }
     }
 
     #[test]
     fn join_accepts_numeric_code_and_password() {
-        let a = parse("JoinMeeting", r#"{"meeting_code": 111222333, "password": 1234, "mic_enable": false}"#).unwrap();
+        let a = parse(
+            "JoinMeeting",
+            r#"{"meeting_code": 111222333, "password": 1234, "mic_enable": false}"#,
+        )
+        .unwrap();
         assert_eq!(
             a,
             MeetingAction::Join {
@@ -309,33 +343,73 @@ mod tests {
 
     #[test]
     fn join_errors_are_specific() {
-        assert_eq!(parse("JoinMeeting", "{}").unwrap_err().code, ErrorCode::PARAMETER);
-        assert_eq!(parse("JoinMeeting", r#"{"meeting_code": "x"}"#).unwrap_err().code, ErrorCode::MEETING_CODE_INVALID);
-        assert_eq!(parse("JoinMeeting", r#"{"meeting_code": "1", "mic_enable": "yes"}"#).unwrap_err().code, ErrorCode::PARAMETER);
+        assert_eq!(
+            parse("JoinMeeting", "{}").unwrap_err().code,
+            ErrorCode::PARAMETER
+        );
+        assert_eq!(
+            parse("JoinMeeting", r#"{"meeting_code": "x"}"#)
+                .unwrap_err()
+                .code,
+            ErrorCode::MEETING_CODE_INVALID
+        );
+        assert_eq!(
+            parse(
+                "JoinMeeting",
+                r#"{"meeting_code": "1", "mic_enable": "yes"}"#
+            )
+            .unwrap_err()
+            .code,
+            ErrorCode::PARAMETER
+        );
     }
 
     #[test]
     fn start_needs_a_known_type() {
-        assert_eq!(parse("StartMeeting", r#"{"meeting_type": "pmi"}"#).unwrap(), MeetingAction::Start(StartKind::Pmi));
-        assert_eq!(parse("StartMeeting", r#"{"meeting_type": "webinar"}"#).unwrap_err().code, ErrorCode::PARAMETER);
-        assert_eq!(parse_action("StartMeeting", None).unwrap_err().code, ErrorCode::PARAMETER);
+        assert_eq!(
+            parse("StartMeeting", r#"{"meeting_type": "pmi"}"#).unwrap(),
+            MeetingAction::Start(StartKind::Pmi)
+        );
+        assert_eq!(
+            parse("StartMeeting", r#"{"meeting_type": "webinar"}"#)
+                .unwrap_err()
+                .code,
+            ErrorCode::PARAMETER
+        );
+        assert_eq!(
+            parse_action("StartMeeting", None).unwrap_err().code,
+            ErrorCode::PARAMETER
+        );
     }
 
     #[test]
     fn switch_layout_checks_the_type_and_has_an_alias() {
         assert_eq!(
             parse("LayoutSwitchChanged", r#"{"switch_type": 2}"#).unwrap(),
-            MeetingAction::SwitchLayout { switch_type: 2, show_voice_active: None }
+            MeetingAction::SwitchLayout {
+                switch_type: 2,
+                show_voice_active: None
+            }
         );
         for t in ["0", "8", "-1", "300"] {
             let p = format!(r#"{{"switch_type": {t}}}"#);
-            assert_eq!(parse("SwitchLayout", &p).unwrap_err().code, ErrorCode::UNKNOWN_LAYOUT, "{t}");
+            assert_eq!(
+                parse("SwitchLayout", &p).unwrap_err().code,
+                ErrorCode::UNKNOWN_LAYOUT,
+                "{t}"
+            );
         }
-        assert_eq!(parse("SwitchLayout", "{}").unwrap_err().code, ErrorCode::PARAMETER);
+        assert_eq!(
+            parse("SwitchLayout", "{}").unwrap_err().code,
+            ErrorCode::PARAMETER
+        );
     }
 
     #[test]
     fn unknown_action_is_unsupported() {
-        assert_eq!(parse_action("Teleport", None).unwrap_err().code, ErrorCode::UNSUPPORTED);
+        assert_eq!(
+            parse_action("Teleport", None).unwrap_err().code,
+            ErrorCode::UNSUPPORTED
+        );
     }
 }

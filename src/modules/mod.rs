@@ -19,9 +19,40 @@ pub struct ModuleInfo {
 
 /// Every module with events, for subscription paths (PROTOCOL.md §2.4).
 pub const EVENT_MODULES: &[ModuleInfo] = &[
-    ModuleInfo { name: "Meeting", events: meeting::EVENTS },
-    ModuleInfo { name: "Device", events: device::EVENTS },
+    ModuleInfo {
+        name: "Meeting",
+        events: meeting::EVENTS,
+    },
+    ModuleInfo {
+        name: "Device",
+        events: device::EVENTS,
+    },
 ];
+
+/// `MultiScreeInfo` → `multi_scree_info`: path segments and names may be written either way.
+/// Text already in snake_case passes unchanged.
+pub fn snake_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    push_snake_case(&mut out, name);
+    out
+}
+
+/// [`snake_case`], appending to `out`.
+pub fn push_snake_case(out: &mut String, name: &str) {
+    let mut previous_lower = false;
+    for c in name.chars() {
+        if c.is_ascii_uppercase() {
+            if previous_lower {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+            previous_lower = false;
+        } else {
+            out.push(c);
+            previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        }
+    }
+}
 
 /// `params` of a `Call/<Module>` request: the action name and its parameters.
 #[derive(Debug, Deserialize)]
@@ -33,9 +64,15 @@ pub struct CallParams<'a> {
 }
 
 /// Reads an action's parameters into `T`, naming the action in the error.
-pub fn action_params<'a, T: Deserialize<'a>>(action: &str, raw: Option<&'a RawValue>) -> Result<T, Refusal> {
+pub fn action_params<'a, T: Deserialize<'a>>(
+    action: &str,
+    raw: Option<&'a RawValue>,
+) -> Result<T, Refusal> {
     let text = raw.map_or("{}", RawValue::get);
     serde_json::from_str(text).map_err(|e| {
-        Refusal::new(ErrorCode::PARAMETER, format!("{action}: invalid action_params: {e}"))
+        Refusal::new(
+            ErrorCode::PARAMETER,
+            format!("{action}: invalid action_params: {e}"),
+        )
     })
 }

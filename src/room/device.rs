@@ -1,6 +1,8 @@
 //! The room's devices: microphone, speaker, camera and PTZ. Pure and synchronous.
 
-use crate::modules::device::{AudioInfo, CameraFrameMode, CameraInfo, DeviceInfo, DeviceNode, PtzAxis, PtzInfo};
+use crate::modules::device::{
+    AudioInfo, CameraFrameMode, CameraInfo, DeviceInfo, DeviceNode, PtzAxis, PtzInfo,
+};
 
 /// The devices' state, and the room's own mic and camera settings that return after a meeting
 /// in which `JoinMeeting` chose others.
@@ -13,7 +15,11 @@ pub struct Devices {
 
 impl Devices {
     pub fn new(room_name: &str) -> Self {
-        let axis = PtzAxis { min: 0, max: 0, value: 0 };
+        let axis = PtzAxis {
+            min: 0,
+            max: 0,
+            value: 0,
+        };
         Self {
             node: DeviceNode {
                 device_info: DeviceInfo {
@@ -23,14 +29,31 @@ impl Devices {
                     software_version: env!("CARGO_PKG_VERSION").into(),
                     ip_address: String::new(),
                 },
-                mic_info: AudioInfo { switch: true, device_id: "default".into(), volume: 80 },
-                speaker_info: AudioInfo { switch: true, device_id: "default".into(), volume: 50 },
+                mic_info: AudioInfo {
+                    switch: true,
+                    device_id: "default".into(),
+                    volume: 80,
+                },
+                speaker_info: AudioInfo {
+                    switch: true,
+                    device_id: "default".into(),
+                    volume: 50,
+                },
                 camera_info: CameraInfo {
-                    camera_frame_mode: CameraFrameMode { mode: 1, name: "manual".into() },
+                    camera_frame_mode: CameraFrameMode {
+                        mode: 1,
+                        name: "manual".into(),
+                    },
                     switch: true,
                     device_id: "default".into(),
                 },
-                ptz_info: PtzInfo { support: false, pan: axis, tilt: axis, zoom: axis, device_id: String::new() },
+                ptz_info: PtzInfo {
+                    support: false,
+                    pan: axis,
+                    tilt: axis,
+                    zoom: axis,
+                    device_id: String::new(),
+                },
             },
             room_mic_on: true,
             room_camera_on: true,
@@ -51,7 +74,10 @@ impl Devices {
 
     /// The mic and camera a meeting starts with: the join's choice, else the room's.
     pub fn for_meeting(&self, mic: Option<bool>, camera: Option<bool>) -> (bool, bool) {
-        (mic.unwrap_or(self.room_mic_on), camera.unwrap_or(self.room_camera_on))
+        (
+            mic.unwrap_or(self.room_mic_on),
+            camera.unwrap_or(self.room_camera_on),
+        )
     }
 
     pub fn enter_meeting(&mut self, mic_on: bool, camera_on: bool) {

@@ -1,7 +1,9 @@
 //! The layout and multi-screen state machine (PROTOCOL.md §4.1). Pure and synchronous.
 
 use crate::config::{ScreenCount, ScreenMode, ScreensConfig};
-use crate::modules::meeting::{LayoutInfo, LayoutSwitchEntry, LayoutSwitchInfo, MultiScreenInfo, ScreenLayout};
+use crate::modules::meeting::{
+    LayoutInfo, LayoutSwitchEntry, LayoutSwitchInfo, MultiScreenInfo, ScreenLayout,
+};
 
 /// What the room's displays are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,7 +53,13 @@ pub struct Layout {
 
 impl Layout {
     pub fn new(screens: ScreenSetup, main_monitor_id: String) -> Self {
-        Self { screens, main_monitor_id, switch_type: GRID, show_voice_active: true, speaker_switched: false }
+        Self {
+            screens,
+            main_monitor_id,
+            switch_type: GRID,
+            show_voice_active: true,
+            speaker_switched: false,
+        }
     }
 
     /// Applies a switch the room has already allowed (in a meeting, with someone else there).
@@ -77,18 +85,29 @@ impl Layout {
             ScreenSetup::Single => String::new(),
             _ => self.main_monitor_id.clone(),
         };
-        MultiScreenInfo { multi_screen_status: self.screens.status(), main_monitor_id }
+        MultiScreenInfo {
+            multi_screen_status: self.screens.status(),
+            main_monitor_id,
+        }
     }
 
     fn main_screen(&self) -> ScreenLayout {
         match self.switch_type {
-            GRID => ScreenLayout { layout_model: 0, show_small_view: false, layout_type: LAYOUT_TYPE_GRID },
+            GRID => ScreenLayout {
+                layout_model: 0,
+                show_small_view: false,
+                layout_type: LAYOUT_TYPE_GRID,
+            },
             t if is_speaker(t) => ScreenLayout {
                 layout_model: 0,
                 show_small_view: self.show_voice_active,
                 layout_type: LAYOUT_TYPE_PRESENTER,
             },
-            _ => ScreenLayout { layout_model: 0, show_small_view: false, layout_type: LAYOUT_TYPE_CUSTOM },
+            _ => ScreenLayout {
+                layout_model: 0,
+                show_small_view: false,
+                layout_type: LAYOUT_TYPE_CUSTOM,
+            },
         }
     }
 
@@ -103,9 +122,11 @@ impl Layout {
                 show_small_view: false,
                 layout_type: LAYOUT_TYPE_PRESENTER,
             },
-            ScreenSetup::DualExtended => {
-                ScreenLayout { layout_model: 0, show_small_view: false, layout_type: LAYOUT_TYPE_GRID }
-            }
+            ScreenSetup::DualExtended => ScreenLayout {
+                layout_model: 0,
+                show_small_view: false,
+                layout_type: LAYOUT_TYPE_GRID,
+            },
         }
     }
 
@@ -151,7 +172,10 @@ mod tests {
         l.switch(2, Some(false));
         let info = l.info(true, true);
         assert!(info.main_screen_layout_info.show_small_view);
-        assert_eq!(info.main_screen_layout_info.layout_type, LAYOUT_TYPE_PRESENTER);
+        assert_eq!(
+            info.main_screen_layout_info.layout_type,
+            LAYOUT_TYPE_PRESENTER
+        );
         l.switch(3, Some(false));
         assert!(!l.info(true, true).main_screen_layout_info.show_small_view);
         // Absent: keeps the previous value.
@@ -165,7 +189,10 @@ mod tests {
         for (t, expected) in [(1, 2), (2, 1), (3, 1), (4, 3), (5, 3), (6, 3), (7, 3)] {
             l.switch(t, None);
             let info = l.info(true, true);
-            assert_eq!(info.main_screen_layout_info.layout_type, expected, "switch_type {t}");
+            assert_eq!(
+                info.main_screen_layout_info.layout_type, expected,
+                "switch_type {t}"
+            );
             assert_eq!(info.layout_switch_info.current_switch_type, t);
         }
     }
@@ -176,7 +203,10 @@ mod tests {
         let list = &info.layout_switch_info.layout_switch_list;
         assert_eq!(list.len(), 7);
         for entry in list {
-            assert_eq!(entry.show_voice_active.is_some(), matches!(entry.switch_type, 2 | 3));
+            assert_eq!(
+                entry.show_voice_active.is_some(),
+                matches!(entry.switch_type, 2 | 3)
+            );
             assert!(entry.enable);
         }
     }
@@ -185,17 +215,35 @@ mod tests {
     fn secondary_screen_follows_the_setup() {
         let mut single = layout(ScreenSetup::Single);
         single.switch(2, None);
-        assert_eq!(single.info(true, true).secondary_screen_layout_info, ScreenLayout::default());
+        assert_eq!(
+            single.info(true, true).secondary_screen_layout_info,
+            ScreenLayout::default()
+        );
 
         let mut mirrored = layout(ScreenSetup::DualMirrored);
         mirrored.switch(5, None);
         let info = mirrored.info(true, true);
-        assert_eq!(info.secondary_screen_layout_info, info.main_screen_layout_info);
+        assert_eq!(
+            info.secondary_screen_layout_info,
+            info.main_screen_layout_info
+        );
 
         let mut extended = layout(ScreenSetup::DualExtended);
-        assert_eq!(extended.info(true, true).secondary_screen_layout_info.layout_type, LAYOUT_TYPE_PRESENTER);
+        assert_eq!(
+            extended
+                .info(true, true)
+                .secondary_screen_layout_info
+                .layout_type,
+            LAYOUT_TYPE_PRESENTER
+        );
         extended.switch(2, None);
-        assert_eq!(extended.info(true, true).secondary_screen_layout_info.layout_type, LAYOUT_TYPE_GRID);
+        assert_eq!(
+            extended
+                .info(true, true)
+                .secondary_screen_layout_info
+                .layout_type,
+            LAYOUT_TYPE_GRID
+        );
     }
 
     #[test]
@@ -204,7 +252,12 @@ mod tests {
         assert_eq!(info.main_screen_layout_info, ScreenLayout::default());
         assert_eq!(info.secondary_screen_layout_info, ScreenLayout::default());
         assert!(!info.layout_switch_info.layout_switch_enable);
-        assert!(info.layout_switch_info.layout_switch_list.iter().all(|e| !e.enable));
+        assert!(
+            info.layout_switch_info
+                .layout_switch_list
+                .iter()
+                .all(|e| !e.enable)
+        );
     }
 
     #[test]
@@ -213,15 +266,26 @@ mod tests {
         l.switch(2, None);
         l.switch(2, Some(false));
         l.reset();
-        assert_eq!(l.info(true, true).layout_switch_info.current_switch_type, GRID);
+        assert_eq!(
+            l.info(true, true).layout_switch_info.current_switch_type,
+            GRID
+        );
         l.switch(3, Some(false));
         assert!(l.info(true, true).main_screen_layout_info.show_small_view);
     }
 
     #[test]
     fn main_monitor_only_named_on_two_screens() {
-        assert_eq!(layout(ScreenSetup::Single).multi_screen_info().main_monitor_id, "");
+        assert_eq!(
+            layout(ScreenSetup::Single)
+                .multi_screen_info()
+                .main_monitor_id,
+            ""
+        );
         let dual = layout(ScreenSetup::DualMirrored).multi_screen_info();
-        assert_eq!((dual.multi_screen_status, dual.main_monitor_id.as_str()), (2, "HDMI-A-1"));
+        assert_eq!(
+            (dual.multi_screen_status, dual.main_monitor_id.as_str()),
+            (2, "HDMI-A-1")
+        );
     }
 }

@@ -8,7 +8,9 @@ use serde_json::json;
 
 use super::view::stay_data;
 use super::{BackendOp, Completed, Effect, Room, event, failed_event};
-use crate::backend::{BackendEvent, Happening, JoinRequest, Joined, MeetingDetails, RoomRole, Session, StartRequest};
+use crate::backend::{
+    BackendEvent, Happening, JoinRequest, Joined, MeetingDetails, RoomRole, Session, StartRequest,
+};
 use crate::modules::meeting::{self as m, MeetingAction};
 use crate::wire::{ErrorCode, Refusal};
 
@@ -17,9 +19,21 @@ use crate::wire::{ErrorCode, Refusal};
 pub enum Phase {
     Idle,
     /// A start or join is with the backend.
-    Joining { session: Session, mic_on: bool, camera_on: bool },
-    WaitingRoom { session: Session, meeting: MeetingDetails, leaving: bool },
-    InMeeting { session: Session, meeting: MeetingDetails, exit: Option<Exit> },
+    Joining {
+        session: Session,
+        mic_on: bool,
+        camera_on: bool,
+    },
+    WaitingRoom {
+        session: Session,
+        meeting: MeetingDetails,
+        leaving: bool,
+    },
+    InMeeting {
+        session: Session,
+        meeting: MeetingDetails,
+        exit: Option<Exit>,
+    },
 }
 
 /// A way out of a meeting that is with the backend.
@@ -57,9 +71,9 @@ impl Phase {
     fn session(&self) -> Option<Session> {
         match self {
             Phase::Idle => None,
-            Phase::Joining { session, .. } | Phase::WaitingRoom { session, .. } | Phase::InMeeting { session, .. } => {
-                Some(*session)
-            }
+            Phase::Joining { session, .. }
+            | Phase::WaitingRoom { session, .. }
+            | Phase::InMeeting { session, .. } => Some(*session),
         }
     }
 }
@@ -70,23 +84,49 @@ impl Room {
             MeetingAction::Start(kind) => {
                 let (mic_on, camera_on) = self.devices.for_meeting(None, None);
                 let session = self.begin_joining(mic_on, camera_on)?;
-                Ok(vec![Effect::Run(BackendOp::Start(StartRequest { session, kind, mic_on, camera_on }))])
+                Ok(vec![Effect::Run(BackendOp::Start(StartRequest {
+                    session,
+                    kind,
+                    mic_on,
+                    camera_on,
+                }))])
             }
-            MeetingAction::Join { code, password, mic_enable, camera_enable } => {
+            MeetingAction::Join {
+                code,
+                password,
+                mic_enable,
+                camera_enable,
+            } => {
                 let (mic_on, camera_on) = self.devices.for_meeting(mic_enable, camera_enable);
                 let session = self.begin_joining(mic_on, camera_on)?;
-                Ok(vec![Effect::Run(BackendOp::Join(JoinRequest { session, code, password, mic_on, camera_on }))])
+                Ok(vec![Effect::Run(BackendOp::Join(JoinRequest {
+                    session,
+                    code,
+                    password,
+                    mic_on,
+                    camera_on,
+                }))])
             }
             MeetingAction::LeaveWaitingRoom => match &mut self.phase {
-                Phase::WaitingRoom { leaving: true, .. } => refuse(ErrorCode::REPEAT_OPERATION, "already leaving the waiting room"),
-                Phase::WaitingRoom { session, leaving, .. } => {
+                Phase::WaitingRoom { leaving: true, .. } => refuse(
+                    ErrorCode::REPEAT_OPERATION,
+                    "already leaving the waiting room",
+                ),
+                Phase::WaitingRoom {
+                    session, leaving, ..
+                } => {
                     *leaving = true;
                     Ok(vec![Effect::Run(BackendOp::Leave(*session))])
                 }
-                _ => refuse(ErrorCode::NOT_IN_MEETING, "the room is not in a waiting room"),
+                _ => refuse(
+                    ErrorCode::NOT_IN_MEETING,
+                    "the room is not in a waiting room",
+                ),
             },
             MeetingAction::Leave => match &mut self.phase {
-                Phase::InMeeting { exit: Some(_), .. } => refuse(ErrorCode::REPEAT_OPERATION, "already leaving the meeting"),
+                Phase::InMeeting { exit: Some(_), .. } => {
+                    refuse(ErrorCode::REPEAT_OPERATION, "already leaving the meeting")
+                }
                 Phase::InMeeting { session, exit, .. } => {
                     *exit = Some(Exit::Leave);
                     Ok(vec![Effect::Run(BackendOp::Leave(*session))])
@@ -94,9 +134,14 @@ impl Room {
                 _ => refuse(ErrorCode::NOT_IN_MEETING, "the room is not in a meeting"),
             },
             MeetingAction::Dissolve => match &mut self.phase {
-                Phase::InMeeting { exit: Some(_), .. } => refuse(ErrorCode::REPEAT_OPERATION, "already leaving the meeting"),
+                Phase::InMeeting { exit: Some(_), .. } => {
+                    refuse(ErrorCode::REPEAT_OPERATION, "already leaving the meeting")
+                }
                 Phase::InMeeting { meeting, .. } if meeting.room_role == RoomRole::Attendee => {
-                    refuse(ErrorCode::NOT_HOST, "only the host or a co-host can dissolve the meeting")
+                    refuse(
+                        ErrorCode::NOT_HOST,
+                        "only the host or a co-host can dissolve the meeting",
+                    )
                 }
                 Phase::InMeeting { session, exit, .. } => {
                     *exit = Some(Exit::Dissolve);
@@ -104,12 +149,18 @@ impl Room {
                 }
                 _ => refuse(ErrorCode::NOT_IN_MEETING, "the room is not in a meeting"),
             },
-            MeetingAction::SwitchLayout { switch_type, show_voice_active } => {
+            MeetingAction::SwitchLayout {
+                switch_type,
+                show_voice_active,
+            } => {
                 if self.phase.in_meeting().is_none() {
                     return refuse(ErrorCode::NOT_IN_MEETING, "the room is not in a meeting");
                 }
                 if !self.layout_switchable() {
-                    return refuse(ErrorCode::CANNOT_SWITCH_LAYOUT, "layouts can be switched once someone else is in the meeting");
+                    return refuse(
+                        ErrorCode::CANNOT_SWITCH_LAYOUT,
+                        "layouts can be switched once someone else is in the meeting",
+                    );
                 }
                 self.layout.switch(switch_type, show_voice_active);
                 Ok(vec![event(m::LAYOUT_SWITCH_CHANGED, self.layout_data())])
@@ -121,16 +172,31 @@ impl Room {
     fn begin_joining(&mut self, mic_on: bool, camera_on: bool) -> Result<Session, Refusal> {
         match self.phase {
             Phase::Idle => {}
-            Phase::Joining { .. } => return Err(Refusal::new(ErrorCode::REPEAT_OPERATION, "a start or join is already in progress")),
+            Phase::Joining { .. } => {
+                return Err(Refusal::new(
+                    ErrorCode::REPEAT_OPERATION,
+                    "a start or join is already in progress",
+                ));
+            }
             Phase::WaitingRoom { .. } | Phase::InMeeting { .. } => {
-                return Err(Refusal::new(ErrorCode::ALREADY_IN_MEETING, "the room is already in a meeting"));
+                return Err(Refusal::new(
+                    ErrorCode::ALREADY_IN_MEETING,
+                    "the room is already in a meeting",
+                ));
             }
         }
         if !self.backend_reachable {
-            return Err(Refusal::new(ErrorCode::NETWORK, "the meeting service is unreachable"));
+            return Err(Refusal::new(
+                ErrorCode::NETWORK,
+                "the meeting service is unreachable",
+            ));
         }
         let session = self.next_session();
-        self.phase = Phase::Joining { session, mic_on, camera_on };
+        self.phase = Phase::Joining {
+            session,
+            mic_on,
+            camera_on,
+        };
         Ok(session)
     }
 
@@ -146,7 +212,10 @@ impl Room {
                 }
             };
         }
-        let (Completed::Started(session, _) | Completed::Joined(session, _) | Completed::Left(session, _) | Completed::Dissolved(session, _)) = &completed
+        let (Completed::Started(session, _)
+        | Completed::Joined(session, _)
+        | Completed::Left(session, _)
+        | Completed::Dissolved(session, _)) = &completed
         else {
             unreachable!("handled above")
         };
@@ -156,39 +225,82 @@ impl Room {
         }
         match (completed, &mut self.phase) {
             (Completed::Started(_, Ok(meeting)), Phase::Joining { .. })
-            | (Completed::Joined(_, Ok(Joined::InMeeting(meeting))), Phase::Joining { .. }) => self.enter_meeting(meeting),
-            (Completed::Joined(_, Ok(Joined::WaitingRoom(meeting))), Phase::Joining { session, .. }) => {
-                let session = *session;
-                self.phase = Phase::WaitingRoom { session, meeting, leaving: false };
-                vec![event(m::JOIN_WAITING_ROOM, stay_data(&self.meeting_info(), Reason::Requested.as_str()))]
+            | (Completed::Joined(_, Ok(Joined::InMeeting(meeting))), Phase::Joining { .. }) => {
+                self.enter_meeting(meeting)
             }
-            (Completed::Started(_, Err(refusal)) | Completed::Joined(_, Err(refusal)), Phase::Joining { .. }) => {
+            (
+                Completed::Joined(_, Ok(Joined::WaitingRoom(meeting))),
+                Phase::Joining { session, .. },
+            ) => {
+                let session = *session;
+                self.phase = Phase::WaitingRoom {
+                    session,
+                    meeting,
+                    leaving: false,
+                };
+                vec![event(
+                    m::JOIN_WAITING_ROOM,
+                    stay_data(&self.meeting_info(), Reason::Requested.as_str()),
+                )]
+            }
+            (
+                Completed::Started(_, Err(refusal)) | Completed::Joined(_, Err(refusal)),
+                Phase::Joining { .. },
+            ) => {
                 self.phase = Phase::Idle;
-                vec![failed_event(m::JOIN_MEETING_COMPLETED, &refusal, self.joined_data())]
+                vec![failed_event(
+                    m::JOIN_MEETING_COMPLETED,
+                    &refusal,
+                    self.joined_data(),
+                )]
             }
             (Completed::Left(_, Ok(())), Phase::WaitingRoom { leaving: true, .. }) => {
                 self.exit(m::LEAVE_WAITING_ROOM, Reason::Requested, None)
             }
             (Completed::Left(_, Err(refusal)), Phase::WaitingRoom { leaving, .. }) => {
                 *leaving = false;
-                vec![failed_event(m::LEAVE_WAITING_ROOM, &refusal, stay_data(&self.meeting_info(), Reason::Requested.as_str()))]
+                vec![failed_event(
+                    m::LEAVE_WAITING_ROOM,
+                    &refusal,
+                    stay_data(&self.meeting_info(), Reason::Requested.as_str()),
+                )]
             }
-            (Completed::Left(_, Ok(())), Phase::InMeeting { exit: Some(Exit::Leave), .. }) => {
-                self.exit(m::LEAVE_MEETING, Reason::Requested, None)
-            }
-            (Completed::Dissolved(_, Ok(())), Phase::InMeeting { exit: Some(Exit::Dissolve), .. }) => {
-                self.exit(m::DISSOLVE_MEETING, Reason::Requested, None)
-            }
+            (
+                Completed::Left(_, Ok(())),
+                Phase::InMeeting {
+                    exit: Some(Exit::Leave),
+                    ..
+                },
+            ) => self.exit(m::LEAVE_MEETING, Reason::Requested, None),
+            (
+                Completed::Dissolved(_, Ok(())),
+                Phase::InMeeting {
+                    exit: Some(Exit::Dissolve),
+                    ..
+                },
+            ) => self.exit(m::DISSOLVE_MEETING, Reason::Requested, None),
             (Completed::Left(_, Err(refusal)), Phase::InMeeting { exit, .. }) => {
                 *exit = None;
-                vec![failed_event(m::LEAVE_MEETING, &refusal, stay_data(&self.meeting_info(), Reason::Requested.as_str()))]
+                vec![failed_event(
+                    m::LEAVE_MEETING,
+                    &refusal,
+                    stay_data(&self.meeting_info(), Reason::Requested.as_str()),
+                )]
             }
             (Completed::Dissolved(_, Err(refusal)), Phase::InMeeting { exit, .. }) => {
                 *exit = None;
-                vec![failed_event(m::DISSOLVE_MEETING, &refusal, stay_data(&self.meeting_info(), Reason::Requested.as_str()))]
+                vec![failed_event(
+                    m::DISSOLVE_MEETING,
+                    &refusal,
+                    stay_data(&self.meeting_info(), Reason::Requested.as_str()),
+                )]
             }
             (completed, phase) => {
-                tracing::warn!(?completed, ?phase, "backend answer does not fit the meeting state; ignored");
+                tracing::warn!(
+                    ?completed,
+                    ?phase,
+                    "backend answer does not fit the meeting state; ignored"
+                );
                 Vec::new()
             }
         }
@@ -206,33 +318,63 @@ impl Room {
             return Vec::new();
         }
         match (report.happening, &mut self.phase) {
-            (Happening::Admitted(meeting), Phase::WaitingRoom { leaving: false, .. }) => self.enter_meeting(meeting),
-            (Happening::HostEnded, Phase::InMeeting { .. }) => self.exit(m::DISSOLVE_MEETING, Reason::HostEnded, None),
-            (Happening::HostEnded, Phase::WaitingRoom { .. }) => self.exit(m::LEAVE_WAITING_ROOM, Reason::HostEnded, None),
-            (Happening::Removed, Phase::InMeeting { .. }) => self.exit(m::LEAVE_MEETING, Reason::Removed, None),
-            (Happening::Removed, Phase::WaitingRoom { .. }) => self.exit(m::LEAVE_WAITING_ROOM, Reason::Removed, None),
-            (Happening::Participants(people), Phase::InMeeting { .. } | Phase::WaitingRoom { .. }) => {
-                self.set_participants(people)
+            (Happening::Admitted(meeting), Phase::WaitingRoom { leaving: false, .. }) => {
+                self.enter_meeting(meeting)
             }
+            (Happening::HostEnded, Phase::InMeeting { .. }) => {
+                self.exit(m::DISSOLVE_MEETING, Reason::HostEnded, None)
+            }
+            (Happening::HostEnded, Phase::WaitingRoom { .. }) => {
+                self.exit(m::LEAVE_WAITING_ROOM, Reason::HostEnded, None)
+            }
+            (Happening::Removed, Phase::InMeeting { .. }) => {
+                self.exit(m::LEAVE_MEETING, Reason::Removed, None)
+            }
+            (Happening::Removed, Phase::WaitingRoom { .. }) => {
+                self.exit(m::LEAVE_WAITING_ROOM, Reason::Removed, None)
+            }
+            (
+                Happening::Participants(people),
+                Phase::InMeeting { .. } | Phase::WaitingRoom { .. },
+            ) => self.set_participants(people),
             (happening, phase) => {
-                tracing::debug!(?happening, ?phase, "backend report does not apply now; ignored");
+                tracing::debug!(
+                    ?happening,
+                    ?phase,
+                    "backend report does not apply now; ignored"
+                );
                 Vec::new()
             }
         }
     }
 
     fn enter_meeting(&mut self, meeting: MeetingDetails) -> Vec<Effect> {
-        let session = self.phase.session().expect("entering a meeting from an attempt");
-        if let Phase::Joining { mic_on, camera_on, .. } = self.phase {
+        let session = self
+            .phase
+            .session()
+            .expect("entering a meeting from an attempt");
+        if let Phase::Joining {
+            mic_on, camera_on, ..
+        } = self.phase
+        {
             self.devices.enter_meeting(mic_on, camera_on);
         }
         self.layout.reset();
-        self.phase = Phase::InMeeting { session, meeting, exit: None };
+        self.phase = Phase::InMeeting {
+            session,
+            meeting,
+            exit: None,
+        };
         vec![event(m::JOIN_MEETING_COMPLETED, self.joined_data())]
     }
 
     /// Out of the meeting or waiting room, back to Idle, with the event that says why.
-    fn exit(&mut self, name: &'static str, reason: Reason, failure: Option<Refusal>) -> Vec<Effect> {
+    fn exit(
+        &mut self,
+        name: &'static str,
+        reason: Reason,
+        failure: Option<Refusal>,
+    ) -> Vec<Effect> {
         let data = stay_data(&self.meeting_info(), reason.as_str());
         self.phase = Phase::Idle;
         self.layout.reset();
@@ -251,14 +393,23 @@ impl Room {
         if reachable {
             return vec![Effect::Run(BackendOp::MeetingList)];
         }
-        let lost = Refusal::new(ErrorCode::NETWORK, "lost the connection to the meeting service");
+        let lost = Refusal::new(
+            ErrorCode::NETWORK,
+            "lost the connection to the meeting service",
+        );
         match self.phase {
             Phase::Idle => Vec::new(),
             Phase::Joining { .. } => {
                 self.phase = Phase::Idle;
-                vec![failed_event(m::JOIN_MEETING_COMPLETED, &lost, self.joined_data())]
+                vec![failed_event(
+                    m::JOIN_MEETING_COMPLETED,
+                    &lost,
+                    self.joined_data(),
+                )]
             }
-            Phase::WaitingRoom { .. } => self.exit(m::LEAVE_WAITING_ROOM, Reason::BackendLost, Some(lost)),
+            Phase::WaitingRoom { .. } => {
+                self.exit(m::LEAVE_WAITING_ROOM, Reason::BackendLost, Some(lost))
+            }
             Phase::InMeeting { .. } => self.exit(m::LEAVE_MEETING, Reason::BackendLost, Some(lost)),
         }
     }
@@ -274,15 +425,23 @@ impl Room {
     fn set_participants(&mut self, people: Vec<crate::backend::Participant>) -> Vec<Effect> {
         let host_before = self.meeting_info().host_status;
         let switchable_before = self.layout_switchable();
-        if let Phase::InMeeting { meeting, .. } | Phase::WaitingRoom { meeting, .. } = &mut self.phase {
+        if let Phase::InMeeting { meeting, .. } | Phase::WaitingRoom { meeting, .. } =
+            &mut self.phase
+        {
             meeting.participants = people;
         }
         let mut effects = Vec::new();
         if self.phase.in_meeting().is_some() {
-            effects.push(event(m::MEMBERS_CHANGED, json!({ "user_list_info": self.user_list() })));
+            effects.push(event(
+                m::MEMBERS_CHANGED,
+                json!({ "user_list_info": self.user_list() }),
+            ));
         }
         if self.meeting_info().host_status != host_before {
-            effects.push(event(m::MEETING_INFO_CHANGED, json!({ "meeting_info": super::to_value(&self.meeting_info()) })));
+            effects.push(event(
+                m::MEETING_INFO_CHANGED,
+                json!({ "meeting_info": super::to_value(&self.meeting_info()) }),
+            ));
         }
         if self.layout_switchable() != switchable_before {
             effects.push(event(m::LAYOUT_SWITCH_CHANGED, self.layout_data()));

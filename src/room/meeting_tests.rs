@@ -55,7 +55,16 @@ fn code_of(result: Result<Vec<Effect>, Refusal>) -> ErrorCode {
 }
 
 fn events(effects: &[Effect]) -> Vec<&Event> {
-    effects.iter().filter_map(|e| if let Effect::Publish(ev) = e { Some(ev) } else { None }).collect()
+    effects
+        .iter()
+        .filter_map(|e| {
+            if let Effect::Publish(ev) = e {
+                Some(ev)
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 fn only_event(effects: &[Effect]) -> &Event {
@@ -73,7 +82,10 @@ fn in_meeting(role: RoomRole, others: usize) -> Room {
     let mut r = room();
     r.apply(join()).unwrap();
     let s = session_of(&r);
-    r.complete(Completed::Joined(s, Ok(Joined::InMeeting(details(role, others)))));
+    r.complete(Completed::Joined(
+        s,
+        Ok(Joined::InMeeting(details(role, others))),
+    ));
     assert_eq!(r.phase.status(), 1);
     r
 }
@@ -90,11 +102,17 @@ fn join_asks_the_backend_and_waits_in_joining() {
 fn join_success_enters_the_meeting_with_its_event() {
     let mut r = room();
     r.apply(join()).unwrap();
-    let effects = r.complete(Completed::Joined(session_of(&r), Ok(Joined::InMeeting(details(RoomRole::Attendee, 2)))));
+    let effects = r.complete(Completed::Joined(
+        session_of(&r),
+        Ok(Joined::InMeeting(details(RoomRole::Attendee, 2))),
+    ));
     let ev = only_event(&effects);
     assert_eq!((ev.name, ev.code), ("JoinMeetingCompleted", ErrorCode::OK));
     assert_eq!(ev.data["meeting_info"]["meeting_status"], 1);
-    assert_eq!(ev.data["meeting_info"]["formatted_meeting_code"], "111 222 333");
+    assert_eq!(
+        ev.data["meeting_info"]["formatted_meeting_code"],
+        "111 222 333"
+    );
     assert_eq!(ev.data["self_user_info"]["nickname"], "Room 101");
     assert!(ev.data["mic_info"]["switch"].as_bool().unwrap());
 }
@@ -106,7 +124,14 @@ fn join_failure_returns_to_idle_with_the_backend_code() {
     let refusal = Refusal::new(ErrorCode::WRONG_PASSWORD, "wrong password");
     let effects = r.complete(Completed::Joined(session_of(&r), Err(refusal)));
     let ev = only_event(&effects);
-    assert_eq!((ev.name, ev.code, ev.message.as_str()), ("JoinMeetingCompleted", ErrorCode::WRONG_PASSWORD, "wrong password"));
+    assert_eq!(
+        (ev.name, ev.code, ev.message.as_str()),
+        (
+            "JoinMeetingCompleted",
+            ErrorCode::WRONG_PASSWORD,
+            "wrong password"
+        )
+    );
     assert_eq!(r.phase, Phase::Idle);
 }
 
@@ -114,8 +139,13 @@ fn join_failure_returns_to_idle_with_the_backend_code() {
 fn start_uses_the_room_defaults_and_lands_in_meeting() {
     let mut r = room();
     let effects = act(&mut r, MeetingAction::Start(StartKind::Instant)).unwrap();
-    assert!(matches!(&effects[..], [Effect::Run(BackendOp::Start(req))] if req.kind == StartKind::Instant && req.mic_on));
-    r.complete(Completed::Started(session_of(&r), Ok(details(RoomRole::Host, 0))));
+    assert!(
+        matches!(&effects[..], [Effect::Run(BackendOp::Start(req))] if req.kind == StartKind::Instant && req.mic_on)
+    );
+    r.complete(Completed::Started(
+        session_of(&r),
+        Ok(details(RoomRole::Host, 0)),
+    ));
     assert_eq!(r.phase.status(), 1);
 }
 
@@ -123,7 +153,10 @@ fn start_uses_the_room_defaults_and_lands_in_meeting() {
 fn start_failure_returns_to_idle() {
     let mut r = room();
     act(&mut r, MeetingAction::Start(StartKind::Pmi)).unwrap();
-    let effects = r.complete(Completed::Started(session_of(&r), Err(Refusal::new(ErrorCode::NETWORK, "down"))));
+    let effects = r.complete(Completed::Started(
+        session_of(&r),
+        Err(Refusal::new(ErrorCode::NETWORK, "down")),
+    ));
     assert_eq!(only_event(&effects).code, ErrorCode::NETWORK);
     assert_eq!(r.phase, Phase::Idle);
 }
@@ -133,29 +166,47 @@ fn second_attempt_while_joining_is_a_repeat() {
     let mut r = room();
     r.apply(join()).unwrap();
     assert_eq!(code_of(r.apply(join())), ErrorCode::REPEAT_OPERATION);
-    assert_eq!(code_of(act(&mut r, MeetingAction::Start(StartKind::Instant))), ErrorCode::REPEAT_OPERATION);
+    assert_eq!(
+        code_of(act(&mut r, MeetingAction::Start(StartKind::Instant))),
+        ErrorCode::REPEAT_OPERATION
+    );
 }
 
 #[test]
 fn start_or_join_in_a_meeting_or_waiting_room_is_refused() {
     let mut r = in_meeting(RoomRole::Attendee, 1);
     assert_eq!(code_of(r.apply(join())), ErrorCode::ALREADY_IN_MEETING);
-    assert_eq!(code_of(act(&mut r, MeetingAction::Start(StartKind::Instant))), ErrorCode::ALREADY_IN_MEETING);
+    assert_eq!(
+        code_of(act(&mut r, MeetingAction::Start(StartKind::Instant))),
+        ErrorCode::ALREADY_IN_MEETING
+    );
 
     let mut w = room();
     w.apply(join()).unwrap();
-    w.complete(Completed::Joined(session_of(&w), Ok(Joined::WaitingRoom(details(RoomRole::Attendee, 1)))));
+    w.complete(Completed::Joined(
+        session_of(&w),
+        Ok(Joined::WaitingRoom(details(RoomRole::Attendee, 1))),
+    ));
     assert_eq!(code_of(w.apply(join())), ErrorCode::ALREADY_IN_MEETING);
 }
 
 #[test]
 fn unreachable_backend_refuses_start_and_join_at_once() {
     let mut r = room();
-    r.happen(BackendEvent { session: None, happening: Happening::Reachable(false) });
+    r.happen(BackendEvent {
+        session: None,
+        happening: Happening::Reachable(false),
+    });
     assert_eq!(code_of(r.apply(join())), ErrorCode::NETWORK);
     assert_eq!(r.phase, Phase::Idle);
-    let effects = r.happen(BackendEvent { session: None, happening: Happening::Reachable(true) });
-    assert!(matches!(&effects[..], [Effect::Run(BackendOp::MeetingList)]));
+    let effects = r.happen(BackendEvent {
+        session: None,
+        happening: Happening::Reachable(true),
+    });
+    assert!(matches!(
+        &effects[..],
+        [Effect::Run(BackendOp::MeetingList)]
+    ));
     r.apply(join()).unwrap();
 }
 
@@ -166,9 +217,16 @@ fn actions_that_need_a_meeting_are_refused_when_idle() {
         MeetingAction::Leave,
         MeetingAction::Dissolve,
         MeetingAction::LeaveWaitingRoom,
-        MeetingAction::SwitchLayout { switch_type: 2, show_voice_active: None },
+        MeetingAction::SwitchLayout {
+            switch_type: 2,
+            show_voice_active: None,
+        },
     ] {
-        assert_eq!(code_of(act(&mut r, action.clone())), ErrorCode::NOT_IN_MEETING, "{action:?}");
+        assert_eq!(
+            code_of(act(&mut r, action.clone())),
+            ErrorCode::NOT_IN_MEETING,
+            "{action:?}"
+        );
     }
 }
 
@@ -176,8 +234,16 @@ fn actions_that_need_a_meeting_are_refused_when_idle() {
 fn actions_that_need_a_meeting_are_refused_while_joining() {
     let mut r = room();
     r.apply(join()).unwrap();
-    for action in [MeetingAction::Leave, MeetingAction::Dissolve, MeetingAction::LeaveWaitingRoom] {
-        assert_eq!(code_of(act(&mut r, action.clone())), ErrorCode::NOT_IN_MEETING, "{action:?}");
+    for action in [
+        MeetingAction::Leave,
+        MeetingAction::Dissolve,
+        MeetingAction::LeaveWaitingRoom,
+    ] {
+        assert_eq!(
+            code_of(act(&mut r, action.clone())),
+            ErrorCode::NOT_IN_MEETING,
+            "{action:?}"
+        );
     }
 }
 
@@ -187,13 +253,22 @@ fn leave_goes_through_the_backend_then_to_idle() {
     let s = session_of(&r);
     let effects = act(&mut r, MeetingAction::Leave).unwrap();
     assert!(matches!(&effects[..], [Effect::Run(BackendOp::Leave(x))] if *x == s));
-    assert_eq!(code_of(act(&mut r, MeetingAction::Leave)), ErrorCode::REPEAT_OPERATION);
-    assert_eq!(code_of(act(&mut r, MeetingAction::Dissolve)), ErrorCode::REPEAT_OPERATION);
+    assert_eq!(
+        code_of(act(&mut r, MeetingAction::Leave)),
+        ErrorCode::REPEAT_OPERATION
+    );
+    assert_eq!(
+        code_of(act(&mut r, MeetingAction::Dissolve)),
+        ErrorCode::REPEAT_OPERATION
+    );
     let effects = r.complete(Completed::Left(s, Ok(())));
     let ev = only_event(&effects);
     assert_eq!(ev.name, "LeaveMeeting");
     assert_eq!(ev.data["reason"], "requested");
-    assert_eq!(ev.data["meeting_info"]["meeting_code"], "111222333", "the meeting as it was");
+    assert_eq!(
+        ev.data["meeting_info"]["meeting_code"], "111222333",
+        "the meeting as it was"
+    );
     assert_eq!(r.phase, Phase::Idle);
 }
 
@@ -202,7 +277,10 @@ fn failed_leave_keeps_the_room_in_the_meeting() {
     let mut r = in_meeting(RoomRole::Attendee, 1);
     let s = session_of(&r);
     act(&mut r, MeetingAction::Leave).unwrap();
-    let effects = r.complete(Completed::Left(s, Err(Refusal::new(ErrorCode::LEAVE_FAILED, "no"))));
+    let effects = r.complete(Completed::Left(
+        s,
+        Err(Refusal::new(ErrorCode::LEAVE_FAILED, "no")),
+    ));
     assert_eq!(only_event(&effects).code, ErrorCode::LEAVE_FAILED);
     assert_eq!(r.phase.status(), 1);
     act(&mut r, MeetingAction::Leave).unwrap();
@@ -211,7 +289,10 @@ fn failed_leave_keeps_the_room_in_the_meeting() {
 #[test]
 fn dissolve_needs_host_or_co_host() {
     let mut attendee = in_meeting(RoomRole::Attendee, 1);
-    assert_eq!(code_of(act(&mut attendee, MeetingAction::Dissolve)), ErrorCode::NOT_HOST);
+    assert_eq!(
+        code_of(act(&mut attendee, MeetingAction::Dissolve)),
+        ErrorCode::NOT_HOST
+    );
     for role in [RoomRole::Host, RoomRole::CoHost] {
         let mut r = in_meeting(role, 1);
         let s = session_of(&r);
@@ -227,7 +308,10 @@ fn failed_dissolve_keeps_the_room_in_the_meeting() {
     let mut r = in_meeting(RoomRole::Host, 1);
     let s = session_of(&r);
     act(&mut r, MeetingAction::Dissolve).unwrap();
-    let effects = r.complete(Completed::Dissolved(s, Err(Refusal::new(ErrorCode::DISSOLVE_FAILED, "no"))));
+    let effects = r.complete(Completed::Dissolved(
+        s,
+        Err(Refusal::new(ErrorCode::DISSOLVE_FAILED, "no")),
+    ));
     assert_eq!(only_event(&effects).code, ErrorCode::DISSOLVE_FAILED);
     assert_eq!(r.phase.status(), 1);
 }
@@ -237,11 +321,20 @@ fn waiting_room_then_admitted() {
     let mut r = room();
     r.apply(join()).unwrap();
     let s = session_of(&r);
-    let effects = r.complete(Completed::Joined(s, Ok(Joined::WaitingRoom(details(RoomRole::Attendee, 1)))));
+    let effects = r.complete(Completed::Joined(
+        s,
+        Ok(Joined::WaitingRoom(details(RoomRole::Attendee, 1))),
+    ));
     assert_eq!(only_event(&effects).name, "JoinWaitingRoom");
     assert_eq!(r.phase.status(), 3);
-    assert_eq!(code_of(act(&mut r, MeetingAction::Leave)), ErrorCode::NOT_IN_MEETING);
-    let effects = r.happen(BackendEvent { session: Some(s), happening: Happening::Admitted(details(RoomRole::Attendee, 1)) });
+    assert_eq!(
+        code_of(act(&mut r, MeetingAction::Leave)),
+        ErrorCode::NOT_IN_MEETING
+    );
+    let effects = r.happen(BackendEvent {
+        session: Some(s),
+        happening: Happening::Admitted(details(RoomRole::Attendee, 1)),
+    });
     assert_eq!(only_event(&effects).name, "JoinMeetingCompleted");
     assert_eq!(r.phase.status(), 1);
 }
@@ -251,11 +344,23 @@ fn leave_waiting_room() {
     let mut r = room();
     r.apply(join()).unwrap();
     let s = session_of(&r);
-    r.complete(Completed::Joined(s, Ok(Joined::WaitingRoom(details(RoomRole::Attendee, 1)))));
+    r.complete(Completed::Joined(
+        s,
+        Ok(Joined::WaitingRoom(details(RoomRole::Attendee, 1))),
+    ));
     act(&mut r, MeetingAction::LeaveWaitingRoom).unwrap();
-    assert_eq!(code_of(act(&mut r, MeetingAction::LeaveWaitingRoom)), ErrorCode::REPEAT_OPERATION);
+    assert_eq!(
+        code_of(act(&mut r, MeetingAction::LeaveWaitingRoom)),
+        ErrorCode::REPEAT_OPERATION
+    );
     // An admission racing the leave does not pull the room in.
-    assert!(r.happen(BackendEvent { session: Some(s), happening: Happening::Admitted(details(RoomRole::Attendee, 1)) }).is_empty());
+    assert!(
+        r.happen(BackendEvent {
+            session: Some(s),
+            happening: Happening::Admitted(details(RoomRole::Attendee, 1))
+        })
+        .is_empty()
+    );
     let effects = r.complete(Completed::Left(s, Ok(())));
     assert_eq!(only_event(&effects).name, "LeaveWaitingRoom");
     assert_eq!(r.phase, Phase::Idle);
@@ -265,29 +370,50 @@ fn leave_waiting_room() {
 fn host_ending_and_removal_are_events_with_reasons() {
     let mut r = in_meeting(RoomRole::Attendee, 1);
     let s = session_of(&r);
-    let effects = r.happen(BackendEvent { session: Some(s), happening: Happening::HostEnded });
+    let effects = r.happen(BackendEvent {
+        session: Some(s),
+        happening: Happening::HostEnded,
+    });
     let ev = only_event(&effects);
-    assert_eq!((ev.name, &ev.data["reason"]), ("DissolveMeeting", &json!("host_ended")));
+    assert_eq!(
+        (ev.name, &ev.data["reason"]),
+        ("DissolveMeeting", &json!("host_ended"))
+    );
     assert_eq!(r.phase, Phase::Idle);
 
     let mut r = in_meeting(RoomRole::Attendee, 1);
     let s = session_of(&r);
-    let effects = r.happen(BackendEvent { session: Some(s), happening: Happening::Removed });
+    let effects = r.happen(BackendEvent {
+        session: Some(s),
+        happening: Happening::Removed,
+    });
     let ev = only_event(&effects);
-    assert_eq!((ev.name, &ev.data["reason"]), ("LeaveMeeting", &json!("removed")));
+    assert_eq!(
+        (ev.name, &ev.data["reason"]),
+        ("LeaveMeeting", &json!("removed"))
+    );
 }
 
 #[test]
 fn losing_the_backend_ends_the_meeting() {
     let mut r = in_meeting(RoomRole::Attendee, 1);
-    let effects = r.happen(BackendEvent { session: None, happening: Happening::Reachable(false) });
+    let effects = r.happen(BackendEvent {
+        session: None,
+        happening: Happening::Reachable(false),
+    });
     let ev = only_event(&effects);
-    assert_eq!((ev.name, ev.code, &ev.data["reason"]), ("LeaveMeeting", ErrorCode::NETWORK, &json!("backend_lost")));
+    assert_eq!(
+        (ev.name, ev.code, &ev.data["reason"]),
+        ("LeaveMeeting", ErrorCode::NETWORK, &json!("backend_lost"))
+    );
     assert_eq!(r.phase, Phase::Idle);
 
     let mut joining = room();
     joining.apply(join()).unwrap();
-    let effects = joining.happen(BackendEvent { session: None, happening: Happening::Reachable(false) });
+    let effects = joining.happen(BackendEvent {
+        session: None,
+        happening: Happening::Reachable(false),
+    });
     assert_eq!(only_event(&effects).name, "JoinMeetingCompleted");
     assert_eq!(joining.phase, Phase::Idle);
 }
@@ -299,37 +425,80 @@ fn answers_and_reports_for_an_earlier_meeting_are_dropped() {
     act(&mut r, MeetingAction::Leave).unwrap();
     r.complete(Completed::Left(old, Ok(())));
     r.apply(join()).unwrap();
-    assert!(r.happen(BackendEvent { session: Some(old), happening: Happening::HostEnded }).is_empty());
-    assert!(r.complete(Completed::Joined(old, Ok(Joined::InMeeting(details(RoomRole::Attendee, 1))))).is_empty());
+    assert!(
+        r.happen(BackendEvent {
+            session: Some(old),
+            happening: Happening::HostEnded
+        })
+        .is_empty()
+    );
+    assert!(
+        r.complete(Completed::Joined(
+            old,
+            Ok(Joined::InMeeting(details(RoomRole::Attendee, 1)))
+        ))
+        .is_empty()
+    );
     assert_eq!(r.phase.status(), 2);
 }
 
 #[test]
 fn switch_layout_needs_someone_else() {
     let mut alone = in_meeting(RoomRole::Host, 0);
-    let action = MeetingAction::SwitchLayout { switch_type: 2, show_voice_active: Some(false) };
-    assert_eq!(code_of(act(&mut alone, action.clone())), ErrorCode::CANNOT_SWITCH_LAYOUT);
+    let action = MeetingAction::SwitchLayout {
+        switch_type: 2,
+        show_voice_active: Some(false),
+    };
+    assert_eq!(
+        code_of(act(&mut alone, action.clone())),
+        ErrorCode::CANNOT_SWITCH_LAYOUT
+    );
 
     let mut r = in_meeting(RoomRole::Attendee, 1);
     let effects = act(&mut r, action).unwrap();
     let ev = only_event(&effects);
     assert_eq!(ev.name, "LayoutSwitchChanged");
     assert_eq!(ev.data["layout_switch_info"]["current_switch_type"], 2);
-    assert_eq!(ev.data["main_screen_layout_info"]["show_small_view"], true, "first speaker switch forces it");
+    assert_eq!(
+        ev.data["main_screen_layout_info"]["show_small_view"], true,
+        "first speaker switch forces it"
+    );
 }
 
 #[test]
 fn participants_update_members_host_status_and_layout_enablement() {
     let mut r = in_meeting(RoomRole::Attendee, 0);
     let s = session_of(&r);
-    let effects = r.happen(BackendEvent { session: Some(s), happening: Happening::Participants(vec![person(0)]) });
+    let effects = r.happen(BackendEvent {
+        session: Some(s),
+        happening: Happening::Participants(vec![person(0)]),
+    });
     let names: Vec<&str> = events(&effects).iter().map(|e| e.name).collect();
-    assert_eq!(names, ["MembersChanged", "MeetingInfoChanged", "LayoutSwitchChanged"]);
-    assert_eq!(events(&effects)[0].data["user_list_info"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        names,
+        [
+            "MembersChanged",
+            "MeetingInfoChanged",
+            "LayoutSwitchChanged"
+        ]
+    );
+    assert_eq!(
+        events(&effects)[0].data["user_list_info"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
     assert!(r.layout_switchable());
     // Same host, still switchable: only the members change.
-    let effects = r.happen(BackendEvent { session: Some(s), happening: Happening::Participants(vec![person(0), person(1)]) });
-    assert_eq!(events(&effects).iter().map(|e| e.name).collect::<Vec<_>>(), ["MembersChanged"]);
+    let effects = r.happen(BackendEvent {
+        session: Some(s),
+        happening: Happening::Participants(vec![person(0), person(1)]),
+    });
+    assert_eq!(
+        events(&effects).iter().map(|e| e.name).collect::<Vec<_>>(),
+        ["MembersChanged"]
+    );
 }
 
 #[test]
@@ -343,13 +512,29 @@ fn leaving_resets_layout_and_devices() {
     }))
     .unwrap();
     let s = session_of(&r);
-    r.complete(Completed::Joined(s, Ok(Joined::InMeeting(details(RoomRole::Attendee, 1)))));
+    r.complete(Completed::Joined(
+        s,
+        Ok(Joined::InMeeting(details(RoomRole::Attendee, 1))),
+    ));
     assert!(!r.devices.mic_on() && !r.devices.camera_on());
-    act(&mut r, MeetingAction::SwitchLayout { switch_type: 4, show_voice_active: None }).unwrap();
+    act(
+        &mut r,
+        MeetingAction::SwitchLayout {
+            switch_type: 4,
+            show_voice_active: None,
+        },
+    )
+    .unwrap();
     act(&mut r, MeetingAction::Leave).unwrap();
     r.complete(Completed::Left(s, Ok(())));
     assert!(r.devices.mic_on() && r.devices.camera_on());
-    assert_eq!(r.meeting_node().layout_info.layout_switch_info.current_switch_type, 1);
+    assert_eq!(
+        r.meeting_node()
+            .layout_info
+            .layout_switch_info
+            .current_switch_type,
+        1
+    );
 }
 
 #[test]

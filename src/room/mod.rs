@@ -14,7 +14,9 @@ mod view;
 
 use serde_json::Value;
 
-use crate::backend::{BackendResult, JoinRequest, Joined, MeetingDetails, ScheduledMeeting, Session, StartRequest};
+use crate::backend::{
+    BackendResult, JoinRequest, Joined, MeetingDetails, ScheduledMeeting, Session, StartRequest,
+};
 use crate::config::Config;
 use crate::wire::{ErrorCode, Refusal};
 use device::Devices;
@@ -82,7 +84,10 @@ impl Room {
         Self {
             name: config.room.name.clone(),
             phase: Phase::Idle,
-            layout: Layout::new(ScreenSetup::from_config(&config.screens), config.screens.main_monitor_id.clone()),
+            layout: Layout::new(
+                ScreenSetup::from_config(&config.screens),
+                config.screens.main_monitor_id.clone(),
+            ),
             devices: Devices::new(&config.room.name),
             meeting_list: Vec::new(),
             backend_reachable: true,
@@ -121,9 +126,21 @@ fn to_value<T: serde::Serialize>(value: &T) -> Value {
 }
 
 fn event(name: &'static str, data: Value) -> Effect {
-    Effect::Publish(Event { module: "Meeting", name, code: ErrorCode::OK, message: String::new(), data })
+    Effect::Publish(Event {
+        module: "Meeting",
+        name,
+        code: ErrorCode::OK,
+        message: String::new(),
+        data,
+    })
 }
 
 fn failed_event(name: &'static str, refusal: &Refusal, data: Value) -> Effect {
-    Effect::Publish(Event { module: "Meeting", name, code: refusal.code, message: refusal.message.clone(), data })
+    Effect::Publish(Event {
+        module: "Meeting",
+        name,
+        code: refusal.code,
+        message: refusal.message.clone(),
+        data,
+    })
 }

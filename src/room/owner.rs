@@ -41,7 +41,10 @@ impl RoomHandle {
     pub async fn call(&self, command: Command) -> Result<(), Refusal> {
         let gone = || Refusal::new(ErrorCode::FAIL, "the daemon is shutting down");
         let (reply, answer) = oneshot::channel();
-        self.commands.send((command, reply)).await.map_err(|_| gone())?;
+        self.commands
+            .send((command, reply))
+            .await
+            .map_err(|_| gone())?;
         answer.await.map_err(|_| gone())?
     }
 
@@ -76,7 +79,11 @@ pub fn spawn(
     let (completed_tx, completed) = mpsc::channel(64);
     let (snapshot_tx, snapshot) = watch::channel(Arc::new(Snapshot::build(&room.tree())));
     let (events, _) = broadcast::channel(settings.event_capacity);
-    let handle = RoomHandle { commands: commands_tx, snapshot, events: events.clone() };
+    let handle = RoomHandle {
+        commands: commands_tx,
+        snapshot,
+        events: events.clone(),
+    };
     let owner = Owner {
         room,
         backend,
@@ -128,14 +135,18 @@ impl Owner {
             }
         }
         self.in_flight.close();
-        if tokio::time::timeout(self.timeout, self.in_flight.wait()).await.is_err() {
+        if tokio::time::timeout(self.timeout, self.in_flight.wait())
+            .await
+            .is_err()
+        {
             tracing::warn!("backend operations still under way at shutdown were abandoned");
         }
     }
 
     /// Publishes the new state, then the events, then starts the backend operations.
     fn commit(&mut self, effects: Vec<Effect>) {
-        self.snapshot_tx.send_replace(Arc::new(Snapshot::build(&self.room.tree())));
+        self.snapshot_tx
+            .send_replace(Arc::new(Snapshot::build(&self.room.tree())));
         for effect in effects {
             match effect {
                 Effect::Publish(event) => self.publish(&event),
@@ -149,7 +160,11 @@ impl Owner {
         let text = wire::event(&method, event.name, event.code, &event.message, &event.data);
         tracing::info!(event = event.name, code = event.code.0, message = %event.message, "event");
         // No receivers is fine: nobody is connected.
-        let _ = self.events.send(EventFrame { module: event.module, name: event.name, text: text.into() });
+        let _ = self.events.send(EventFrame {
+            module: event.module,
+            name: event.name,
+            text: text.into(),
+        });
     }
 
     fn run_op(&self, op: BackendOp) {
@@ -166,11 +181,15 @@ impl Owner {
                     let session = req.session;
                     Completed::Joined(session, within(timeout, backend.join(req)).await)
                 }
-                BackendOp::Leave(session) => Completed::Left(session, within(timeout, backend.leave(session)).await),
+                BackendOp::Leave(session) => {
+                    Completed::Left(session, within(timeout, backend.leave(session)).await)
+                }
                 BackendOp::Dissolve(session) => {
                     Completed::Dissolved(session, within(timeout, backend.dissolve(session)).await)
                 }
-                BackendOp::MeetingList => Completed::MeetingList(within(timeout, backend.meeting_list()).await),
+                BackendOp::MeetingList => {
+                    Completed::MeetingList(within(timeout, backend.meeting_list()).await)
+                }
             };
             // Gone only at shutdown.
             let _ = completed.send(done).await;
@@ -179,11 +198,17 @@ impl Owner {
 }
 
 /// A backend answer, or error 12 once the timeout passes.
-async fn within<T>(timeout: Duration, op: impl Future<Output = BackendResult<T>>) -> BackendResult<T> {
+async fn within<T>(
+    timeout: Duration,
+    op: impl Future<Output = BackendResult<T>>,
+) -> BackendResult<T> {
     tokio::time::timeout(timeout, op).await.unwrap_or_else(|_| {
         Err(Refusal::new(
             ErrorCode::NETWORK,
-            format!("the meeting service did not answer within {} ms", timeout.as_millis()),
+            format!(
+                "the meeting service did not answer within {} ms",
+                timeout.as_millis()
+            ),
         ))
     })
 }

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
+use crate::modules::push_snake_case;
 use crate::wire::to_wire;
 
 #[derive(Debug, Default)]
@@ -56,23 +57,6 @@ fn add_node(fragments: &mut HashMap<String, String>, path: String, key: &str, va
     }
 }
 
-/// `MultiScreeInfo` → `multi_scree_info`; snake_case passes unchanged.
-fn push_snake_case(out: &mut String, segment: &str) {
-    let mut previous_lower = false;
-    for c in segment.chars() {
-        if c.is_ascii_uppercase() {
-            if previous_lower {
-                out.push('_');
-            }
-            out.push(c.to_ascii_lowercase());
-            previous_lower = false;
-        } else {
-            out.push(c);
-            previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,15 +72,25 @@ mod tests {
         let expected = r#"{"multi_scree_info": {"multi_screen_status": 0, "main_monitor_id": ""}}"#;
         assert_eq!(s.fragment(&["Meeting", "MultiScreeInfo"]), Some(expected));
         assert_eq!(s.fragment(&["meeting", "multi_scree_info"]), Some(expected));
-        assert_eq!(s.fragment(&["Meeting", "MultiScreeInfo", "MainMonitorId"]), Some(r#"{"main_monitor_id": ""}"#));
-        assert_eq!(s.fragment(&["Meeting", "MeetingList"]), Some(r#"{"meeting_list": []}"#));
+        assert_eq!(
+            s.fragment(&["Meeting", "MultiScreeInfo", "MainMonitorId"]),
+            Some(r#"{"main_monitor_id": ""}"#)
+        );
+        assert_eq!(
+            s.fragment(&["Meeting", "MeetingList"]),
+            Some(r#"{"meeting_list": []}"#)
+        );
     }
 
     #[test]
     fn root_is_every_module() {
         let s = Snapshot::build(&tree());
         assert_eq!(s.fragment::<&str>(&[]).unwrap(), to_wire(&tree()));
-        assert!(s.fragment(&["Meeting"]).unwrap().starts_with(r#"{"meeting": {"multi_scree_info""#));
+        assert!(
+            s.fragment(&["Meeting"])
+                .unwrap()
+                .starts_with(r#"{"meeting": {"multi_scree_info""#)
+        );
     }
 
     #[test]

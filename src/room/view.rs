@@ -13,22 +13,32 @@ impl Room {
         let user = self.self_info();
         MeetingNode {
             multi_scree_info: self.layout.multi_screen_info(),
-            layout_info: self.layout.info(self.phase.in_meeting().is_some(), self.layout_switchable()),
+            layout_info: self
+                .layout
+                .info(self.phase.in_meeting().is_some(), self.layout_switchable()),
             meeting_info: self.meeting_info(),
-            self_info: SelfInfo { share_user_info: user.clone(), user },
+            self_info: SelfInfo {
+                share_user_info: user.clone(),
+                user,
+            },
             meeting_list: self.meeting_list.iter().take(10).map(listed).collect(),
         }
     }
 
     /// Layouts can be switched in a meeting with someone other than the room.
     pub(super) fn layout_switchable(&self) -> bool {
-        self.phase.in_meeting().is_some_and(|m| !m.participants.is_empty())
+        self.phase
+            .in_meeting()
+            .is_some_and(|m| !m.participants.is_empty())
     }
 
     pub(super) fn meeting_info(&self) -> MeetingInfo {
         let status = self.phase.status();
         let Some(m) = self.phase.meeting() else {
-            return MeetingInfo { meeting_status: status, ..MeetingInfo::default() };
+            return MeetingInfo {
+                meeting_status: status,
+                ..MeetingInfo::default()
+            };
         };
         MeetingInfo {
             meeting_status: status,
@@ -36,7 +46,10 @@ impl Room {
             meeting_title: m.title.clone(),
             meeting_code: m.code.clone(),
             meeting_password: m.password.clone(),
-            meeting_time: MeetingTime { begin_time: m.begin_time, end_time: m.end_time },
+            meeting_time: MeetingTime {
+                begin_time: m.begin_time,
+                end_time: m.end_time,
+            },
             begin_time: m.begin_time,
             end_time: m.end_time,
             formatted_meeting_code: format_meeting_code(&m.code),
@@ -100,7 +113,9 @@ impl Room {
 
     /// `LayoutSwitchChanged` data.
     pub(super) fn layout_data(&self) -> Value {
-        let info = self.layout.info(self.phase.in_meeting().is_some(), self.layout_switchable());
+        let info = self
+            .layout
+            .info(self.phase.in_meeting().is_some(), self.layout_switchable());
         json!({
             "layout_switch_info": to_value(&info.layout_switch_info),
             "main_screen_layout_info": to_value(&info.main_screen_layout_info),
@@ -131,7 +146,10 @@ fn role_type(role: RoomRole) -> u8 {
 fn listed(m: &crate::backend::ScheduledMeeting) -> ListedMeeting {
     ListedMeeting {
         meeting_title: m.title.clone(),
-        meeting_time: MeetingTime { begin_time: m.begin_time, end_time: m.end_time },
+        meeting_time: MeetingTime {
+            begin_time: m.begin_time,
+            end_time: m.end_time,
+        },
         meeting_creator_name: m.creator_name.clone(),
         meeting_code: m.code.clone(),
         meeting_id: m.meeting_id.clone(),

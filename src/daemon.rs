@@ -1,0 +1,102 @@
+//! The daemon assembled: configuration in, a listening server, the room's owner task and its
+//! backend. The `roomsd` binary and the integration tests start it the same way.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::backend;
+use crate::config::Config;
+use crate::room::Room;
+use crate::room::owner::{self, OwnerSettings};
+use crate::server;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Backend(#[from] backend::SetupError),
+}
+
+/// A running daemon.
+pub struct Daemon {
+    local_addr: SocketAddr,
+    shutdown: CancellationToken,
+    server: JoinHandle<()>,
+    owner: JoinHandle<()>,
+}
+
+impl Daemon {
+    /// Binds, starts the room and the backend, and returns once connections are accepted.
+    pub async fn start(config: Config) -> Result<Self, StartError> {
+        let addr = config.server.listen;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartError::Listen { addr, source })?;
+        let local_addr = listener
+            .local_addr()
+            .map_err(|source| StartError::Listen { addr, source })?;
+        let shutdown = CancellationToken::new();
+        let (reports_tx, reports) = mpsc::channel(256);
+        let backend = backend::build(&config, reports_tx)?;
+        let settings = OwnerSettings {
+            backend_timeout: Duration::from_millis(config.backend.timeout_ms.0),
+            event_capacity: 1024,
+        };
+        let (room, owner) = owner::spawn(
+            Room::new(&config),
+            backend.clone(),
+            reports,
+            settings,
+            shutdown.clone(),
+        );
+        let server_config = config.server.clone();
+        let server_shutdown = shutdown.clone();
+        let server = tokio::spawn(async move {
+            server::run(listener, room, &server_config, server_shutdown).await
+        });
+        tracing::info!(
+            addr = %local_addr,
+            backend = backend.kind(),
+            auth = !config.server.password.is_empty(),
+            "ready: serving the Rooms protocol on ws://{local_addr}/"
+        );
+        Ok(Self {
+            local_addr,
+            shutdown,
+            server,
+            owner,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// A token that stops the daemon when cancelled.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Stops accepting, closes every client with 1001, lets backend operations under way finish
+    /// or time out, and returns when all is done.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        self.stopped().await;
+    }
+
+    /// Waits until the daemon has stopped (after its shutdown token is cancelled).
+    pub async fn stopped(self) {
+        let _ = self.server.await;
+        let _ = self.owner.await;
+        tracing::info!("stopped");
+    }
+}

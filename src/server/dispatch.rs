@@ -1,0 +1,166 @@
+//! From a text frame to its reply: method routing for Query, Call/<Module>, Subscribe and
+//! Unsubscribe. Everything a request can get wrong is answered in-band (PROTOCOL.md §2.2, §5).
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+use serde_json::json;
+use serde_json::value::RawValue;
+
+use super::subscriptions::Subscriptions;
+use crate::modules::{CallParams, meeting};
+use crate::room::Command;
+use crate::room::owner::RoomHandle;
+use crate::wire::{self, ErrorCode, Incoming, Outcome, Refusal, Request};
+
+/// Handles one text frame; the reply to send, if any (notifications get none).
+pub async fn handle_text(
+    text: &str,
+    room: &RoomHandle,
+    subscriptions: &mut Subscriptions,
+) -> Option<String> {
+    match wire::parse(text) {
+        Incoming::Single(Ok(request)) => handle_request(request, room, subscriptions).await,
+        Incoming::Single(Err(error)) => Some(wire::protocol_error(&error)),
+        Incoming::Batch(items) => {
+            let mut replies = Vec::with_capacity(items.len());
+            for item in items {
+                let reply = match item {
+                    Ok(request) => handle_request(request, room, subscriptions).await,
+                    Err(error) => Some(wire::protocol_error(&error)),
+                };
+                replies.extend(reply);
+            }
+            wire::batch(&replies)
+        }
+    }
+}
+
+async fn handle_request(
+    request: Request<'_>,
+    room: &RoomHandle,
+    subscriptions: &mut Subscriptions,
+) -> Option<String> {
+    let Request { id, method, params } = request;
+    tracing::debug!(%method, id = id.map(RawValue::get), "request");
+    match method.as_ref() {
+        "Query" => query(id?, params, room),
+        "Subscribe" | "Unsubscribe" => {
+            let result = change_subscriptions(&method, params, subscriptions);
+            let data = json!({ "subscriptions": subscriptions.paths() });
+            let outcome = match &result {
+                Ok(()) => Outcome::ok().with_data(&data),
+                Err(refusal) => Outcome::refused(refusal),
+            };
+            Some(wire::reply(&method, id?, &outcome))
+        }
+        m if m.starts_with("Call/") => {
+            let (action, result) = call(&method["Call/".len()..], params, room).await;
+            let outcome = Outcome::from_result(&result);
+            let outcome = match &action {
+                Some(action) => outcome.with_action(action),
+                None => outcome,
+            };
+            Some(wire::reply(&method, id?, &outcome))
+        }
+        _ => {
+            let refusal =
+                Refusal::new(ErrorCode::UNSUPPORTED, format!("unknown method {method:?}"));
+            Some(wire::reply(&method, id?, &Outcome::refused(&refusal)))
+        }
+    }
+}
+
+/// `params` of Query, Subscribe and Unsubscribe. No params means `path: []`.
+#[derive(Deserialize, Default)]
+struct PathParams<'a> {
+    #[serde(default, borrow)]
+    path: Vec<Cow<'a, str>>,
+}
+
+fn path_params<'a>(method: &str, params: Option<&'a RawValue>) -> Result<PathParams<'a>, Refusal> {
+    match params {
+        None => Ok(PathParams::default()),
+        Some(raw) => serde_json::from_str(raw.get()).map_err(|e| {
+            Refusal::new(
+                ErrorCode::PARAMETER,
+                format!("{method}: params.path must be an array of strings ({e})"),
+            )
+        }),
+    }
+}
+
+fn query(id: &RawValue, params: Option<&RawValue>, room: &RoomHandle) -> Option<String> {
+    let refused = |refusal: Refusal| Some(wire::reply("Query", id, &Outcome::refused(&refusal)));
+    let params = match path_params("Query", params) {
+        Ok(p) => p,
+        Err(refusal) => return refused(refusal),
+    };
+    let snapshot = room.snapshot();
+    match snapshot.fragment(&params.path) {
+        Some(fragment) => Some(wire::query_ok(id, fragment)),
+        None => refused(Refusal::new(
+            ErrorCode::QUERY_PATH,
+            format!("no state at path {:?}", params.path),
+        )),
+    }
+}
+
+fn change_subscriptions(
+    method: &str,
+    params: Option<&RawValue>,
+    subscriptions: &mut Subscriptions,
+) -> Result<(), Refusal> {
+    let path: Vec<String> = path_params(method, params)?
+        .path
+        .into_iter()
+        .map(Cow::into_owned)
+        .collect();
+    if method == "Subscribe" {
+        subscriptions.subscribe(&path)
+    } else {
+        subscriptions.unsubscribe(&path)
+    }
+}
+
+/// Runs a `Call/<module>`; the action name to echo (as the client sent it) and the result.
+async fn call(
+    module: &str,
+    params: Option<&RawValue>,
+    room: &RoomHandle,
+) -> (Option<String>, Result<(), Refusal>) {
+    let parsed: Result<CallParams, _> = match params {
+        Some(raw) => serde_json::from_str(raw.get()),
+        None => serde_json::from_str("{}"),
+    };
+    let Ok(CallParams {
+        action,
+        action_params,
+    }) = parsed
+    else {
+        let refusal = Refusal::new(
+            ErrorCode::PARAMETER,
+            format!("Call/{module}: params must be an object with a string \"action\""),
+        );
+        return (None, Err(refusal));
+    };
+    let command = match module {
+        "Meeting" => meeting::parse_action(&action, action_params).map(Command::Meeting),
+        "Device" | "Members" | "MeetingControl" | "Share" => Err(Refusal::new(
+            ErrorCode::UNSUPPORTED,
+            format!("Call/{module} action {action:?} is not supported by this version of roomsd"),
+        )),
+        _ => Err(Refusal::new(
+            ErrorCode::UNSUPPORTED,
+            format!("unknown method \"Call/{module}\""),
+        )),
+    };
+    let result = match command {
+        Ok(command) => room.call(command).await,
+        Err(refusal) => Err(refusal),
+    };
+    if let Err(refusal) = &result {
+        tracing::info!(module, %action, code = refusal.code.0, message = %refusal.message, "action refused");
+    }
+    (Some(action.into_owned()), result)
+}
