@@ -15,7 +15,7 @@ use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use base64::Engine;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use subtle::ConstantTimeEq;
-use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
+use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request};
 use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode, header};
 
 const AUTH_PREFIX: &str = "auth-";
@@ -85,24 +85,31 @@ pub async fn accept(
         }
         Err(other) => return Err(other),
     };
-    let response = create_response(&request).map_err(|e| HandshakeError::BadRequest(e.to_string()));
-    let outcome = match response {
-        Ok(response) => check(&request, response, password, at_capacity),
+    let mut response = match create_response(&request) {
+        Ok(response) => response.map(|()| None),
         Err(error) => {
             let mut response = ErrorResponse::new(Some(format!("{error}\n")));
             *response.status_mut() = StatusCode::BAD_REQUEST;
-            Err(response)
+            write_response(&mut stream, &response).await?;
+            return Err(HandshakeError::BadRequest(error.to_string()));
         }
     };
-    match outcome {
-        Ok(response) => {
-            write_response(&mut stream, &response.map(|()| None)).await?;
+    match decide(&request, password, at_capacity) {
+        Ok(offered) => {
+            // Echo the `auth-` sub-protocol as offered: browsers fail the connection otherwise.
+            if let Some(offered) = offered {
+                response
+                    .headers_mut()
+                    .insert(header::SEC_WEBSOCKET_PROTOCOL, offered);
+            }
+            write_response(&mut stream, &response).await?;
             Ok(
                 WebSocketStream::from_partially_read(stream, tail, Role::Server, Some(config))
                     .await,
             )
         }
-        Err(response) => {
+        Err(refused) => {
+            let response = refused.response();
             write_response(&mut stream, &response).await?;
             Err(HandshakeError::Refused(response.status()))
         }
@@ -172,27 +179,8 @@ async fn write_response(stream: &mut TcpStream, response: &ErrorResponse) -> std
     stream.flush().await
 }
 
-/// Checks one upgrade request. On success the `auth-` sub-protocol the client offered is echoed
-/// (browsers fail the connection otherwise). `at_capacity` refuses with 503.
-fn check(
-    request: &Request,
-    mut response: Response,
-    password: &str,
-    at_capacity: bool,
-) -> Result<Response, ErrorResponse> {
-    let outcome = decide(request, password, at_capacity);
-    match outcome {
-        Ok(Some(offered)) => {
-            response
-                .headers_mut()
-                .insert(header::SEC_WEBSOCKET_PROTOCOL, offered);
-            Ok(response)
-        }
-        Ok(None) => Ok(response),
-        Err(refused) => Err(refused.response()),
-    }
-}
-
+/// Checks one upgrade request: the `auth-` sub-protocol to echo, if offered, or why it is
+/// refused. `at_capacity` refuses with 503.
 fn decide(
     request: &Request,
     password: &str,

@@ -1,0 +1,105 @@
+//! Handshake and authentication (PROTOCOL.md §1).
+
+mod common;
+
+use common::{Client, config, start, start_default};
+use tokio_tungstenite::tungstenite::Error;
+
+async fn with_password(password: &str) -> roomsd::daemon::Daemon {
+    let mut cfg = config();
+    cfg.server.password = password.into();
+    start(cfg).await
+}
+
+fn status_of(result: Result<Client, Error>) -> u16 {
+    match result {
+        Err(Error::Http(response)) => response.status().as_u16(),
+        Err(other) => panic!("expected an HTTP refusal, got {other}"),
+        Ok(_) => panic!("expected a refusal, got a connection"),
+    }
+}
+
+#[tokio::test]
+async fn raw_and_url_encoded_base64_are_accepted_and_echoed() {
+    // "s3cr+t/=" in Base64 is "czNjcit0Lz0=", which URL-encoding changes.
+    let daemon = with_password("s3cr+t/=").await;
+    for offered in ["auth-czNjcit0Lz0=", "auth-czNjcit0Lz0%3D"] {
+        let mut request =
+            tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
+                common::url(daemon.local_addr()),
+            )
+            .unwrap();
+        request
+            .headers_mut()
+            .insert("Sec-WebSocket-Protocol", offered.parse().unwrap());
+        let (mut ws, response) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("accepted");
+        assert_eq!(
+            response.headers()["sec-websocket-protocol"],
+            offered,
+            "echoed as offered"
+        );
+        use futures_util::SinkExt;
+        ws.send(r#"{"jsonrpc": "2.0", "id": 1, "method": "Query", "params": {"path": ["Meeting", "MeetingInfo", "MeetingStatus"]}}"#.into()).await.unwrap();
+    }
+    let mut ok = Client::connect_with(daemon.local_addr(), Some("auth-czNjcit0Lz0%3D"))
+        .await
+        .unwrap();
+    assert_eq!(ok.status().await, 0);
+}
+
+#[tokio::test]
+async fn wrong_or_missing_password_is_401_before_upgrade() {
+    let daemon = with_password("secret").await;
+    assert_eq!(
+        status_of(Client::connect_with(daemon.local_addr(), Some("auth-d3Jvbmc=")).await),
+        401
+    );
+    assert_eq!(
+        status_of(Client::connect_with(daemon.local_addr(), None).await),
+        401
+    );
+    assert_eq!(
+        status_of(Client::connect_with(daemon.local_addr(), Some("auth-!!")).await),
+        401
+    );
+}
+
+#[tokio::test]
+async fn no_password_configured_accepts_anyone() {
+    let daemon = start_default().await;
+    let mut plain = Client::connect(daemon.local_addr()).await;
+    assert_eq!(plain.status().await, 0);
+    let mut offering = Client::connect_with(daemon.local_addr(), Some("auth-YW55"))
+        .await
+        .unwrap();
+    assert_eq!(offering.status().await, 0);
+}
+
+#[tokio::test]
+async fn paths_other_than_root_and_ws_are_404() {
+    let daemon = start_default().await;
+    let url = format!("ws://{}/ws", daemon.local_addr());
+    tokio_tungstenite::connect_async(url)
+        .await
+        .expect("/ws is served");
+    let url = format!("ws://{}/other", daemon.local_addr());
+    match tokio_tungstenite::connect_async(url).await {
+        Err(Error::Http(response)) => assert_eq!(response.status().as_u16(), 404),
+        other => panic!("expected 404, got {:?}", other.map(|_| ())),
+    }
+}
+
+#[tokio::test]
+async fn connections_over_the_limit_get_503() {
+    let mut cfg = config();
+    cfg.server.max_connections = 1;
+    let daemon = start(cfg).await;
+    let mut first = Client::connect(daemon.local_addr()).await;
+    assert_eq!(
+        status_of(Client::connect_with(daemon.local_addr(), None).await),
+        503
+    );
+    assert_eq!(first.status().await, 0, "the first keeps working");
+}

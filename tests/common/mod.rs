@@ -1,0 +1,247 @@
+//! Test harness: a real daemon on a loopback port and a raw WebSocket client that sees the exact
+//! bytes on the wire.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use roomsd::config::{Config, MeetingCode, SimMeeting};
+use roomsd::daemon::Daemon;
+use serde_json::Value;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub const WAIT: Duration = Duration::from_secs(5);
+
+/// Meetings with fixed times, so whole responses can be compared byte for byte.
+pub fn meeting(code: &str, title: &str) -> SimMeeting {
+    SimMeeting {
+        code: MeetingCode(code.into()),
+        title: title.into(),
+        participants: 2,
+        begin_time: 1_700_000_000,
+        end_time: 1_700_003_600,
+        ..SimMeeting::default()
+    }
+}
+
+/// The test configuration: a free port, fast joins, and one meeting of each behaviour.
+pub fn config() -> Config {
+    let mut c = Config::default();
+    c.server.listen = "127.0.0.1:0".parse().unwrap();
+    c.sim.join_delay_ms = 50;
+    c.backend.timeout_ms.0 = 2000;
+    c.sim.meetings = vec![
+        meeting("111222333", "Weekly sync"),
+        SimMeeting {
+            password: "1234".into(),
+            ..meeting("222333444", "Board review")
+        },
+        SimMeeting {
+            waiting_room: true,
+            admit_after_ms: 300,
+            ..meeting("333444555", "All hands")
+        },
+        SimMeeting {
+            locked: true,
+            ..meeting("444555666", "Locked review")
+        },
+        SimMeeting {
+            room_is_host: true,
+            participants: 0,
+            ..meeting("555666777", "Alone")
+        },
+        SimMeeting {
+            host_ends_after_ms: 300,
+            ..meeting("666777888", "Short")
+        },
+        SimMeeting {
+            waiting_room: true,
+            admit_after_ms: 0,
+            ..meeting("777888999", "Never admitted")
+        },
+    ];
+    c
+}
+
+pub async fn start(config: Config) -> Daemon {
+    Daemon::start(config).await.expect("daemon starts")
+}
+
+pub async fn start_default() -> Daemon {
+    start(config()).await
+}
+
+pub struct Client {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    /// Events that arrived while waiting for a reply, kept for [`Client::event`].
+    pending_events: std::collections::VecDeque<String>,
+}
+
+const EVENT_PREFIX: &str = r#"{"jsonrpc": "2.0", "method": "Event/"#;
+
+pub fn url(addr: SocketAddr) -> String {
+    format!("ws://{addr}/")
+}
+
+impl Client {
+    pub async fn connect(addr: SocketAddr) -> Self {
+        Self::connect_with(addr, None).await.expect("connects")
+    }
+
+    /// Connects offering `protocol` as `Sec-WebSocket-Protocol`.
+    pub async fn connect_with(
+        addr: SocketAddr,
+        protocol: Option<&str>,
+    ) -> Result<Self, tungstenite::Error> {
+        let mut request = url(addr).into_client_request().unwrap();
+        if let Some(p) = protocol {
+            request
+                .headers_mut()
+                .insert("Sec-WebSocket-Protocol", HeaderValue::from_str(p).unwrap());
+        }
+        let (ws, _) = tokio_tungstenite::connect_async(request).await?;
+        Ok(Self {
+            ws,
+            pending_events: Default::default(),
+        })
+    }
+
+    pub async fn send(&mut self, text: &str) {
+        self.ws
+            .send(Message::Text(text.into()))
+            .await
+            .expect("sends");
+    }
+
+    pub async fn send_message(&mut self, message: Message) {
+        self.ws.send(message).await.expect("sends");
+    }
+
+    /// The next message of any kind, within [`WAIT`].
+    pub async fn next_message(&mut self) -> Option<Message> {
+        match tokio::time::timeout(WAIT, self.ws.next()).await {
+            Ok(Some(Ok(message))) => Some(message),
+            Ok(Some(Err(_)) | None) => None,
+            Err(_) => panic!("nothing arrived within {WAIT:?}"),
+        }
+    }
+
+    /// The next text frame, exactly as sent.
+    pub async fn recv(&mut self) -> String {
+        loop {
+            match self.next_message().await {
+                Some(Message::Text(text)) => return text.to_string(),
+                Some(Message::Ping(_) | Message::Pong(_)) => {}
+                other => panic!("expected a text frame, got {other:?}"),
+            }
+        }
+    }
+
+    /// Whether a text frame arrives within `within`.
+    pub async fn nothing_within(&mut self, within: Duration) -> bool {
+        tokio::time::timeout(within, self.ws.next()).await.is_err()
+    }
+
+    /// Sends a request and returns the raw reply; events that come first are kept for later.
+    pub async fn raw(&mut self, text: &str) -> String {
+        self.send(text).await;
+        loop {
+            let frame = self.recv().await;
+            if !frame.starts_with(EVENT_PREFIX) {
+                return frame;
+            }
+            self.pending_events.push_back(frame);
+        }
+    }
+
+    /// Sends `method` with `params` and id `"t"`, returns the parsed `result`.
+    pub async fn call(&mut self, method: &str, params: Value) -> Value {
+        let request =
+            serde_json::json!({"jsonrpc": "2.0", "id": "t", "method": method, "params": params});
+        let reply: Value = serde_json::from_str(&self.raw(&request.to_string()).await).unwrap();
+        assert_eq!(reply["id"], "t", "reply to our request: {reply}");
+        reply["result"].clone()
+    }
+
+    pub async fn query(&mut self, path: &[&str]) -> Value {
+        self.call("Query", serde_json::json!({ "path": path }))
+            .await
+    }
+
+    /// `Call/Meeting` with an action; the acknowledgement's `error_code`.
+    pub async fn meeting(&mut self, action: &str, params: Value) -> u64 {
+        let mut p = serde_json::json!({ "action": action });
+        if !params.is_null() {
+            p["action_params"] = params;
+        }
+        let ack = self.call("Call/Meeting", p).await;
+        assert_eq!(ack["action"], action);
+        ack["error_code"].as_u64().unwrap()
+    }
+
+    pub async fn subscribe(&mut self, path: &[&str]) -> Value {
+        self.call("Subscribe", serde_json::json!({ "path": path }))
+            .await
+    }
+
+    /// The next event's `params`, skipping other events until one named `name` arrives.
+    pub async fn event(&mut self, name: &str) -> Value {
+        let frame: Value = serde_json::from_str(&self.event_raw(name).await).unwrap();
+        frame["params"].clone()
+    }
+
+    /// The next frame that is the event `name`, exactly as sent.
+    pub async fn event_raw(&mut self, name: &str) -> String {
+        let marker = format!(r#""sub_event": "{name}""#);
+        loop {
+            let frame = match self.pending_events.pop_front() {
+                Some(frame) => frame,
+                None => self.recv().await,
+            };
+            if frame.contains(&marker) {
+                return frame;
+            }
+        }
+    }
+
+    pub async fn status(&mut self) -> u64 {
+        self.query(&["Meeting", "MeetingInfo", "MeetingStatus"])
+            .await["data"]["meeting_status"]
+            .as_u64()
+            .unwrap()
+    }
+
+    /// Joins a meeting and waits until the room is in it.
+    pub async fn join_meeting(&mut self, code: &str) -> Value {
+        self.subscribe(&["Meeting", "JoinMeetingCompleted"]).await;
+        assert_eq!(
+            self.meeting(
+                "JoinMeeting",
+                serde_json::json!({"meeting_code": code, "password": ""})
+            )
+            .await,
+            0
+        );
+        let event = self.event("JoinMeetingCompleted").await;
+        assert_eq!(event["error_code"], 0, "{event}");
+        event
+    }
+
+    /// The close frame the server ends with.
+    pub async fn close_frame(&mut self) -> Option<CloseFrame> {
+        loop {
+            match self.next_message().await {
+                Some(Message::Close(frame)) => return frame,
+                Some(Message::Text(_) | Message::Ping(_) | Message::Pong(_)) => {}
+                None => return None,
+                other => panic!("expected a close frame, got {other:?}"),
+            }
+        }
+    }
+}
