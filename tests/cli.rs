@@ -1,0 +1,137 @@
+//! The `roomsd` binary as operators and packaging use it (CLI.md).
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::Client;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+const ROOMSD: &str = env!("CARGO_BIN_EXE_roomsd");
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Kills the daemon if a test fails before stopping it.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `roomsd` and waits for its ready line, which must name the address.
+fn serve(port: u16, env: &[(&str, &str)]) -> Running {
+    let mut child = Command::new(ROOMSD)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .envs(env.iter().copied())
+        .env("NO_COLOR", "1")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let ready = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find(|l| l.contains("ready"));
+    assert!(
+        ready.is_some_and(|l| l.contains(&format!("127.0.0.1:{port}"))),
+        "no ready line naming the address"
+    );
+    // Keep draining the log so the daemon never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    Running(child)
+}
+
+#[test]
+fn printed_default_config_passes_check_config() {
+    let out = Command::new(ROOMSD)
+        .arg("print-default-config")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    file.write_all(&out.stdout).unwrap();
+    let check = Command::new(ROOMSD)
+        .arg("check-config")
+        .arg(file.path())
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+}
+
+#[test]
+fn check_config_names_the_line_and_exits_2() {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    file.write_all(b"[server]\nlisten = \"127.0.0.1:6295\"\n\n[screens]\ncount = 3\n")
+        .unwrap();
+    let out = Command::new(ROOMSD)
+        .arg("check-config")
+        .arg(file.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("line 5") && stderr.contains("count must be 1 or 2"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&file.path().display().to_string()),
+        "names the file: {stderr}"
+    );
+}
+
+#[test]
+fn version_is_printed() {
+    let out = Command::new(ROOMSD).arg("--version").output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains(env!("CARGO_PKG_VERSION")));
+}
+
+#[tokio::test]
+async fn sigterm_closes_clients_with_1001_and_exits_0() {
+    let port = free_port();
+    let mut daemon = serve(port, &[]);
+    let mut client = Client::connect(([127, 0, 0, 1], port).into()).await;
+    assert_eq!(client.status().await, 0);
+    let killed = Command::new("kill")
+        .args(["-TERM", &daemon.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    assert_eq!(client.close_frame().await.unwrap().code, CloseCode::Away);
+    for _ in 0..100 {
+        if let Some(status) = daemon.0.try_wait().unwrap() {
+            assert!(status.success(), "exit status {status}");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("roomsd did not exit after SIGTERM");
+}
+
+#[tokio::test]
+async fn password_from_the_environment_is_required() {
+    let port = free_port();
+    let _daemon = serve(port, &[("ROOMSD_PASSWORD", "secret")]);
+    let addr = ([127, 0, 0, 1], port).into();
+    assert!(Client::connect_with(addr, None).await.is_err());
+    let mut client = Client::connect_with(addr, Some("auth-c2VjcmV0"))
+        .await
+        .unwrap();
+    assert_eq!(client.status().await, 0);
+}
