@@ -16,6 +16,7 @@ use tokio::sync::{OwnedSemaphorePermit, broadcast, mpsc};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tracing::Instrument;
 
 use super::Context;
 use super::dispatch::handle_text;
@@ -42,8 +43,12 @@ pub async fn run(
     id: u64,
     permit: Option<OwnedSemaphorePermit>,
 ) {
+    // Instrumented, not entered: a span entered across `.await` leaks into other tasks' logs.
     let span = tracing::info_span!("conn", id, %peer);
-    let _guard = span.enter();
+    serve(stream, ctx, permit).instrument(span).await;
+}
+
+async fn serve(stream: TcpStream, ctx: Arc<Context>, permit: Option<OwnedSemaphorePermit>) {
     set_socket_options(&stream);
     let at_capacity = permit.is_none();
     let accept = handshake::accept(stream, &ctx.password, at_capacity, ctx.ws_config);
