@@ -5,7 +5,8 @@ use serde_json::{Value, json};
 use super::{Phase, Room, to_value};
 use crate::backend::{MeetingDetails, RoomRole};
 use crate::modules::meeting::{
-    ListedMeeting, MeetingInfo, MeetingNode, MeetingTime, SelfInfo, UserInfo, format_meeting_code,
+    LayoutInfo, ListedMeeting, MeetingInfo, MeetingNode, MeetingTime, SelfInfo, UserInfo,
+    format_meeting_code,
 };
 
 impl Room {
@@ -13,16 +14,24 @@ impl Room {
         let user = self.self_info();
         MeetingNode {
             multi_scree_info: self.layout.multi_screen_info(),
-            layout_info: self
-                .layout
-                .info(self.phase.in_meeting().is_some(), self.layout_switchable()),
+            layout_info: self.layout_info(),
             meeting_info: self.meeting_info(),
             self_info: SelfInfo {
                 share_user_info: user.clone(),
                 user,
             },
-            meeting_list: self.meeting_list.iter().take(10).map(listed).collect(),
+            meeting_list: self.listed_meetings(),
         }
+    }
+
+    fn layout_info(&self) -> LayoutInfo {
+        self.layout
+            .info(self.phase.in_meeting().is_some(), self.layout_switchable())
+    }
+
+    /// `meeting_list`: at most 10, as the vendor documents.
+    fn listed_meetings(&self) -> Vec<ListedMeeting> {
+        self.meeting_list.iter().take(10).map(listed).collect()
     }
 
     /// Layouts can be switched in a meeting with someone other than the room.
@@ -113,9 +122,7 @@ impl Room {
 
     /// `LayoutSwitchChanged` data.
     pub(super) fn layout_data(&self) -> Value {
-        let info = self
-            .layout
-            .info(self.phase.in_meeting().is_some(), self.layout_switchable());
+        let info = self.layout_info();
         json!({
             "layout_switch_info": to_value(&info.layout_switch_info),
             "main_screen_layout_info": to_value(&info.main_screen_layout_info),
@@ -124,8 +131,7 @@ impl Room {
     }
 
     pub(super) fn meeting_list_data(&self) -> Value {
-        let list: Vec<ListedMeeting> = self.meeting_list.iter().take(10).map(listed).collect();
-        json!({ "meeting_list": to_value(&list) })
+        json!({ "meeting_list": to_value(&self.listed_meetings()) })
     }
 }
 

@@ -77,22 +77,12 @@ pub async fn accept(
 ) -> Result<WebSocketStream<TcpStream>, HandshakeError> {
     let (request, tail) = match read_request(&mut stream).await {
         Ok(parsed) => parsed,
-        Err(HandshakeError::BadRequest(why)) => {
-            let mut response = ErrorResponse::new(Some(format!("bad request: {why}\n")));
-            *response.status_mut() = StatusCode::BAD_REQUEST;
-            write_response(&mut stream, &response).await?;
-            return Err(HandshakeError::BadRequest(why));
-        }
+        Err(HandshakeError::BadRequest(why)) => return refuse_bad_request(&mut stream, why).await,
         Err(other) => return Err(other),
     };
     let mut response = match create_response(&request) {
         Ok(response) => response.map(|()| None),
-        Err(error) => {
-            let mut response = ErrorResponse::new(Some(format!("{error}\n")));
-            *response.status_mut() = StatusCode::BAD_REQUEST;
-            write_response(&mut stream, &response).await?;
-            return Err(HandshakeError::BadRequest(error.to_string()));
-        }
+        Err(error) => return refuse_bad_request(&mut stream, error.to_string()).await,
     };
     match decide(&request, password, at_capacity) {
         Ok(offered) => {
@@ -114,6 +104,14 @@ pub async fn accept(
             Err(HandshakeError::Refused(response.status()))
         }
     }
+}
+
+/// Answers 400 with the reason, and fails the handshake with it.
+async fn refuse_bad_request<T>(stream: &mut TcpStream, why: String) -> Result<T, HandshakeError> {
+    let mut response = ErrorResponse::new(Some(format!("bad request: {why}\n")));
+    *response.status_mut() = StatusCode::BAD_REQUEST;
+    write_response(stream, &response).await?;
+    Err(HandshakeError::BadRequest(why))
 }
 
 /// Reads until the end of the request head; the request and whatever followed it.
