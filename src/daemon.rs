@@ -5,15 +5,17 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::backend;
 use crate::config::Config;
 use crate::room::Room;
+use crate::room::device::DeviceSettings;
 use crate::room::owner::{self, OwnerSettings};
 use crate::server;
+use crate::state_file::StateFile;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -32,6 +34,8 @@ pub struct Daemon {
     shutdown: CancellationToken,
     server: JoinHandle<()>,
     owner: JoinHandle<()>,
+    /// Saves device settings; ends after the owner, having saved the last change.
+    settings_writer: Option<JoinHandle<()>>,
 }
 
 impl Daemon {
@@ -47,12 +51,26 @@ impl Daemon {
         let shutdown = CancellationToken::new();
         let (reports_tx, reports) = mpsc::channel(256);
         let backend = backend::build(&config, reports_tx)?;
+        let state_file = StateFile::locate(&config);
+        let device_settings = match &state_file {
+            Some(file) => file.load(),
+            None => {
+                tracing::warn!(
+                    "no state directory (room.state_dir, or systemd's StateDirectory=): \
+                     device settings will not survive a restart"
+                );
+                DeviceSettings::default()
+            }
+        };
+        let (settings_tx, settings_rx) = watch::channel(device_settings.clone());
+        let settings_writer = state_file.map(|file| file.spawn_writer(settings_rx));
         let settings = OwnerSettings {
             backend_timeout: Duration::from_millis(config.backend.timeout_ms.0),
             event_capacity: 1024,
+            device_settings: settings_tx,
         };
         let (room, owner) = owner::spawn(
-            Room::new(&config),
+            Room::new(&config, device_settings),
             backend.clone(),
             reports,
             settings,
@@ -74,6 +92,7 @@ impl Daemon {
             shutdown,
             server,
             owner,
+            settings_writer,
         })
     }
 
@@ -97,6 +116,9 @@ impl Daemon {
     pub async fn stopped(self) {
         let _ = self.server.await;
         let _ = self.owner.await;
+        if let Some(writer) = self.settings_writer {
+            let _ = writer.await;
+        }
         tracing::info!("stopped");
     }
 }

@@ -8,4 +8,5 @@ pub mod daemon;
 pub mod modules;
 pub mod room;
 pub mod server;
+pub mod state_file;
 pub mod wire;

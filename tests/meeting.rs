@@ -154,7 +154,12 @@ async fn pmi_meeting_uses_the_room_code() {
 
 #[tokio::test]
 async fn leave_returns_to_idle_and_resets() {
-    let (_d, mut c) = client().await;
+    // Every service operation takes a while, so that the second leave finds the first under way.
+    let mut slow = config();
+    slow.sim.latency_ms = 200;
+    let daemon = start(slow).await;
+    let mut c = Client::connect(daemon.local_addr()).await;
+    c.subscribe(&["Meeting"]).await;
     c.meeting(
         "JoinMeeting",
         json!({"meeting_code": "111222333", "password": "", "mic_enable": false}),

@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 
 use crate::config::{BackendKind, Config};
 use crate::modules::meeting::StartKind;
+use crate::modules::meeting_control::ControlAction;
 use crate::wire::Refusal;
 
 /// A failed operation: the Rooms code it maps to and a message that names the service's own
@@ -60,6 +61,11 @@ pub struct MeetingDetails {
     pub room_role: RoomRole,
     pub room_is_creator: bool,
     pub participants: Vec<Participant>,
+    /// People in the waiting room, waiting to be admitted.
+    pub waiting: Vec<Participant>,
+    /// Whether the meeting may be recorded.
+    pub recording_allowed: bool,
+    pub recording: bool,
 }
 
 impl MeetingDetails {
@@ -98,6 +104,13 @@ pub struct JoinRequest {
     pub camera_on: bool,
 }
 
+/// The room's microphone and camera, as the meeting should see them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Media {
+    pub mic_on: bool,
+    pub camera_on: bool,
+}
+
 /// Where a successful join leaves the room.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Joined {
@@ -109,13 +122,17 @@ pub enum Joined {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Happening {
     /// The host let the room in from the waiting room.
-    Admitted(MeetingDetails),
+    Admitted(Box<MeetingDetails>),
     /// The host ended the meeting.
     HostEnded,
     /// The room was removed from the meeting.
     Removed,
     /// The other participants now are these.
     Participants(Vec<Participant>),
+    /// The people in the waiting room now are these.
+    Waiting(Vec<Participant>),
+    /// The meeting started or stopped being recorded.
+    Recording(bool),
     /// The service became reachable or unreachable. Losing it ends any meeting.
     Reachable(bool),
     /// The scheduled meetings changed.
@@ -141,6 +158,15 @@ pub trait Backend: Send + Sync {
     /// End the meeting for everyone.
     fn dissolve(&self, session: Session) -> BoxFuture<'static, BackendResult<()>>;
     fn meeting_list(&self) -> BoxFuture<'static, BackendResult<Vec<ScheduledMeeting>>>;
+    /// Tell the meeting that the room's microphone or camera changed.
+    fn set_media(&self, session: Session, media: Media) -> BoxFuture<'static, BackendResult<()>>;
+    /// Carry out a MeetingControl action. What it changes comes back as reports
+    /// ([`Happening::Participants`], [`Happening::Recording`]).
+    fn control(
+        &self,
+        session: Session,
+        action: ControlAction,
+    ) -> BoxFuture<'static, BackendResult<()>>;
 }
 
 /// The configured backend cannot be built.

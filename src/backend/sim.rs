@@ -13,11 +13,12 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    Backend, BackendEvent, BackendResult, Happening, JoinRequest, Joined, MeetingDetails,
+    Backend, BackendEvent, BackendResult, Happening, JoinRequest, Joined, Media, MeetingDetails,
     Participant, RoomRole, ScheduledMeeting, Session, StartRequest,
 };
 use crate::config::{Config, MeetingCode, SimConfig, SimMeeting};
 use crate::modules::meeting::StartKind;
+use crate::modules::meeting_control::ControlAction;
 use crate::wire::{ErrorCode, Refusal};
 
 /// The simulator as a [`Backend`]. Cheap to clone: every clone is the same service.
@@ -42,9 +43,17 @@ struct Inner {
 struct Active {
     session: Session,
     participants: Vec<Participant>,
+    waiting: Vec<Participant>,
+    room_role: RoomRole,
+    /// The room's microphone and camera as the meeting sees them.
+    media: Media,
+    recording: bool,
     /// Cancels this meeting's timers when the room is out of it.
     stop: CancellationToken,
 }
+
+/// How long the simulated host takes to answer a non-host's recording request.
+const HOST_ANSWERS_AFTER: Duration = Duration::from_millis(500);
 
 const NAMES: &[&str] = &[
     "Alice", "Bob", "Carol", "Dave", "Erin", "Frank", "Grace", "Heidi", "Ivan", "Judy",
@@ -166,6 +175,16 @@ impl Inner {
         }
     }
 
+    fn waiting_of(&self, meeting: &SimMeeting, present: &[Participant]) -> Vec<Participant> {
+        let mut people: Vec<Participant> = Vec::new();
+        for _ in 0..meeting.waiting {
+            let taken: Vec<Participant> = present.iter().chain(&people).cloned().collect();
+            let nickname = self.fresh_nickname(&taken);
+            people.push(self.participant(&nickname, false));
+        }
+        people
+    }
+
     fn people_of(&self, meeting: &SimMeeting) -> Vec<Participant> {
         let mut people = Vec::new();
         for i in 0..meeting.participants {
@@ -185,6 +204,7 @@ impl Inner {
         session: Session,
         meeting: &SimMeeting,
         participants: Vec<Participant>,
+        waiting: Vec<Participant>,
     ) -> MeetingDetails {
         MeetingDetails {
             code: meeting.code.0.clone(),
@@ -204,15 +224,28 @@ impl Inner {
             },
             room_is_creator: false,
             participants,
+            waiting,
+            recording_allowed: meeting.recording_allowed,
+            recording: false,
         }
     }
 
-    /// Makes `session` the active meeting, ending the timers of any earlier one.
-    fn activate(&self, session: Session, participants: Vec<Participant>) -> CancellationToken {
+    /// Makes `details` (for `session`) the active meeting, ending the timers of any earlier
+    /// one.
+    fn activate(
+        &self,
+        session: Session,
+        details: &MeetingDetails,
+        media: Media,
+    ) -> CancellationToken {
         let stop = CancellationToken::new();
         let previous = self.active.lock().unwrap().replace(Active {
             session,
-            participants,
+            participants: details.participants.clone(),
+            waiting: details.waiting.clone(),
+            room_role: details.room_role,
+            media,
+            recording: false,
             stop: stop.clone(),
         });
         if let Some(previous) = previous {
@@ -251,6 +284,87 @@ impl Inner {
                 .remove(leavers[rng.random_range(0..leavers.len())]);
         }
         Some(active.participants.clone())
+    }
+}
+
+fn no_meeting() -> Refusal {
+    Refusal::new(
+        ErrorCode::NOT_IN_MEETING,
+        "simulator: the room is not in that meeting any more",
+    )
+}
+
+impl Inner {
+    /// Applies a MeetingControl action to the active meeting, as the service would, checking
+    /// its own rules. Returns what to report, and whether a host was asked to record.
+    fn carry_out(
+        &self,
+        session: Session,
+        action: &ControlAction,
+    ) -> BackendResult<(Option<Happening>, bool)> {
+        let mut active = self.active.lock().unwrap();
+        let active = active
+            .as_mut()
+            .filter(|a| a.session == session)
+            .ok_or_else(no_meeting)?;
+        let host = active.room_role != RoomRole::Attendee;
+        if !host && *action != ControlAction::RequestRecord {
+            return Err(Refusal::new(
+                ErrorCode::NOT_HOST,
+                "simulator: the room has no host rights",
+            ));
+        }
+        let find = |user_id: &str| {
+            active
+                .participants
+                .iter()
+                .position(|p| p.user_id == user_id)
+                .ok_or_else(|| {
+                    Refusal::new(
+                        ErrorCode::USER_NOT_IN_MEETING,
+                        format!("simulator: {user_id} is not in the meeting"),
+                    )
+                })
+        };
+        match action {
+            ControlAction::MuteAll { .. } => {
+                for p in active.participants.iter_mut().filter(|p| !p.host) {
+                    p.audio_on = false;
+                }
+            }
+            ControlAction::MuteMember { user_id } => {
+                let i = find(user_id)?;
+                active.participants[i].audio_on = false;
+            }
+            ControlAction::StopVideo { user_id } => {
+                let i = find(user_id)?;
+                active.participants[i].video_on = false;
+            }
+            ControlAction::RemoveMember { user_id, .. } => {
+                let i = find(user_id)?;
+                active.participants.remove(i);
+            }
+            ControlAction::RequestRecord => {
+                let host_present = active.participants.iter().any(|p| p.host);
+                return Ok((None, !host && host_present));
+            }
+            ControlAction::StartRecord { .. } => {
+                active.recording = true;
+                return Ok((Some(Happening::Recording(true)), false));
+            }
+        }
+        Ok((
+            Some(Happening::Participants(active.participants.clone())),
+            false,
+        ))
+    }
+
+    /// The host grants a non-host's recording request.
+    fn host_starts_recording(&self, session: Session) -> Option<Happening> {
+        let mut active = self.active.lock().unwrap();
+        let active = active.as_mut().filter(|a| a.session == session)?;
+        active.recording = true;
+        Some(Happening::Recording(true))
     }
 }
 
@@ -302,16 +416,16 @@ async fn wait_for_admission(
         () = stop.cancelled() => return,
         () = tokio::time::sleep(Duration::from_millis(meeting.admit_after_ms)) => {}
     }
-    let people = {
+    let (people, waiting) = {
         let active = inner.active.lock().unwrap();
         match active.as_ref().filter(|a| a.session == session) {
-            Some(a) => a.participants.clone(),
+            Some(a) => (a.participants.clone(), a.waiting.clone()),
             None => return,
         }
     };
-    let details = inner.details(session, &meeting, people);
+    let details = inner.details(session, &meeting, people, waiting);
     inner
-        .report(Some(session), Happening::Admitted(details))
+        .report(Some(session), Happening::Admitted(Box::new(details)))
         .await;
     animate(inner, session, meeting, stop).await;
 }
@@ -354,9 +468,13 @@ impl Backend for Simulator {
                 end_time: now + 3600,
                 ..SimMeeting::default()
             };
-            let mut details = inner.details(request.session, &meeting, Vec::new());
+            let mut details = inner.details(request.session, &meeting, Vec::new(), Vec::new());
             details.room_is_creator = true;
-            inner.activate(request.session, Vec::new());
+            let media = Media {
+                mic_on: request.mic_on,
+                camera_on: request.camera_on,
+            };
+            inner.activate(request.session, &details, media);
             Ok(details)
         })
     }
@@ -395,8 +513,13 @@ impl Backend for Simulator {
                 ));
             }
             let people = inner.people_of(&meeting);
-            let details = inner.details(request.session, &meeting, people.clone());
-            let stop = inner.activate(request.session, people);
+            let waiting = inner.waiting_of(&meeting, &people);
+            let details = inner.details(request.session, &meeting, people, waiting);
+            let media = Media {
+                mic_on: request.mic_on,
+                camera_on: request.camera_on,
+            };
+            let stop = inner.activate(request.session, &details, media);
             if meeting.waiting_room {
                 if meeting.admit_after_ms > 0 {
                     tokio::spawn(wait_for_admission(
@@ -446,6 +569,45 @@ impl Backend for Simulator {
                 .collect();
             list.sort_by_key(|m| m.begin_time);
             Ok(list)
+        })
+    }
+
+    fn set_media(&self, session: Session, media: Media) -> BoxFuture<'static, BackendResult<()>> {
+        let inner = self.inner.clone();
+        Box::pin(async move {
+            inner.round_trip(0).await?;
+            let mut active = inner.active.lock().unwrap();
+            let active = active
+                .as_mut()
+                .filter(|a| a.session == session)
+                .ok_or_else(no_meeting)?;
+            active.media = media;
+            tracing::debug!(?media, "simulator: the room's media changed");
+            Ok(())
+        })
+    }
+
+    fn control(
+        &self,
+        session: Session,
+        action: ControlAction,
+    ) -> BoxFuture<'static, BackendResult<()>> {
+        let inner = self.inner.clone();
+        Box::pin(async move {
+            inner.round_trip(0).await?;
+            let (report, host_asked) = inner.carry_out(session, &action)?;
+            if let Some(happening) = report {
+                inner.report(Some(session), happening).await;
+            }
+            if host_asked {
+                tokio::spawn(async move {
+                    tokio::time::sleep(HOST_ANSWERS_AFTER).await;
+                    if let Some(happening) = inner.host_starts_recording(session) {
+                        inner.report(Some(session), happening).await;
+                    }
+                });
+            }
+            Ok(())
         })
     }
 }

@@ -22,6 +22,7 @@ pub struct Config {
     pub server: ServerConfig,
     pub room: RoomConfig,
     pub screens: ScreensConfig,
+    pub share: ShareConfig,
     pub backend: BackendConfig,
     pub sim: SimConfig,
 }
@@ -62,6 +63,9 @@ impl Default for ServerConfig {
 pub struct RoomConfig {
     pub name: String,
     pub pmi_code: String,
+    /// Where the room's device settings are kept across restarts. Empty: systemd's
+    /// `$STATE_DIRECTORY`, else they are not kept.
+    pub state_dir: String,
 }
 
 impl Default for RoomConfig {
@@ -69,7 +73,43 @@ impl Default for RoomConfig {
         Self {
             name: "Room 101".into(),
             pmi_code: "800100200".into(),
+            state_dir: String::new(),
         }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ShareConfig {
+    /// The code people enter to cast to the room. Empty: six digits that stay the same until
+    /// the machine reboots.
+    pub cast_code: CastCode,
+    /// Capture inputs (e.g. an HDMI grabber) that `StartShare` with `share_type` 1 may share.
+    pub capture_devices: Vec<String>,
+}
+
+/// A cast code: empty, or 4 to 12 digits.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct CastCode(pub String);
+
+impl TryFrom<String> for CastCode {
+    type Error = String;
+    fn try_from(code: String) -> Result<Self, String> {
+        if code.is_empty()
+            || ((4..=12).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_digit()))
+        {
+            Ok(Self(code))
+        } else {
+            Err(format!("cast_code must be 4 to 12 digits, not {code:?}"))
+        }
+    }
+}
+
+impl std::ops::Deref for CastCode {
+    type Target = String;
+    fn deref(&self) -> &String {
+        &self.0
     }
 }
 
@@ -214,6 +254,10 @@ pub struct SimMeeting {
     pub begin_time: i64,
     /// Unix seconds; 0 = begin + 1 hour.
     pub end_time: i64,
+    /// People waiting in the meeting's waiting room.
+    pub waiting: u32,
+    /// Whether the meeting may be recorded (MeetingControl RequestRecord / StartRecord).
+    pub recording_allowed: bool,
 }
 
 impl Default for SimMeeting {
@@ -233,6 +277,8 @@ impl Default for SimMeeting {
             host_ends_after_ms: 0,
             begin_time: 0,
             end_time: 0,
+            waiting: 0,
+            recording_allowed: true,
         }
     }
 }

@@ -1,9 +1,9 @@
 //! The Meeting module: its state tree (PROTOCOL.md §3.1), its actions (§4) and events.
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use super::action_params;
+use super::{action_params, string_or_integer};
 use crate::wire::{ErrorCode, Refusal};
 
 pub const JOIN_MEETING_COMPLETED: &str = "JoinMeetingCompleted";
@@ -216,20 +216,6 @@ struct JoinParams {
 struct SwitchLayoutParams {
     switch_type: Option<i64>,
     show_voice_active: Option<bool>,
-}
-
-/// Control-system scripts send codes and numeric passwords as numbers as often as as strings.
-fn string_or_integer<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Text {
-        Str(String),
-        Int(u64),
-    }
-    Ok(Option::<Text>::deserialize(d)?.map(|t| match t {
-        Text::Str(s) => s,
-        Text::Int(n) => n.to_string(),
-    }))
 }
 
 /// Reads a `Call/Meeting` action. Unknown actions are 9; bad parameters 8, or the specific

@@ -3,10 +3,13 @@
 
 pub mod device;
 pub mod meeting;
+pub mod meeting_control;
+pub mod members;
+pub mod share;
 
 use std::borrow::Cow;
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
 use crate::wire::{ErrorCode, Refusal};
@@ -26,6 +29,14 @@ pub const EVENT_MODULES: &[ModuleInfo] = &[
     ModuleInfo {
         name: "Device",
         events: device::EVENTS,
+    },
+    ModuleInfo {
+        name: "MeetingControl",
+        events: meeting_control::EVENTS,
+    },
+    ModuleInfo {
+        name: "Share",
+        events: share::EVENTS,
     },
 ];
 
@@ -61,6 +72,9 @@ pub struct CallParams<'a> {
     pub action: Cow<'a, str>,
     #[serde(default, borrow)]
     pub action_params: Option<&'a RawValue>,
+    /// `EndQuickShare` and `CancelQuickShare` carry `meeting_type` here, beside `action`.
+    #[serde(default, borrow)]
+    pub meeting_type: Option<Cow<'a, str>>,
 }
 
 /// Reads an action's parameters into `T`, naming the action in the error.
@@ -75,4 +89,20 @@ pub fn action_params<'a, T: Deserialize<'a>>(
             format!("{action}: invalid action_params: {e}"),
         )
     })
+}
+
+/// Control-system scripts send codes and numeric passwords as numbers as often as as strings.
+pub(crate) fn string_or_integer<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Text {
+        Str(String),
+        Int(u64),
+    }
+    Ok(Option::<Text>::deserialize(d)?.map(|t| match t {
+        Text::Str(s) => s,
+        Text::Int(n) => n.to_string(),
+    }))
 }

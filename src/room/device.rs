@@ -1,24 +1,97 @@
-//! The room's devices: microphone, speaker, camera and PTZ. Pure and synchronous.
+//! The room's devices: microphone, speaker, camera and PTZ (PROTOCOL.md §6). Pure and
+//! synchronous.
+//!
+//! Two sets of values: the room's own settings ([`DeviceSettings`], kept across restarts), and
+//! the microphone and camera of the current meeting, which `JoinMeeting` may choose differently
+//! and which return to the room's own when the meeting ends. Outside a meeting a change is the
+//! room's own and takes effect at once. In a meeting (or its waiting room) it is the meeting
+//! service's to carry out, and takes effect when the service confirms.
 
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::{BackendOp, Effect, Event, Phase, Room};
+use crate::backend::{BackendResult, Media, Session};
 use crate::modules::device::{
-    AudioInfo, CameraFrameMode, CameraInfo, DeviceInfo, DeviceNode, PtzAxis, PtzInfo,
+    self as d, AudioInfo, CameraFrameMode, CameraInfo, DeviceAction, DeviceInfo, DeviceNode,
+    PtzAxis, PtzInfo, Tested, frame_mode_name,
 };
+use crate::wire::{ErrorCode, Refusal};
 
-/// The devices' state, and the room's own mic and camera settings that return after a meeting
-/// in which `JoinMeeting` chose others.
+/// The room's device settings that survive a restart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeviceSettings {
+    /// The microphone outside meetings, and in meetings joined without `mic_enable`.
+    pub mic_on: bool,
+    pub camera_on: bool,
+    pub speaker_volume: u8,
+    pub mic_volume: u8,
+    /// 1 to 5; see [`crate::modules::device::FRAME_MODES`].
+    pub camera_frame_mode: u8,
+}
+
+impl Default for DeviceSettings {
+    fn default() -> Self {
+        Self {
+            mic_on: true,
+            camera_on: true,
+            speaker_volume: 50,
+            mic_volume: 80,
+            camera_frame_mode: 1,
+        }
+    }
+}
+
+impl DeviceSettings {
+    /// Whether every value is in range (a saved file may have been edited or damaged).
+    pub fn check(&self) -> Result<(), String> {
+        if self.speaker_volume > 100 || self.mic_volume > 100 {
+            return Err("volumes must be from 0 to 100".into());
+        }
+        if !(1..=5).contains(&self.camera_frame_mode) {
+            return Err("camera_frame_mode must be from 1 to 5".into());
+        }
+        Ok(())
+    }
+}
+
+/// A microphone or camera change that the meeting service has yet to confirm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaChange {
+    Mic(bool),
+    Camera(bool),
+}
+
+impl MediaChange {
+    fn event_name(self) -> &'static str {
+        match self {
+            Self::Mic(_) => d::ENABLE_MIC,
+            Self::Camera(_) => d::ENABLE_CAMERA,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Devices {
     node: DeviceNode,
-    room_mic_on: bool,
-    room_camera_on: bool,
+    settings: DeviceSettings,
+    pending: Option<MediaChange>,
+    speaker_test: bool,
+    mic_test: bool,
 }
 
 impl Devices {
-    pub fn new(room_name: &str) -> Self {
+    pub fn new(room_name: &str, settings: DeviceSettings) -> Self {
         let axis = PtzAxis {
             min: 0,
             max: 0,
             value: 0,
+        };
+        let audio = |on, volume| AudioInfo {
+            switch: on,
+            device_id: "default".into(),
+            volume,
         };
         Self {
             node: DeviceNode {
@@ -29,22 +102,14 @@ impl Devices {
                     software_version: env!("CARGO_PKG_VERSION").into(),
                     ip_address: String::new(),
                 },
-                mic_info: AudioInfo {
-                    switch: true,
-                    device_id: "default".into(),
-                    volume: 80,
-                },
-                speaker_info: AudioInfo {
-                    switch: true,
-                    device_id: "default".into(),
-                    volume: 50,
-                },
+                mic_info: audio(settings.mic_on, settings.mic_volume),
+                speaker_info: audio(true, settings.speaker_volume),
                 camera_info: CameraInfo {
                     camera_frame_mode: CameraFrameMode {
-                        mode: 1,
-                        name: "manual".into(),
+                        mode: settings.camera_frame_mode,
+                        name: frame_mode_name(settings.camera_frame_mode).into(),
                     },
-                    switch: true,
+                    switch: settings.camera_on,
                     device_id: "default".into(),
                 },
                 ptz_info: PtzInfo {
@@ -55,13 +120,19 @@ impl Devices {
                     device_id: String::new(),
                 },
             },
-            room_mic_on: true,
-            room_camera_on: true,
+            settings,
+            pending: None,
+            speaker_test: false,
+            mic_test: false,
         }
     }
 
     pub fn node(&self) -> &DeviceNode {
         &self.node
+    }
+
+    pub fn settings(&self) -> &DeviceSettings {
+        &self.settings
     }
 
     pub fn mic_on(&self) -> bool {
@@ -72,23 +143,221 @@ impl Devices {
         self.node.camera_info.switch
     }
 
+    pub fn media(&self) -> Media {
+        Media {
+            mic_on: self.mic_on(),
+            camera_on: self.camera_on(),
+        }
+    }
+
     /// The mic and camera a meeting starts with: the join's choice, else the room's.
-    pub fn for_meeting(&self, mic: Option<bool>, camera: Option<bool>) -> (bool, bool) {
-        (
-            mic.unwrap_or(self.room_mic_on),
-            camera.unwrap_or(self.room_camera_on),
-        )
+    pub fn for_meeting(&self, mic: Option<bool>, camera: Option<bool>) -> Media {
+        Media {
+            mic_on: mic.unwrap_or(self.settings.mic_on),
+            camera_on: camera.unwrap_or(self.settings.camera_on),
+        }
     }
 
-    pub fn enter_meeting(&mut self, mic_on: bool, camera_on: bool) {
-        self.node.mic_info.switch = mic_on;
-        self.node.camera_info.switch = camera_on;
+    /// From a start or join on, the meeting's choice is what the devices are.
+    pub fn enter_meeting(&mut self, media: Media) {
+        self.node.mic_info.switch = media.mic_on;
+        self.node.camera_info.switch = media.camera_on;
     }
 
-    /// The room's own settings return.
-    pub fn leave_meeting(&mut self) {
-        self.node.mic_info.switch = self.room_mic_on;
-        self.node.camera_info.switch = self.room_camera_on;
+    /// The room's own settings return. A change still with the service is abandoned, and
+    /// returned so that its event can say so.
+    pub fn leave_meeting(&mut self) -> Option<MediaChange> {
+        self.node.mic_info.switch = self.settings.mic_on;
+        self.node.camera_info.switch = self.settings.camera_on;
+        self.pending.take()
+    }
+
+    fn apply(&mut self, change: MediaChange) {
+        match change {
+            MediaChange::Mic(on) => self.node.mic_info.switch = on,
+            MediaChange::Camera(on) => self.node.camera_info.switch = on,
+        }
+    }
+
+    /// The data of a device event: the node the change concerns.
+    fn data(&self, name: &str) -> Value {
+        match name {
+            d::ENABLE_MIC | d::SET_MIC_VOLUME => json!({ "mic_info": self.node.mic_info }),
+            d::ENABLE_CAMERA | d::SET_CAMERA_FRAME_MODE => {
+                json!({ "camera_info": self.node.camera_info })
+            }
+            d::SET_SPEAKER_VOLUME => json!({ "speaker_info": self.node.speaker_info }),
+            d::SPEAKER_TEST_STATE_CHANGE => json!({ "is_testing": self.speaker_test }),
+            d::MIC_TEST_STATE_CHANGE => json!({ "is_testing": self.mic_test }),
+            _ => unreachable!("no device event {name}"),
+        }
+    }
+}
+
+fn device_event(devices: &Devices, name: &'static str) -> Effect {
+    Effect::Publish(Event::new("Device", name, devices.data(name)))
+}
+
+impl Room {
+    pub(super) fn device_action(&mut self, action: DeviceAction) -> Result<Vec<Effect>, Refusal> {
+        let devices = &mut self.devices;
+        let name = match action {
+            DeviceAction::EnableMic(on) => return self.switch_media(MediaChange::Mic(on)),
+            DeviceAction::EnableCamera(on) => return self.switch_media(MediaChange::Camera(on)),
+            DeviceAction::SetSpeakerVolume(volume) => {
+                devices.settings.speaker_volume = volume;
+                devices.node.speaker_info.volume = volume;
+                d::SET_SPEAKER_VOLUME
+            }
+            DeviceAction::SetMicVolume(volume) => {
+                devices.settings.mic_volume = volume;
+                devices.node.mic_info.volume = volume;
+                d::SET_MIC_VOLUME
+            }
+            DeviceAction::SetCameraFrameMode(mode) => {
+                devices.settings.camera_frame_mode = mode;
+                devices.node.camera_info.camera_frame_mode = CameraFrameMode {
+                    mode,
+                    name: frame_mode_name(mode).into(),
+                };
+                d::SET_CAMERA_FRAME_MODE
+            }
+            DeviceAction::Test(which, start) => {
+                let (testing, name, what) = match which {
+                    Tested::Speaker => (
+                        &mut devices.speaker_test,
+                        d::SPEAKER_TEST_STATE_CHANGE,
+                        "speaker",
+                    ),
+                    Tested::Mic => (
+                        &mut devices.mic_test,
+                        d::MIC_TEST_STATE_CHANGE,
+                        "microphone",
+                    ),
+                };
+                if *testing == start {
+                    let state = if start { "already" } else { "not" };
+                    return Err(Refusal::new(
+                        ErrorCode::REPEAT_OPERATION,
+                        format!("the {what} test is {state} running"),
+                    ));
+                }
+                *testing = start;
+                name
+            }
+        };
+        Ok(vec![device_event(&self.devices, name)])
+    }
+
+    /// `EnableMic` / `EnableCamera`.
+    fn switch_media(&mut self, change: MediaChange) -> Result<Vec<Effect>, Refusal> {
+        let (now, on, already) = match change {
+            MediaChange::Mic(on) => (
+                self.devices.mic_on(),
+                on,
+                [ErrorCode::MIC_ALREADY_ON, ErrorCode::MIC_ALREADY_OFF],
+            ),
+            MediaChange::Camera(on) => (
+                self.devices.camera_on(),
+                on,
+                [ErrorCode::CAMERA_ALREADY_ON, ErrorCode::CAMERA_ALREADY_OFF],
+            ),
+        };
+        if now == on {
+            let what = if matches!(change, MediaChange::Mic(_)) {
+                "microphone"
+            } else {
+                "camera"
+            };
+            let (code, state) = if on {
+                (already[0], "on")
+            } else {
+                (already[1], "off")
+            };
+            return Err(Refusal::new(code, format!("the {what} is already {state}")));
+        }
+        match &self.phase {
+            Phase::Idle => {
+                match change {
+                    MediaChange::Mic(on) => self.devices.settings.mic_on = on,
+                    MediaChange::Camera(on) => self.devices.settings.camera_on = on,
+                }
+                self.devices.apply(change);
+                Ok(vec![device_event(&self.devices, change.event_name())])
+            }
+            Phase::Joining { .. } => Err(Refusal::new(
+                ErrorCode::REPEAT_OPERATION,
+                "the room is joining a meeting: change the microphone or camera once it is in",
+            )),
+            Phase::WaitingRoom { session, .. } | Phase::InMeeting { session, .. } => {
+                if self.devices.pending.is_some() {
+                    return Err(Refusal::new(
+                        ErrorCode::REPEAT_OPERATION,
+                        "a microphone or camera change is already with the meeting service",
+                    ));
+                }
+                let mut media = self.devices.media();
+                match change {
+                    MediaChange::Mic(on) => media.mic_on = on,
+                    MediaChange::Camera(on) => media.camera_on = on,
+                }
+                self.devices.pending = Some(change);
+                Ok(vec![Effect::Run(BackendOp::Media {
+                    session: *session,
+                    media,
+                    change,
+                })])
+            }
+        }
+    }
+
+    /// The meeting service's answer to a microphone or camera change.
+    pub(super) fn media_completed(
+        &mut self,
+        session: Session,
+        change: MediaChange,
+        result: BackendResult<()>,
+    ) -> Vec<Effect> {
+        let name = change.event_name();
+        if self.phase.session() != Some(session) || self.devices.pending != Some(change) {
+            // Its meeting is over; `exit` already reported the change as abandoned.
+            return Vec::new();
+        }
+        self.devices.pending = None;
+        if let Err(refusal) = result {
+            let data = self.devices.data(name);
+            return vec![Effect::Publish(Event::failed(
+                "Device", name, &refusal, data,
+            ))];
+        }
+        self.devices.apply(change);
+        let mut effects = vec![device_event(&self.devices, name)];
+        if self.phase.in_meeting().is_some() {
+            effects.push(self.members_changed());
+        }
+        effects
+    }
+
+    /// Back to the room's own devices at the end of a meeting; a change the service never
+    /// confirmed ends in its event.
+    pub(super) fn devices_leave_meeting(&mut self) -> Vec<Effect> {
+        let abandoned = self.devices.leave_meeting();
+        abandoned
+            .map(|change| {
+                let name = change.event_name();
+                let refusal = Refusal::new(
+                    ErrorCode::NOT_IN_MEETING,
+                    "the meeting ended before the meeting service confirmed the change",
+                );
+                Effect::Publish(Event::failed(
+                    "Device",
+                    name,
+                    &refusal,
+                    self.devices.data(name),
+                ))
+            })
+            .into_iter()
+            .collect()
     }
 }
 
@@ -98,12 +367,26 @@ mod tests {
 
     #[test]
     fn join_choices_last_for_the_meeting_only() {
-        let mut d = Devices::new("Room");
-        let (mic, camera) = d.for_meeting(Some(false), None);
-        assert_eq!((mic, camera), (false, true));
-        d.enter_meeting(mic, camera);
+        let mut d = Devices::new("Room", DeviceSettings::default());
+        let media = d.for_meeting(Some(false), None);
+        assert_eq!((media.mic_on, media.camera_on), (false, true));
+        d.enter_meeting(media);
         assert!(!d.mic_on());
         d.leave_meeting();
         assert!(d.mic_on() && d.camera_on());
+    }
+
+    #[test]
+    fn saved_settings_are_what_the_devices_start_with() {
+        let settings = DeviceSettings {
+            mic_on: false,
+            speaker_volume: 12,
+            camera_frame_mode: 2,
+            ..DeviceSettings::default()
+        };
+        let d = Devices::new("Room", settings);
+        assert!(!d.mic_on());
+        assert_eq!(d.node().speaker_info.volume, 12);
+        assert_eq!(d.node().camera_info.camera_frame_mode.name, "auto_framing");
     }
 }

@@ -9,7 +9,8 @@ use serde_json::json;
 use super::view::stay_data;
 use super::{BackendOp, Completed, Effect, Room, event, failed_event};
 use crate::backend::{
-    BackendEvent, Happening, JoinRequest, Joined, MeetingDetails, RoomRole, Session, StartRequest,
+    BackendEvent, Happening, JoinRequest, Joined, Media, MeetingDetails, RoomRole, Session,
+    StartRequest,
 };
 use crate::modules::meeting::{self as m, MeetingAction};
 use crate::wire::{ErrorCode, Refusal};
@@ -21,8 +22,6 @@ pub enum Phase {
     /// A start or join is with the backend.
     Joining {
         session: Session,
-        mic_on: bool,
-        camera_on: bool,
     },
     WaitingRoom {
         session: Session,
@@ -34,6 +33,13 @@ pub enum Phase {
         meeting: MeetingDetails,
         exit: Option<Exit>,
     },
+}
+
+/// Which of the two ways into a meeting, for the codes that differ.
+#[derive(Debug, Clone, Copy)]
+enum Attempt {
+    Start,
+    Join,
 }
 
 /// A way out of a meeting that is with the backend.
@@ -68,7 +74,7 @@ fn refuse(code: ErrorCode, message: impl Into<String>) -> Result<Vec<Effect>, Re
 }
 
 impl Phase {
-    fn session(&self) -> Option<Session> {
+    pub(super) fn session(&self) -> Option<Session> {
         match self {
             Phase::Idle => None,
             Phase::Joining { session, .. }
@@ -82,13 +88,13 @@ impl Room {
     pub(super) fn meeting_action(&mut self, action: MeetingAction) -> Result<Vec<Effect>, Refusal> {
         match action {
             MeetingAction::Start(kind) => {
-                let (mic_on, camera_on) = self.devices.for_meeting(None, None);
-                let session = self.begin_joining(mic_on, camera_on)?;
+                let media = self.devices.for_meeting(None, None);
+                let session = self.begin_joining(media, Attempt::Start)?;
                 Ok(vec![Effect::Run(BackendOp::Start(StartRequest {
                     session,
                     kind,
-                    mic_on,
-                    camera_on,
+                    mic_on: media.mic_on,
+                    camera_on: media.camera_on,
                 }))])
             }
             MeetingAction::Join {
@@ -97,14 +103,14 @@ impl Room {
                 mic_enable,
                 camera_enable,
             } => {
-                let (mic_on, camera_on) = self.devices.for_meeting(mic_enable, camera_enable);
-                let session = self.begin_joining(mic_on, camera_on)?;
+                let media = self.devices.for_meeting(mic_enable, camera_enable);
+                let session = self.begin_joining(media, Attempt::Join)?;
                 Ok(vec![Effect::Run(BackendOp::Join(JoinRequest {
                     session,
                     code,
                     password,
-                    mic_on,
-                    camera_on,
+                    mic_on: media.mic_on,
+                    camera_on: media.camera_on,
                 }))])
             }
             MeetingAction::LeaveWaitingRoom => match &mut self.phase {
@@ -168,8 +174,8 @@ impl Room {
         }
     }
 
-    /// The common preconditions of Start and Join.
-    fn begin_joining(&mut self, mic_on: bool, camera_on: bool) -> Result<Session, Refusal> {
+    /// The common preconditions of Start and Join. From here on, the devices are the meeting's.
+    fn begin_joining(&mut self, media: Media, attempt: Attempt) -> Result<Session, Refusal> {
         match self.phase {
             Phase::Idle => {}
             Phase::Joining { .. } => {
@@ -185,6 +191,16 @@ impl Room {
                 ));
             }
         }
+        if self.share.casting() {
+            let (code, verb) = match attempt {
+                Attempt::Start => (ErrorCode::CANNOT_START_WHILE_SHARING, "start"),
+                Attempt::Join => (ErrorCode::CANNOT_JOIN_WHILE_SHARING, "join"),
+            };
+            return Err(Refusal::new(
+                code,
+                format!("cannot {verb} a meeting while casting to the room: end the cast first"),
+            ));
+        }
         if !self.backend_reachable {
             return Err(Refusal::new(
                 ErrorCode::NETWORK,
@@ -192,34 +208,33 @@ impl Room {
             ));
         }
         let session = self.next_session();
-        self.phase = Phase::Joining {
-            session,
-            mic_on,
-            camera_on,
-        };
+        self.phase = Phase::Joining { session };
+        self.devices.enter_meeting(media);
+        self.share.meeting_begins();
         Ok(session)
     }
 
     /// Applies the backend's answer to an operation. Answers about an attempt the room has left
     /// behind are dropped.
     pub fn complete(&mut self, completed: Completed) -> Vec<Effect> {
-        if let Completed::MeetingList(result) = completed {
-            return match result {
-                Ok(list) => self.set_meeting_list(list),
-                Err(refusal) => {
-                    tracing::warn!(%refusal, "could not fetch the meeting list");
-                    Vec::new()
-                }
-            };
-        }
-        let (Completed::Started(session, _)
-        | Completed::Joined(session, _)
-        | Completed::Left(session, _)
-        | Completed::Dissolved(session, _)) = &completed
-        else {
-            unreachable!("handled above")
+        let session = match completed {
+            Completed::MeetingList(Ok(list)) => return self.set_meeting_list(list),
+            Completed::MeetingList(Err(refusal)) => {
+                tracing::warn!(%refusal, "could not fetch the meeting list");
+                return Vec::new();
+            }
+            Completed::Media(session, change, result) => {
+                return self.media_completed(session, change, result);
+            }
+            Completed::Controlled(session, action, result) => {
+                return self.control_completed(session, action, result);
+            }
+            Completed::Started(session, _)
+            | Completed::Joined(session, _)
+            | Completed::Left(session, _)
+            | Completed::Dissolved(session, _) => session,
         };
-        if self.phase.session() != Some(*session) {
+        if self.phase.session() != Some(session) {
             tracing::debug!(?session, "dropping a backend answer for an earlier meeting");
             return Vec::new();
         }
@@ -246,14 +261,7 @@ impl Room {
             (
                 Completed::Started(_, Err(refusal)) | Completed::Joined(_, Err(refusal)),
                 Phase::Joining { .. },
-            ) => {
-                self.phase = Phase::Idle;
-                vec![failed_event(
-                    m::JOIN_MEETING_COMPLETED,
-                    &refusal,
-                    self.joined_data(),
-                )]
-            }
+            ) => self.join_failed(&refusal),
             (Completed::Left(_, Ok(())), Phase::WaitingRoom { leaving: true, .. }) => {
                 self.exit(m::LEAVE_WAITING_ROOM, Reason::Requested, None)
             }
@@ -310,6 +318,9 @@ impl Room {
     pub fn happen(&mut self, report: BackendEvent) -> Vec<Effect> {
         match report.happening {
             Happening::Reachable(reachable) => return self.set_reachable(reachable),
+            Happening::Recording(recording) if report.session == self.phase.session() => {
+                return self.set_recording(recording);
+            }
             Happening::MeetingList(list) => return self.set_meeting_list(list),
             _ => {}
         }
@@ -319,7 +330,7 @@ impl Room {
         }
         match (report.happening, &mut self.phase) {
             (Happening::Admitted(meeting), Phase::WaitingRoom { leaving: false, .. }) => {
-                self.enter_meeting(meeting)
+                self.enter_meeting(*meeting)
             }
             (Happening::HostEnded, Phase::InMeeting { .. }) => {
                 self.exit(m::DISSOLVE_MEETING, Reason::HostEnded, None)
@@ -337,6 +348,17 @@ impl Room {
                 Happening::Participants(people),
                 Phase::InMeeting { .. } | Phase::WaitingRoom { .. },
             ) => self.set_participants(people),
+            (
+                Happening::Waiting(people),
+                Phase::InMeeting { meeting, .. } | Phase::WaitingRoom { meeting, .. },
+            ) => {
+                meeting.waiting = people;
+                if self.phase.in_meeting().is_some() {
+                    vec![self.members_changed()]
+                } else {
+                    Vec::new()
+                }
+            }
             (happening, phase) => {
                 tracing::debug!(
                     ?happening,
@@ -353,13 +375,8 @@ impl Room {
             .phase
             .session()
             .expect("entering a meeting from an attempt");
-        if let Phase::Joining {
-            mic_on, camera_on, ..
-        } = self.phase
-        {
-            self.devices.enter_meeting(mic_on, camera_on);
-        }
         self.layout.reset();
+        self.record_requested = false;
         self.phase = Phase::InMeeting {
             session,
             meeting,
@@ -378,11 +395,27 @@ impl Room {
         let data = stay_data(&self.meeting_info(), reason.as_str());
         self.phase = Phase::Idle;
         self.layout.reset();
-        self.devices.leave_meeting();
-        match failure {
+        self.record_requested = false;
+        let mut effects = match failure {
             None => vec![event(name, data)],
             Some(refusal) => vec![failed_event(name, &refusal, data)],
-        }
+        };
+        effects.extend(self.devices_leave_meeting());
+        let share_before = self.share.state().clone();
+        self.share.meeting_ends();
+        effects.extend(self.share_changed(&share_before));
+        effects
+    }
+
+    /// A start or join failed: back to Idle and the room's own devices.
+    fn join_failed(&mut self, refusal: &Refusal) -> Vec<Effect> {
+        self.phase = Phase::Idle;
+        self.devices_leave_meeting();
+        vec![failed_event(
+            m::JOIN_MEETING_COMPLETED,
+            refusal,
+            self.joined_data(),
+        )]
     }
 
     fn set_reachable(&mut self, reachable: bool) -> Vec<Effect> {
@@ -399,14 +432,7 @@ impl Room {
         );
         match self.phase {
             Phase::Idle => Vec::new(),
-            Phase::Joining { .. } => {
-                self.phase = Phase::Idle;
-                vec![failed_event(
-                    m::JOIN_MEETING_COMPLETED,
-                    &lost,
-                    self.joined_data(),
-                )]
-            }
+            Phase::Joining { .. } => self.join_failed(&lost),
             Phase::WaitingRoom { .. } => {
                 self.exit(m::LEAVE_WAITING_ROOM, Reason::BackendLost, Some(lost))
             }
@@ -432,10 +458,7 @@ impl Room {
         }
         let mut effects = Vec::new();
         if self.phase.in_meeting().is_some() {
-            effects.push(event(
-                m::MEMBERS_CHANGED,
-                json!({ "user_list_info": self.user_list() }),
-            ));
+            effects.push(self.members_changed());
         }
         if self.meeting_info().host_status != host_before {
             effects.push(event(

@@ -1,94 +1,8 @@
 use super::*;
-use crate::backend::{Participant, ScheduledMeeting};
-use crate::config::Config;
+use crate::backend::ScheduledMeeting;
 use crate::modules::meeting::StartKind;
-use crate::room::{Command, Event};
-
-fn room() -> Room {
-    Room::new(&Config::default())
-}
-
-fn details(role: RoomRole, others: usize) -> MeetingDetails {
-    MeetingDetails {
-        code: "111222333".into(),
-        meeting_id: "m1".into(),
-        title: "Weekly sync".into(),
-        password: String::new(),
-        meeting_type: 0,
-        creator_name: "Alice".into(),
-        begin_time: 100,
-        end_time: 200,
-        url: String::new(),
-        room_user_id: "room-1".into(),
-        room_role: role,
-        room_is_creator: false,
-        participants: (0..others).map(person).collect(),
-    }
-}
-
-fn person(i: usize) -> Participant {
-    Participant {
-        user_id: format!("u{i}"),
-        nickname: format!("P{i}"),
-        host: i == 0,
-        co_host: false,
-        audio_on: true,
-        video_on: true,
-    }
-}
-
-fn join() -> Command {
-    Command::Meeting(MeetingAction::Join {
-        code: "111222333".into(),
-        password: String::new(),
-        mic_enable: None,
-        camera_enable: None,
-    })
-}
-
-fn act(room: &mut Room, action: MeetingAction) -> Result<Vec<Effect>, Refusal> {
-    room.apply(Command::Meeting(action))
-}
-
-fn code_of(result: Result<Vec<Effect>, Refusal>) -> ErrorCode {
-    result.expect_err("expected a refusal").code
-}
-
-fn events(effects: &[Effect]) -> Vec<&Event> {
-    effects
-        .iter()
-        .filter_map(|e| {
-            if let Effect::Publish(ev) = e {
-                Some(ev)
-            } else {
-                None
-            }
-        })
-        .collect()
-}
-
-fn only_event(effects: &[Effect]) -> &Event {
-    let evs = events(effects);
-    assert_eq!(evs.len(), 1, "expected one event, got {effects:?}");
-    evs[0]
-}
-
-fn session_of(room: &Room) -> Session {
-    room.phase.session().expect("a session")
-}
-
-/// Joins and lands in the meeting with `others` other participants.
-fn in_meeting(role: RoomRole, others: usize) -> Room {
-    let mut r = room();
-    r.apply(join()).unwrap();
-    let s = session_of(&r);
-    r.complete(Completed::Joined(
-        s,
-        Ok(Joined::InMeeting(details(role, others))),
-    ));
-    assert_eq!(r.phase.status(), 1);
-    r
-}
+use crate::room::Command;
+use crate::room::test_support::*;
 
 #[test]
 fn join_asks_the_backend_and_waits_in_joining() {
@@ -333,7 +247,7 @@ fn waiting_room_then_admitted() {
     );
     let effects = r.happen(BackendEvent {
         session: Some(s),
-        happening: Happening::Admitted(details(RoomRole::Attendee, 1)),
+        happening: Happening::Admitted(Box::new(details(RoomRole::Attendee, 1))),
     });
     assert_eq!(only_event(&effects).name, "JoinMeetingCompleted");
     assert_eq!(r.phase.status(), 1);
@@ -357,7 +271,7 @@ fn leave_waiting_room() {
     assert!(
         r.happen(BackendEvent {
             session: Some(s),
-            happening: Happening::Admitted(details(RoomRole::Attendee, 1))
+            happening: Happening::Admitted(Box::new(details(RoomRole::Attendee, 1)))
         })
         .is_empty()
     );

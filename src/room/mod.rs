@@ -5,29 +5,44 @@
 //! state changes, and [`Effect`]s come out (events to publish, backend operations to start). Unit
 //! tests drive it directly; the owner task runs the effects.
 
+mod control;
 pub mod device;
 pub mod layout;
 mod meeting;
 pub mod owner;
+mod share;
 pub mod snapshot;
+#[cfg(test)]
+mod test_support;
 mod view;
 
 use serde_json::Value;
 
 use crate::backend::{
-    BackendResult, JoinRequest, Joined, MeetingDetails, ScheduledMeeting, Session, StartRequest,
+    BackendResult, JoinRequest, Joined, Media, MeetingDetails, ScheduledMeeting, Session,
+    StartRequest,
 };
 use crate::config::Config;
+use crate::modules::device::DeviceAction;
+use crate::modules::meeting::MeetingAction;
+use crate::modules::meeting_control::{ControlAction, MemberRange};
+use crate::modules::share::ShareAction;
 use crate::wire::{ErrorCode, Refusal};
-use device::Devices;
+use device::{DeviceSettings, Devices, MediaChange};
 use layout::{Layout, ScreenSetup};
+use share::Share;
 
 pub use meeting::Phase;
 
 /// A request from a client to the room.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    Meeting(crate::modules::meeting::MeetingAction),
+    Meeting(MeetingAction),
+    Device(DeviceAction),
+    Control(ControlAction),
+    /// `Call/MeetingControl` `ListMemberIds`, answered at once.
+    ListMemberIds(MemberRange),
+    Share(ShareAction),
 }
 
 /// An event for subscribers, before serialization.
@@ -41,6 +56,29 @@ pub struct Event {
     pub data: Value,
 }
 
+impl Event {
+    pub fn new(module: &'static str, name: &'static str, data: Value) -> Self {
+        Self {
+            module,
+            name,
+            code: ErrorCode::OK,
+            message: String::new(),
+            data,
+        }
+    }
+
+    /// The event that reports a failed action.
+    pub fn failed(module: &'static str, name: &'static str, why: &Refusal, data: Value) -> Self {
+        Self {
+            module,
+            name,
+            code: why.code,
+            message: why.message.clone(),
+            data,
+        }
+    }
+}
+
 /// A backend operation the room wants run.
 #[derive(Debug, Clone)]
 pub enum BackendOp {
@@ -49,6 +87,12 @@ pub enum BackendOp {
     Leave(Session),
     Dissolve(Session),
     MeetingList,
+    Media {
+        session: Session,
+        media: Media,
+        change: MediaChange,
+    },
+    Control(Session, ControlAction),
 }
 
 /// The answer to a [`BackendOp`].
@@ -59,12 +103,17 @@ pub enum Completed {
     Left(Session, BackendResult<()>),
     Dissolved(Session, BackendResult<()>),
     MeetingList(BackendResult<Vec<ScheduledMeeting>>),
+    Media(Session, MediaChange, BackendResult<()>),
+    Controlled(Session, ControlAction, BackendResult<()>),
 }
 
+/// What a step of the room produces.
 #[derive(Debug, Clone)]
 pub enum Effect {
     Publish(Event),
     Run(BackendOp),
+    /// The data a synchronous action answers with, in its acknowledgement.
+    Reply(Value),
 }
 
 /// The whole state of the room.
@@ -75,12 +124,16 @@ pub struct Room {
     layout: Layout,
     devices: Devices,
     meeting_list: Vec<ScheduledMeeting>,
+    share: Share,
+    /// In this meeting, the room has asked to record (`RequestRecord` as host) and may start.
+    record_requested: bool,
     backend_reachable: bool,
     last_session: u64,
 }
 
 impl Room {
-    pub fn new(config: &Config) -> Self {
+    /// A room in the configured setup, its devices as `settings` say.
+    pub fn new(config: &Config, settings: DeviceSettings) -> Self {
         Self {
             name: config.room.name.clone(),
             phase: Phase::Idle,
@@ -88,8 +141,10 @@ impl Room {
                 ScreenSetup::from_config(&config.screens),
                 config.screens.main_monitor_id.clone(),
             ),
-            devices: Devices::new(&config.room.name),
+            devices: Devices::new(&config.room.name, settings),
             meeting_list: Vec::new(),
+            share: Share::new(&config.share),
+            record_requested: false,
             backend_reachable: true,
             last_session: 0,
         }
@@ -104,7 +159,16 @@ impl Room {
     pub fn apply(&mut self, command: Command) -> Result<Vec<Effect>, Refusal> {
         match command {
             Command::Meeting(action) => self.meeting_action(action),
+            Command::Device(action) => self.device_action(action),
+            Command::Control(action) => self.control_action(action),
+            Command::ListMemberIds(range) => Ok(vec![Effect::Reply(self.member_ids(range)?)]),
+            Command::Share(action) => self.share_action(action),
         }
+    }
+
+    /// The device settings to keep across restarts.
+    pub fn device_settings(&self) -> &DeviceSettings {
+        self.devices.settings()
     }
 
     /// The state tree served by `Query`, keyed by module.
@@ -112,6 +176,12 @@ impl Room {
         let mut tree = serde_json::Map::new();
         tree.insert("meeting".into(), to_value(&self.meeting_node()));
         tree.insert("device".into(), to_value(self.devices.node()));
+        tree.insert("members".into(), to_value(&self.members_node()));
+        tree.insert(
+            "meeting_control".into(),
+            to_value(&self.meeting_control_node()),
+        );
+        tree.insert("share".into(), to_value(&self.share_node()));
         Value::Object(tree)
     }
 
@@ -125,22 +195,12 @@ fn to_value<T: serde::Serialize>(value: &T) -> Value {
     serde_json::to_value(value).expect("state nodes always serialize")
 }
 
+/// An `Event/Meeting`.
 fn event(name: &'static str, data: Value) -> Effect {
-    Effect::Publish(Event {
-        module: "Meeting",
-        name,
-        code: ErrorCode::OK,
-        message: String::new(),
-        data,
-    })
+    Effect::Publish(Event::new("Meeting", name, data))
 }
 
+/// An `Event/Meeting` reporting a failure.
 fn failed_event(name: &'static str, refusal: &Refusal, data: Value) -> Effect {
-    Effect::Publish(Event {
-        module: "Meeting",
-        name,
-        code: refusal.code,
-        message: refusal.message.clone(),
-        data,
-    })
+    Effect::Publish(Event::failed("Meeting", name, refusal, data))
 }

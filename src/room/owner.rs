@@ -9,16 +9,21 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use serde_json::Value;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::device::DeviceSettings;
 use super::snapshot::Snapshot;
 use super::{BackendOp, Command, Completed, Effect, Event, Room};
 use crate::backend::{Backend, BackendEvent, BackendResult};
 use crate::wire::{self, ErrorCode, Refusal};
+
+/// What a command gets: the data a synchronous action answers with, or why it was refused.
+pub type CallResult = Result<Option<Value>, Refusal>;
 
 /// An event serialized once for every subscriber.
 #[derive(Debug, Clone)]
@@ -31,14 +36,15 @@ pub struct EventFrame {
 /// How the rest of the daemon talks to the room. Cheap to clone.
 #[derive(Clone)]
 pub struct RoomHandle {
-    commands: mpsc::Sender<(Command, oneshot::Sender<Result<(), Refusal>>)>,
+    commands: mpsc::Sender<(Command, oneshot::Sender<CallResult>)>,
     snapshot: watch::Receiver<Arc<Snapshot>>,
     events: broadcast::Sender<EventFrame>,
 }
 
 impl RoomHandle {
-    /// Applies a command; `Ok` once it is accepted (its outcome comes as events).
-    pub async fn call(&self, command: Command) -> Result<(), Refusal> {
+    /// Applies a command; `Ok` once it is accepted, with the data of a synchronous action (the
+    /// outcome of an asynchronous one comes as events).
+    pub async fn call(&self, command: Command) -> CallResult {
         let gone = || Refusal::new(ErrorCode::FAIL, "the daemon is shutting down");
         let (reply, answer) = oneshot::channel();
         self.commands
@@ -64,6 +70,8 @@ pub struct OwnerSettings {
     pub backend_timeout: Duration,
     /// Events buffered for connections that are momentarily behind.
     pub event_capacity: usize,
+    /// Where the device settings go when they change, to be saved.
+    pub device_settings: watch::Sender<DeviceSettings>,
 }
 
 /// Starts the owner task. It stops when `shutdown` is cancelled, then waits (up to the backend
@@ -91,6 +99,7 @@ pub fn spawn(
         completed_tx,
         snapshot_tx,
         events,
+        device_settings: settings.device_settings,
         in_flight: TaskTracker::new(),
     };
     let task = tokio::spawn(owner.run(commands, completed, reports, shutdown));
@@ -104,13 +113,14 @@ struct Owner {
     completed_tx: mpsc::Sender<Completed>,
     snapshot_tx: watch::Sender<Arc<Snapshot>>,
     events: broadcast::Sender<EventFrame>,
+    device_settings: watch::Sender<DeviceSettings>,
     in_flight: TaskTracker,
 }
 
 impl Owner {
     async fn run(
         mut self,
-        mut commands: mpsc::Receiver<(Command, oneshot::Sender<Result<(), Refusal>>)>,
+        mut commands: mpsc::Receiver<(Command, oneshot::Sender<CallResult>)>,
         mut completed: mpsc::Receiver<Completed>,
         mut reports: mpsc::Receiver<BackendEvent>,
         shutdown: CancellationToken,
@@ -143,16 +153,28 @@ impl Owner {
         }
     }
 
-    /// Publishes the new state, then the events, then starts the backend operations.
-    fn commit(&mut self, effects: Vec<Effect>) {
+    /// Publishes the new state, then the events, then starts the backend operations. Returns
+    /// the data for the acknowledgement, if the action has any.
+    fn commit(&mut self, effects: Vec<Effect>) -> Option<Value> {
         self.snapshot_tx
             .send_replace(Arc::new(Snapshot::build(&self.room.tree())));
+        let mut reply = None;
         for effect in effects {
             match effect {
                 Effect::Publish(event) => self.publish(&event),
                 Effect::Run(op) => self.run_op(op),
+                Effect::Reply(data) => reply = Some(data),
             }
         }
+        let settings = self.room.device_settings();
+        self.device_settings.send_if_modified(|saved| {
+            let changed = saved != settings;
+            if changed {
+                saved.clone_from(settings);
+            }
+            changed
+        });
+        reply
     }
 
     fn publish(&self, event: &Event) {
@@ -189,6 +211,19 @@ impl Owner {
                 }
                 BackendOp::MeetingList => {
                     Completed::MeetingList(within(timeout, backend.meeting_list()).await)
+                }
+                BackendOp::Media {
+                    session,
+                    media,
+                    change,
+                } => Completed::Media(
+                    session,
+                    change,
+                    within(timeout, backend.set_media(session, media)).await,
+                ),
+                BackendOp::Control(session, action) => {
+                    let answer = within(timeout, backend.control(session, action.clone())).await;
+                    Completed::Controlled(session, action, answer)
                 }
             };
             // Gone only at shutdown.

@@ -11,6 +11,10 @@ use serde_json::Value;
 use crate::modules::push_snake_case;
 use crate::wire::to_wire;
 
+/// Modules whose Query answer is the node's own keys rather than `{"<module>": node}`: drivers
+/// read `user_list_info` directly from `["Members"]` (PROTOCOL.md §3).
+const BARE_MODULES: &[&str] = &["members"];
+
 #[derive(Debug, Default)]
 pub struct Snapshot {
     /// Keyed by the snake_case path joined with `/`; `""` is the whole tree.
@@ -25,6 +29,9 @@ impl Snapshot {
         if let Value::Object(modules) = tree {
             for (key, value) in modules {
                 add_node(&mut fragments, key.clone(), key, value);
+                if BARE_MODULES.contains(&key.as_str()) {
+                    fragments.insert(key.clone(), to_wire(value));
+                }
             }
         }
         Self { fragments }
@@ -90,6 +97,26 @@ mod tests {
             s.fragment(&["Meeting"])
                 .unwrap()
                 .starts_with(r#"{"meeting": {"multi_scree_info""#)
+        );
+    }
+
+    #[test]
+    fn members_answers_its_keys_directly() {
+        let s = Snapshot::build(
+            &json!({"members": {"user_list_info": [], "member_count": {"in_meeting": 0}}}),
+        );
+        assert_eq!(
+            s.fragment(&["Members"]),
+            Some(r#"{"user_list_info": [], "member_count": {"in_meeting": 0}}"#)
+        );
+        assert_eq!(
+            s.fragment(&["Members", "UserListInfo"]),
+            Some(r#"{"user_list_info": []}"#)
+        );
+        assert!(
+            s.fragment::<&str>(&[])
+                .unwrap()
+                .starts_with(r#"{"members": {"user_list_info""#)
         );
     }
 

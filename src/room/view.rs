@@ -2,6 +2,7 @@
 
 use serde_json::{Value, json};
 
+use super::control::role_type;
 use super::{Phase, Room, to_value};
 use crate::backend::{MeetingDetails, RoomRole};
 use crate::modules::meeting::{
@@ -44,6 +45,13 @@ impl Room {
     pub(super) fn meeting_info(&self) -> MeetingInfo {
         let status = self.phase.status();
         let Some(m) = self.phase.meeting() else {
+            if self.phase == Phase::Idle && self.share.casting() {
+                return MeetingInfo {
+                    meeting_status: 4,
+                    meeting_type: 4,
+                    ..MeetingInfo::default()
+                };
+            }
             return MeetingInfo {
                 meeting_status: status,
                 ..MeetingInfo::default()
@@ -68,7 +76,7 @@ impl Room {
         }
     }
 
-    fn self_info(&self) -> UserInfo {
+    pub(super) fn self_info(&self) -> UserInfo {
         let Some(m) = self.phase.meeting() else {
             return UserInfo::default();
         };
@@ -81,30 +89,10 @@ impl Room {
             role_type: role_type(m.room_role),
             video_on: self.devices.camera_on(),
             audio_on: self.devices.mic_on(),
+            screen_sharing: self.share.sharing_in_meeting(),
             nickname: self.name.clone(),
             ..UserInfo::default()
         }
-    }
-
-    /// `user_list_info`: the room first, then the other participants; empty outside a meeting.
-    pub(super) fn user_list(&self) -> Value {
-        let Some(m) = self.phase.in_meeting() else {
-            return json!([]);
-        };
-        let room = json!({
-            "user_id": m.room_user_id, "nickname": self.name,
-            "host": m.room_role == RoomRole::Host, "co_host": m.room_role == RoomRole::CoHost,
-            "role_type": role_type(m.room_role), "user_type": 1,
-            "audio_on": self.devices.mic_on(), "video_on": self.devices.camera_on(), "screen_sharing": false,
-        });
-        let others = m.participants.iter().map(|p| {
-            json!({
-                "user_id": p.user_id, "nickname": p.nickname, "host": p.host, "co_host": p.co_host,
-                "role_type": if p.host { 1 } else if p.co_host { 2 } else { 3 }, "user_type": 1,
-                "audio_on": p.audio_on, "video_on": p.video_on, "screen_sharing": false,
-            })
-        });
-        Value::Array(std::iter::once(room).chain(others).collect())
     }
 
     /// `JoinMeetingCompleted` data.
@@ -139,14 +127,6 @@ impl Room {
 /// `JoinWaitingRoom`, `LeaveWaitingRoom`): the meeting as it was, and why.
 pub(super) fn stay_data(meeting_info: &MeetingInfo, reason: &str) -> Value {
     json!({ "meeting_info": to_value(meeting_info), "reason": reason })
-}
-
-fn role_type(role: RoomRole) -> u8 {
-    match role {
-        RoomRole::Host => 1,
-        RoomRole::CoHost => 2,
-        RoomRole::Attendee => 3,
-    }
 }
 
 fn listed(m: &crate::backend::ScheduledMeeting) -> ListedMeeting {

@@ -8,9 +8,10 @@ use serde_json::json;
 use serde_json::value::RawValue;
 
 use super::subscriptions::Subscriptions;
-use crate::modules::{CallParams, meeting};
+use crate::modules::meeting_control::{self, ControlCall};
+use crate::modules::{CallParams, device, meeting, share};
 use crate::room::Command;
-use crate::room::owner::RoomHandle;
+use crate::room::owner::{CallResult, RoomHandle};
 use crate::wire::{self, ErrorCode, Incoming, Outcome, Refusal, Request};
 
 /// Handles one text frame; the reply to send, if any (notifications get none).
@@ -128,7 +129,7 @@ async fn call(
     module: &str,
     params: Option<&RawValue>,
     room: &RoomHandle,
-) -> (Option<String>, Result<(), Refusal>) {
+) -> (Option<String>, CallResult) {
     let parsed: Result<CallParams, _> = match params {
         Some(raw) => serde_json::from_str(raw.get()),
         None => serde_json::from_str("{}"),
@@ -136,6 +137,7 @@ async fn call(
     let Ok(CallParams {
         action,
         action_params,
+        meeting_type,
     }) = parsed
     else {
         let refusal = Refusal::new(
@@ -146,9 +148,19 @@ async fn call(
     };
     let command = match module {
         "Meeting" => meeting::parse_action(&action, action_params).map(Command::Meeting),
-        "Device" | "Members" | "MeetingControl" | "Share" => Err(Refusal::new(
+        "Device" => device::parse_action(&action, action_params).map(Command::Device),
+        "MeetingControl" => {
+            meeting_control::parse_action(&action, action_params).map(|call| match call {
+                ControlCall::Act(action) => Command::Control(action),
+                ControlCall::ListMemberIds(range) => Command::ListMemberIds(range),
+            })
+        }
+        "Share" => {
+            share::parse_action(&action, action_params, meeting_type.as_ref()).map(Command::Share)
+        }
+        "Members" => Err(Refusal::new(
             ErrorCode::UNSUPPORTED,
-            format!("Call/{module} action {action:?} is not supported by this version of roomsd"),
+            format!("Call/Members has no actions (got {action:?}): use Call/MeetingControl"),
         )),
         _ => Err(Refusal::new(
             ErrorCode::UNSUPPORTED,

@@ -34,6 +34,18 @@ impl ErrorCode {
     pub const INSTANT_NOT_ALLOWED: Self = Self(10024);
     pub const UNKNOWN_LAYOUT: Self = Self(10031);
     pub const CANNOT_SWITCH_LAYOUT: Self = Self(10032);
+    pub const CANNOT_START_WHILE_SHARING: Self = Self(10026);
+    pub const CANNOT_JOIN_WHILE_SHARING: Self = Self(10027);
+
+    pub const CAMERA_ALREADY_ON: Self = Self(20001);
+    pub const CAMERA_ALREADY_OFF: Self = Self(20002);
+    pub const MIC_ALREADY_ON: Self = Self(20005);
+    pub const MIC_ALREADY_OFF: Self = Self(20006);
+
+    pub const USER_NOT_IN_MEETING: Self = Self(50000);
+    pub const RECORDING_DISABLED: Self = Self(50002);
+    pub const ALREADY_RECORDING: Self = Self(50003);
+    pub const REQUEST_RECORD_FIRST: Self = Self(50004);
 
     pub fn is_ok(self) -> bool {
         self == Self::OK

@@ -59,9 +59,11 @@ impl<'a> Outcome<'a> {
         }
     }
 
-    pub fn from_result(result: &'a Result<(), Refusal>) -> Self {
+    /// An acknowledgement: success with the synchronous data, if any, or the refusal.
+    pub fn from_result(result: &'a Result<Option<Value>, Refusal>) -> Self {
         match result {
-            Ok(()) => Self::ok(),
+            Ok(None) => Self::ok(),
+            Ok(Some(data)) => Self::ok().with_data(data),
             Err(refusal) => Self::refused(refusal),
         }
     }
