@@ -89,13 +89,14 @@ impl Room {
         match action {
             MeetingAction::Start(kind) => {
                 let media = self.devices.for_meeting(None, None);
-                let session = self.begin_joining(media, Attempt::Start)?;
-                Ok(vec![Effect::Run(BackendOp::Start(StartRequest {
+                let (session, mut effects) = self.begin_joining(media, Attempt::Start)?;
+                effects.push(Effect::Run(BackendOp::Start(StartRequest {
                     session,
                     kind,
                     mic_on: media.mic_on,
                     camera_on: media.camera_on,
-                }))])
+                })));
+                Ok(effects)
             }
             MeetingAction::Join {
                 code,
@@ -104,14 +105,15 @@ impl Room {
                 camera_enable,
             } => {
                 let media = self.devices.for_meeting(mic_enable, camera_enable);
-                let session = self.begin_joining(media, Attempt::Join)?;
-                Ok(vec![Effect::Run(BackendOp::Join(JoinRequest {
+                let (session, mut effects) = self.begin_joining(media, Attempt::Join)?;
+                effects.push(Effect::Run(BackendOp::Join(JoinRequest {
                     session,
                     code,
                     password,
                     mic_on: media.mic_on,
                     camera_on: media.camera_on,
-                }))])
+                })));
+                Ok(effects)
             }
             MeetingAction::LeaveWaitingRoom => match &mut self.phase {
                 Phase::WaitingRoom { leaving: true, .. } => refuse(
@@ -174,8 +176,13 @@ impl Room {
         }
     }
 
-    /// The common preconditions of Start and Join. From here on, the devices are the meeting's.
-    fn begin_joining(&mut self, media: Media, attempt: Attempt) -> Result<Session, Refusal> {
+    /// The common preconditions of Start and Join. From here on, the devices are the meeting's,
+    /// and the share guide, if it was showing, gives way (the effects say so).
+    fn begin_joining(
+        &mut self,
+        media: Media,
+        attempt: Attempt,
+    ) -> Result<(Session, Vec<Effect>), Refusal> {
         match self.phase {
             Phase::Idle => {}
             Phase::Joining { .. } => {
@@ -210,8 +217,9 @@ impl Room {
         let session = self.next_session();
         self.phase = Phase::Joining { session };
         self.devices.enter_meeting(media);
+        let share_before = self.share.state().clone();
         self.share.meeting_begins();
-        Ok(session)
+        Ok((session, self.share_changed(&share_before)))
     }
 
     /// Applies the backend's answer to an operation. Answers about an attempt the room has left

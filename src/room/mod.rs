@@ -6,11 +6,17 @@
 //! tests drive it directly; the owner task runs the effects.
 
 mod control;
+#[cfg(test)]
+mod control_tests;
 pub mod device;
+#[cfg(test)]
+mod device_tests;
 pub mod layout;
 mod meeting;
 pub mod owner;
 mod share;
+#[cfg(test)]
+mod share_tests;
 pub mod snapshot;
 #[cfg(test)]
 mod test_support;

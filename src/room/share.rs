@@ -204,6 +204,11 @@ impl Room {
                 json!({ "meeting_info": to_value(&self.meeting_info()) }),
             ));
         }
+        // The room's own member record shows whether it shares.
+        let was_sharing = matches!(before, ShareState::Sharing(_));
+        if was_sharing != self.share.sharing_in_meeting() && self.phase.in_meeting().is_some() {
+            effects.push(self.members_changed());
+        }
         effects
     }
 

@@ -1,9 +1,13 @@
 //! Helpers for the room's unit tests: rooms in given states, and reading effects.
 
+use serde_json::{Value, json};
+
 use super::device::DeviceSettings;
 use super::*;
-use crate::backend::{Participant, RoomRole};
+use crate::backend::{BackendEvent, Happening, Participant, RoomRole};
 use crate::config::Config;
+use crate::modules::meeting_control::MemberList;
+use crate::modules::share::ShareSource;
 
 pub fn room() -> Room {
     Room::new(&Config::default(), DeviceSettings::default())
@@ -92,4 +96,152 @@ pub fn in_meeting(role: RoomRole, others: usize) -> Room {
     ));
     assert_eq!(r.phase.status(), 1);
     r
+}
+
+pub fn device(r: &mut Room, action: DeviceAction) -> Result<Vec<Effect>, Refusal> {
+    r.apply(Command::Device(action))
+}
+
+pub fn control(r: &mut Room, action: ControlAction) -> Result<Vec<Effect>, Refusal> {
+    r.apply(Command::Control(action))
+}
+
+pub fn share(r: &mut Room, action: ShareAction) -> Result<Vec<Effect>, Refusal> {
+    r.apply(Command::Share(action))
+}
+
+/// `ListMemberIds`: the ids it answers with, or why it is refused.
+pub fn list_ids(
+    r: &mut Room,
+    list: MemberList,
+    begin: usize,
+    end: usize,
+) -> Result<Value, Refusal> {
+    let effects = r.apply(Command::ListMemberIds(MemberRange { list, begin, end }))?;
+    match &effects[..] {
+        [Effect::Reply(data)] => Ok(data.clone()),
+        other => panic!("expected one reply, got {other:?}"),
+    }
+}
+
+/// A report from the backend about the room's current meeting.
+pub fn report(r: &mut Room, happening: Happening) -> Vec<Effect> {
+    let session = r.phase.session();
+    r.happen(BackendEvent { session, happening })
+}
+
+/// Joins and lands in the meeting `meeting`.
+pub fn meeting_with(meeting: MeetingDetails) -> Room {
+    let mut r = room();
+    r.apply(join()).unwrap();
+    let s = session_of(&r);
+    r.complete(Completed::Joined(s, Ok(Joined::InMeeting(meeting))));
+    assert_eq!(r.phase.status(), 1);
+    r
+}
+
+pub fn in_waiting_room() -> Room {
+    let mut r = room();
+    r.apply(join()).unwrap();
+    let s = session_of(&r);
+    r.complete(Completed::Joined(
+        s,
+        Ok(Joined::WaitingRoom(details(RoomRole::Attendee, 1))),
+    ));
+    assert_eq!(r.phase.status(), 3);
+    r
+}
+
+/// Leaves the meeting through the backend and returns the effects of its answer.
+pub fn leave(r: &mut Room) -> Vec<Effect> {
+    let s = session_of(r);
+    act(r, MeetingAction::Leave).unwrap();
+    let effects = r.complete(Completed::Left(s, Ok(())));
+    assert_eq!(r.phase, Phase::Idle);
+    effects
+}
+
+/// `(module, name)` of every event, in order.
+pub fn names(effects: &[Effect]) -> Vec<(&'static str, &'static str)> {
+    events(effects).iter().map(|e| (e.module, e.name)).collect()
+}
+
+pub fn mic_on(r: &Room) -> bool {
+    r.devices.node().mic_info.switch
+}
+
+pub fn camera_on(r: &Room) -> bool {
+    r.devices.node().camera_info.switch
+}
+
+/// The single `BackendOp::Media` of `effects`.
+pub fn media_op(effects: &[Effect]) -> (Session, Media, MediaChange) {
+    match effects {
+        [
+            Effect::Run(BackendOp::Media {
+                session,
+                media,
+                change,
+            }),
+        ] => (*session, *media, *change),
+        other => panic!("expected one media operation, got {other:?}"),
+    }
+}
+
+/// The single `BackendOp::Control` of `effects`.
+pub fn control_op(effects: &[Effect]) -> (Session, ControlAction) {
+    match effects {
+        [Effect::Run(BackendOp::Control(session, action))] => (*session, action.clone()),
+        other => panic!("expected one control operation, got {other:?}"),
+    }
+}
+
+pub fn mute(user: &str) -> ControlAction {
+    ControlAction::MuteMember {
+        user_id: user.into(),
+    }
+}
+
+pub fn stop_video(user: &str) -> ControlAction {
+    ControlAction::StopVideo {
+        user_id: user.into(),
+    }
+}
+
+pub fn remove(user: &str) -> ControlAction {
+    ControlAction::RemoveMember {
+        user_id: user.into(),
+        allow_join: true,
+    }
+}
+
+pub fn mute_all() -> ControlAction {
+    ControlAction::MuteAll {
+        allow_unmute_by_self: true,
+    }
+}
+
+pub fn start_record() -> ControlAction {
+    ControlAction::StartRecord {
+        mobile_address: String::new(),
+    }
+}
+
+pub fn screen() -> ShareAction {
+    ShareAction::Start(ShareSource::Screen { select_index: 0 })
+}
+
+pub fn window() -> ShareAction {
+    ShareAction::StartWindow(ShareSource::Window { select_index: 0 })
+}
+
+pub fn casting_room() -> Room {
+    let mut r = room();
+    share(&mut r, screen()).unwrap();
+    assert_eq!(r.share_node().share_info.quick_casting_state, 2);
+    r
+}
+
+pub fn ids(list: &[&str]) -> Value {
+    json!(list)
 }
