@@ -210,6 +210,27 @@ impl Client {
         }
     }
 
+    /// The next event of each name, in whatever order they come (events from different
+    /// sources, such as an action's outcome and the service's report of its effect, are not
+    /// ordered with each other).
+    pub async fn events_any_order(&mut self, names: &[&str]) -> Vec<Value> {
+        let mut found: Vec<Option<Value>> = vec![None; names.len()];
+        while found.iter().any(Option::is_none) {
+            let frame = match self.pending_events.pop_front() {
+                Some(frame) => frame,
+                None => self.recv().await,
+            };
+            let Ok(frame) = serde_json::from_str::<Value>(&frame) else {
+                continue;
+            };
+            let name = &frame["params"]["sub_event"];
+            if let Some(i) = (0..names.len()).find(|&i| found[i].is_none() && name == names[i]) {
+                found[i] = Some(frame["params"].clone());
+            }
+        }
+        found.into_iter().flatten().collect()
+    }
+
     pub async fn status(&mut self) -> u64 {
         self.query(&["Meeting", "MeetingInfo", "MeetingStatus"])
             .await["data"]["meeting_status"]
