@@ -547,3 +547,70 @@ async fn no_node_ends_in_an_object_whatever_the_state() {
         "nodes that would cut a driver's match: {found:?}"
     );
 }
+
+#[tokio::test]
+async fn recording_is_requested_started_and_shown() {
+    let (_daemon, mut c) = in_hosted_meeting().await;
+    let idle = r#"{"meeting_control": {"is_caption_open": false, "is_caption_support": false, "current_font_size": 0, "is_recording": false, "record_status": 0}}"#;
+    let reply = c.raw(&query_request("Control", &["MeetingControl"])).await;
+    assert_eq!(reply, query_reply("Control", idle));
+
+    let start = call_request(
+        "MeetingControl",
+        "Rec",
+        "StartRecord",
+        json!({"mobile_address": "ops@example.com"}),
+    );
+    assert_eq!(
+        c.raw(&start).await,
+        ack(
+            "MeetingControl",
+            "Rec",
+            "StartRecord",
+            50004,
+            "StartRecord: send RequestRecord first"
+        )
+    );
+    let reply = c
+        .raw(&call_request(
+            "MeetingControl",
+            "Rec",
+            "RequestRecord",
+            json!(null),
+        ))
+        .await;
+    assert_eq!(reply, ack("MeetingControl", "Rec", "RequestRecord", 0, ""));
+    let [requested, state] = &c
+        .events_any_order(&["RequestRecord", "RecordStateChanged"])
+        .await[..]
+    else {
+        unreachable!()
+    };
+    assert_eq!(requested["error_code"], 0);
+    assert_eq!(state["data"]["record_status"], 1);
+
+    assert_eq!(
+        c.raw(&start).await,
+        ack("MeetingControl", "Rec", "StartRecord", 0, "")
+    );
+    let [started, state] = &c
+        .events_any_order(&["StartRecord", "RecordStateChanged"])
+        .await[..]
+    else {
+        unreachable!()
+    };
+    assert_eq!(started["error_code"], 0);
+    assert_eq!(state["data"]["is_recording"], true);
+    let control = c.query(&["MeetingControl"]).await;
+    assert_eq!(control["data"]["meeting_control"]["record_status"], 2);
+    assert_eq!(
+        c.raw(&start).await,
+        ack(
+            "MeetingControl",
+            "Rec",
+            "StartRecord",
+            50003,
+            "the meeting is already being recorded"
+        )
+    );
+}
