@@ -101,9 +101,12 @@ impl Room {
                 effects.push(self.record_event());
             }
         }
-        let data = match action.target() {
-            Some(user_id) => json!({ "user_id": user_id }),
-            None => json!({ "record_status": self.record_status() }),
+        let data = match (&action, action.target()) {
+            (_, Some(user_id)) => json!({ "user_id": user_id }),
+            (ControlAction::RequestRecord | ControlAction::StartRecord { .. }, None) => {
+                json!({ "record_status": self.record_status() })
+            }
+            _ => json!({}),
         };
         let name = action.name();
         let event = match &result {
@@ -148,7 +151,7 @@ impl Room {
         }
     }
 
-    fn record_event(&self) -> Effect {
+    pub(super) fn record_event(&self) -> Effect {
         let node = self.meeting_control_node();
         Effect::Publish(Event::new(
             MODULE,
@@ -182,7 +185,7 @@ impl Room {
                 .collect(),
             MemberList::WaitingRoom => meeting.waiting.iter().map(|p| p.user_id.as_str()).collect(),
         };
-        let end = (range.end + 1).min(ids.len());
+        let end = range.end.saturating_add(1).min(ids.len());
         let page = ids.get(range.begin..end).unwrap_or_default();
         Ok(json!(page))
     }

@@ -408,3 +408,24 @@ fn participant_changes_in_a_meeting_publish_members_changed() {
     assert_eq!(node.member_count.in_meeting, 4);
     assert_eq!(node.user_list_info[3].user_id, "u3");
 }
+
+#[test]
+fn leaving_while_recording_announces_the_end_of_the_recording() {
+    let mut r = in_meeting(RoomRole::Host, 1);
+    report(&mut r, Happening::Recording(true));
+    let effects = leave(&mut r);
+    let ended = events(&effects)
+        .into_iter()
+        .find(|e| e.name == "RecordStateChanged")
+        .expect("RecordStateChanged");
+    assert_eq!(ended.data["record_status"], 0);
+}
+
+#[test]
+fn a_huge_end_count_is_clipped_not_a_panic() {
+    let mut r = in_meeting(RoomRole::Host, 2);
+    assert_eq!(
+        list_ids(&mut r, MemberList::InMeeting, 1, usize::MAX).unwrap(),
+        json!(["u0", "u1"])
+    );
+}

@@ -320,7 +320,9 @@ impl Room {
     ) -> Vec<Effect> {
         let name = change.event_name();
         if self.phase.session() != Some(session) || self.devices.pending != Some(change) {
-            // Its meeting is over; `exit` already reported the change as abandoned.
+            // Its meeting is over, and `devices_leave_meeting` reported the change as
+            // abandoned (one change is pending at a time, so a pending change that differs
+            // belongs to a later meeting).
             return Vec::new();
         }
         self.devices.pending = None;
@@ -338,11 +340,12 @@ impl Room {
         effects
     }
 
-    /// Back to the room's own devices at the end of a meeting; a change the service never
-    /// confirmed ends in its event.
+    /// Back to the room's own devices at the end of a meeting, with an event for each switch
+    /// that changes; a change the service never confirmed ends in its event with 10000.
     pub(super) fn devices_leave_meeting(&mut self) -> Vec<Effect> {
+        let before = self.devices.media();
         let abandoned = self.devices.leave_meeting();
-        abandoned
+        let mut effects: Vec<Effect> = abandoned
             .map(|change| {
                 let name = change.event_name();
                 let refusal = Refusal::new(
@@ -357,7 +360,31 @@ impl Room {
                 ))
             })
             .into_iter()
-            .collect()
+            .collect();
+        effects.extend(self.switch_events(before, abandoned.map(MediaChange::event_name)));
+        effects
+    }
+
+    /// The meeting's microphone and camera from a start or join on, with an event for each
+    /// switch that changes.
+    pub(super) fn devices_enter_meeting(&mut self, media: Media) -> Vec<Effect> {
+        let before = self.devices.media();
+        self.devices.enter_meeting(media);
+        self.switch_events(before, None)
+    }
+
+    /// `EnableMic` / `EnableCamera` events for the switches that differ from `before`, but for
+    /// the one already `reported`.
+    fn switch_events(&self, before: Media, reported: Option<&'static str>) -> Vec<Effect> {
+        let now = self.devices.media();
+        [
+            (now.mic_on != before.mic_on, d::ENABLE_MIC),
+            (now.camera_on != before.camera_on, d::ENABLE_CAMERA),
+        ]
+        .into_iter()
+        .filter(|&(changed, name)| changed && reported != Some(name))
+        .map(|(_, name)| device_event(&self.devices, name))
+        .collect()
     }
 }
 

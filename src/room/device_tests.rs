@@ -320,11 +320,22 @@ fn leaving_with_a_change_pending_reports_it_abandoned_and_the_rooms_setting_retu
     let effects = leave(&mut r);
     assert_eq!(
         names(&effects),
-        [("Meeting", "LeaveMeeting"), ("Device", "EnableCamera")]
+        [
+            ("Meeting", "LeaveMeeting"),
+            ("Device", "EnableCamera"),
+            ("Device", "EnableMic")
+        ]
     );
     let ev = &events(&effects)[1];
     assert_eq!(ev.code, ErrorCode::NOT_IN_MEETING);
     assert_eq!(ev.data["camera_info"]["switch"], true);
+    let ev = &events(&effects)[2];
+    assert_eq!(
+        ev.code,
+        ErrorCode::OK,
+        "the restored microphone is announced"
+    );
+    assert_eq!(ev.data["mic_info"]["switch"], false);
     assert!(!mic_on(&r), "the room's own microphone setting is back");
     assert!(camera_on(&r));
 
@@ -384,7 +395,8 @@ fn join_without_mic_through_the_waiting_room_keeps_it_off_for_the_meeting_only()
         }))
         .unwrap();
     assert!(
-        matches!(&effects[..], [Effect::Run(BackendOp::Join(req))] if !req.mic_on && req.camera_on)
+        matches!(&effects[..], [Effect::Publish(ev), Effect::Run(BackendOp::Join(req))]
+            if ev.name == "EnableMic" && !req.mic_on && req.camera_on)
     );
     assert!(!mic_on(&r));
     let s = session_of(&r);

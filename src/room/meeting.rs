@@ -216,10 +216,11 @@ impl Room {
         }
         let session = self.next_session();
         self.phase = Phase::Joining { session };
-        self.devices.enter_meeting(media);
+        let mut effects = self.devices_enter_meeting(media);
         let share_before = self.share.state().clone();
         self.share.meeting_begins();
-        Ok((session, self.share_changed(&share_before)))
+        effects.extend(self.share_changed(&share_before));
+        Ok((session, effects))
     }
 
     /// Applies the backend's answer to an operation. Answers about an attempt the room has left
@@ -401,6 +402,7 @@ impl Room {
         failure: Option<Refusal>,
     ) -> Vec<Effect> {
         let data = stay_data(&self.meeting_info(), reason.as_str());
+        let record_before = self.meeting_control_node().record_status;
         self.phase = Phase::Idle;
         self.layout.reset();
         self.record_requested = false;
@@ -408,22 +410,28 @@ impl Room {
             None => vec![event(name, data)],
             Some(refusal) => vec![failed_event(name, &refusal, data)],
         };
+        // Everything the meeting carried ends with it, and says so.
         effects.extend(self.devices_leave_meeting());
         let share_before = self.share.state().clone();
         self.share.meeting_ends();
         effects.extend(self.share_changed(&share_before));
+        if record_before != 0 {
+            effects.push(self.record_event());
+        }
+        // The member list empties too; the exit event itself says so.
         effects
     }
 
     /// A start or join failed: back to Idle and the room's own devices.
     fn join_failed(&mut self, refusal: &Refusal) -> Vec<Effect> {
         self.phase = Phase::Idle;
-        self.devices_leave_meeting();
-        vec![failed_event(
+        let mut effects = vec![failed_event(
             m::JOIN_MEETING_COMPLETED,
             refusal,
             self.joined_data(),
-        )]
+        )];
+        effects.extend(self.devices_leave_meeting());
+        effects
     }
 
     fn set_reachable(&mut self, reachable: bool) -> Vec<Effect> {

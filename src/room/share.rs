@@ -8,7 +8,7 @@
 //!                           └▶ Sharing (in a meeting: self_info.screen_sharing)
 //! Guide ──CloseShareGuide / CancelQuickShare──▶ Idle
 //! Casting ──StopShare / EndQuickShare / CancelQuickShare──▶ Idle
-//! Sharing ──StopShare (StopWindowShare for a window), the meeting ends──▶ Idle
+//! Sharing ──StopShare (StopWindowShare for a window only), the meeting ends──▶ Idle
 //! ```
 
 use serde_json::json;
@@ -168,11 +168,7 @@ impl Room {
                     "the room is already sharing",
                 ));
             }
-            (
-                ShareAction::Stop,
-                ShareState::Casting(_)
-                | ShareState::Sharing(ShareSource::Screen { .. } | ShareSource::Capture { .. }),
-            )
+            (ShareAction::Stop, ShareState::Casting(_) | ShareState::Sharing(_))
             | (ShareAction::StopWindow, ShareState::Sharing(ShareSource::Window { .. }))
             | (ShareAction::CloseGuide, ShareState::Guide)
             | (ShareAction::EndQuickShare, ShareState::Casting(_))

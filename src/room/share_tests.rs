@@ -320,3 +320,11 @@ fn a_meeting_over_the_share_guide_reports_the_guide_closing() {
         .expect("ShareInfoChanged for the guide closing");
     assert_eq!(ev.data["share_info"]["quick_casting_state"], 0);
 }
+
+#[test]
+fn stop_share_ends_a_window_share_too() {
+    let mut r = in_meeting(RoomRole::Attendee, 1);
+    share(&mut r, window()).unwrap();
+    share(&mut r, ShareAction::Stop).unwrap();
+    assert!(!r.share_node().share_info.is_sharing);
+}
