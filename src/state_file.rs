@@ -35,9 +35,7 @@ impl StateFile {
         } else {
             PathBuf::from(&config.room.state_dir)
         };
-        Some(Self {
-            path: dir.join(FILE_NAME),
-        })
+        Some(Self::in_dir(&dir))
     }
 
     pub fn in_dir(dir: &Path) -> Self {

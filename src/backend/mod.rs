@@ -44,6 +44,18 @@ pub struct Participant {
     pub video_on: bool,
 }
 
+impl Participant {
+    pub fn role(&self) -> RoomRole {
+        if self.host {
+            RoomRole::Host
+        } else if self.co_host {
+            RoomRole::CoHost
+        } else {
+            RoomRole::Attendee
+        }
+    }
+}
+
 /// A meeting the room is in, or waiting to be admitted to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MeetingDetails {
@@ -91,8 +103,7 @@ pub struct ScheduledMeeting {
 pub struct StartRequest {
     pub session: Session,
     pub kind: StartKind,
-    pub mic_on: bool,
-    pub camera_on: bool,
+    pub media: Media,
 }
 
 #[derive(Debug, Clone)]
@@ -100,8 +111,7 @@ pub struct JoinRequest {
     pub session: Session,
     pub code: String,
     pub password: String,
-    pub mic_on: bool,
-    pub camera_on: bool,
+    pub media: Media,
 }
 
 /// The room's microphone and camera, as the meeting should see them.

@@ -47,7 +47,6 @@ struct Active {
     room_role: RoomRole,
     /// The room's microphone and camera as the meeting sees them.
     media: Media,
-    recording: bool,
     /// Cancels this meeting's timers when the room is out of it.
     stop: CancellationToken,
 }
@@ -245,7 +244,6 @@ impl Inner {
             waiting: details.waiting.clone(),
             room_role: details.room_role,
             media,
-            recording: false,
             stop: stop.clone(),
         });
         if let Some(previous) = previous {
@@ -267,10 +265,18 @@ impl Inner {
         }
     }
 
+    /// Runs `f` on the active meeting, if it is still `session`'s.
+    fn with_active<T>(&self, session: Session, f: impl FnOnce(&mut Active) -> T) -> Option<T> {
+        let mut active = self.active.lock().unwrap();
+        active.as_mut().filter(|a| a.session == session).map(f)
+    }
+
     /// One churn step: somebody joins, or a non-host leaves.
     fn churn(&self, session: Session) -> Option<Vec<Participant>> {
-        let mut active = self.active.lock().unwrap();
-        let active = active.as_mut().filter(|a| a.session == session)?;
+        self.with_active(session, |active| self.churn_step(active))
+    }
+
+    fn churn_step(&self, active: &mut Active) -> Vec<Participant> {
         let leavers: Vec<usize> = (0..active.participants.len())
             .filter(|&i| !active.participants[i].host)
             .collect();
@@ -283,7 +289,7 @@ impl Inner {
                 .participants
                 .remove(leavers[rng.random_range(0..leavers.len())]);
         }
-        Some(active.participants.clone())
+        active.participants.clone()
     }
 }
 
@@ -302,70 +308,65 @@ impl Inner {
         session: Session,
         action: &ControlAction,
     ) -> BackendResult<(Option<Happening>, bool)> {
-        let mut active = self.active.lock().unwrap();
-        let active = active
-            .as_mut()
-            .filter(|a| a.session == session)
-            .ok_or_else(no_meeting)?;
-        let host = active.room_role != RoomRole::Attendee;
-        if !host && *action != ControlAction::RequestRecord {
-            return Err(Refusal::new(
-                ErrorCode::NOT_HOST,
-                "simulator: the room has no host rights",
-            ));
-        }
-        let find = |user_id: &str| {
-            active
-                .participants
-                .iter()
-                .position(|p| p.user_id == user_id)
-                .ok_or_else(|| {
-                    Refusal::new(
-                        ErrorCode::USER_NOT_IN_MEETING,
-                        format!("simulator: {user_id} is not in the meeting"),
-                    )
-                })
-        };
-        match action {
-            ControlAction::MuteAll { .. } => {
-                for p in active.participants.iter_mut().filter(|p| !p.host) {
-                    p.audio_on = false;
-                }
-            }
-            ControlAction::MuteMember { user_id } => {
-                let i = find(user_id)?;
-                active.participants[i].audio_on = false;
-            }
-            ControlAction::StopVideo { user_id } => {
-                let i = find(user_id)?;
-                active.participants[i].video_on = false;
-            }
-            ControlAction::RemoveMember { user_id, .. } => {
-                let i = find(user_id)?;
-                active.participants.remove(i);
-            }
-            ControlAction::RequestRecord => {
-                let host_present = active.participants.iter().any(|p| p.host);
-                return Ok((None, !host && host_present));
-            }
-            ControlAction::StartRecord { .. } => {
-                active.recording = true;
-                return Ok((Some(Happening::Recording(true)), false));
-            }
-        }
-        Ok((
-            Some(Happening::Participants(active.participants.clone())),
-            false,
-        ))
+        self.with_active(session, |active| apply_control(active, action))
+            .ok_or_else(no_meeting)?
     }
+}
 
-    /// The host grants a non-host's recording request.
-    fn host_starts_recording(&self, session: Session) -> Option<Happening> {
-        let mut active = self.active.lock().unwrap();
-        let active = active.as_mut().filter(|a| a.session == session)?;
-        active.recording = true;
-        Some(Happening::Recording(true))
+/// What a MeetingControl action does to a meeting: see [`Inner::carry_out`].
+fn apply_control(
+    active: &mut Active,
+    action: &ControlAction,
+) -> BackendResult<(Option<Happening>, bool)> {
+    let host = active.room_role != RoomRole::Attendee;
+    if !host && *action != ControlAction::RequestRecord {
+        return Err(Refusal::new(
+            ErrorCode::NOT_HOST,
+            "simulator: the room has no host rights",
+        ));
     }
+    let find = |user_id: &str| {
+        active
+            .participants
+            .iter()
+            .position(|p| p.user_id == user_id)
+            .ok_or_else(|| {
+                Refusal::new(
+                    ErrorCode::USER_NOT_IN_MEETING,
+                    format!("simulator: {user_id} is not in the meeting"),
+                )
+            })
+    };
+    match action {
+        ControlAction::MuteAll { .. } => {
+            for p in active.participants.iter_mut().filter(|p| !p.host) {
+                p.audio_on = false;
+            }
+        }
+        ControlAction::MuteMember { user_id } => {
+            let i = find(user_id)?;
+            active.participants[i].audio_on = false;
+        }
+        ControlAction::StopVideo { user_id } => {
+            let i = find(user_id)?;
+            active.participants[i].video_on = false;
+        }
+        ControlAction::RemoveMember { user_id, .. } => {
+            let i = find(user_id)?;
+            active.participants.remove(i);
+        }
+        ControlAction::RequestRecord => {
+            let host_present = active.participants.iter().any(|p| p.host);
+            return Ok((None, !host && host_present));
+        }
+        ControlAction::StartRecord { .. } => {
+            return Ok((Some(Happening::Recording(true)), false));
+        }
+    }
+    Ok((
+        Some(Happening::Participants(active.participants.clone())),
+        false,
+    ))
 }
 
 /// Runs the life of a meeting the room is in: churn and the host ending it.
@@ -416,12 +417,10 @@ async fn wait_for_admission(
         () = stop.cancelled() => return,
         () = tokio::time::sleep(Duration::from_millis(meeting.admit_after_ms)) => {}
     }
-    let (people, waiting) = {
-        let active = inner.active.lock().unwrap();
-        match active.as_ref().filter(|a| a.session == session) {
-            Some(a) => (a.participants.clone(), a.waiting.clone()),
-            None => return,
-        }
+    let Some((people, waiting)) =
+        inner.with_active(session, |a| (a.participants.clone(), a.waiting.clone()))
+    else {
+        return;
     };
     let details = inner.details(session, &meeting, people, waiting);
     inner
@@ -470,11 +469,7 @@ impl Backend for Simulator {
             };
             let mut details = inner.details(request.session, &meeting, Vec::new(), Vec::new());
             details.room_is_creator = true;
-            let media = Media {
-                mic_on: request.mic_on,
-                camera_on: request.camera_on,
-            };
-            inner.activate(request.session, &details, media);
+            inner.activate(request.session, &details, request.media);
             Ok(details)
         })
     }
@@ -515,11 +510,7 @@ impl Backend for Simulator {
             let people = inner.people_of(&meeting);
             let waiting = inner.waiting_of(&meeting, &people);
             let details = inner.details(request.session, &meeting, people, waiting);
-            let media = Media {
-                mic_on: request.mic_on,
-                camera_on: request.camera_on,
-            };
-            let stop = inner.activate(request.session, &details, media);
+            let stop = inner.activate(request.session, &details, request.media);
             if meeting.waiting_room {
                 if meeting.admit_after_ms > 0 {
                     tokio::spawn(wait_for_admission(
@@ -576,12 +567,9 @@ impl Backend for Simulator {
         let inner = self.inner.clone();
         Box::pin(async move {
             inner.round_trip(0).await?;
-            let mut active = inner.active.lock().unwrap();
-            let active = active
-                .as_mut()
-                .filter(|a| a.session == session)
+            inner
+                .with_active(session, |active| active.media = media)
                 .ok_or_else(no_meeting)?;
-            active.media = media;
             tracing::debug!(?media, "simulator: the room's media changed");
             Ok(())
         })
@@ -602,8 +590,11 @@ impl Backend for Simulator {
             if host_asked {
                 tokio::spawn(async move {
                     tokio::time::sleep(HOST_ANSWERS_AFTER).await;
-                    if let Some(happening) = inner.host_starts_recording(session) {
-                        inner.report(Some(session), happening).await;
+                    // The host grants the request, if the room is still in the meeting.
+                    if inner.with_active(session, |_| ()).is_some() {
+                        inner
+                            .report(Some(session), Happening::Recording(true))
+                            .await;
                     }
                 });
             }

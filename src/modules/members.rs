@@ -4,6 +4,8 @@
 
 use serde::Serialize;
 
+use super::meeting::UserInfo;
+
 /// `Query ["Members"]` answers these keys directly, not under `"members"` (PROTOCOL.md §3):
 /// `member_count` last, so that a driver's `}}}}` match ends at the end of the frame.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -26,6 +28,23 @@ pub struct Member {
     pub audio_on: bool,
     pub video_on: bool,
     pub screen_sharing: bool,
+}
+
+/// The compact record of a full user record (`self_info`).
+impl From<UserInfo> for Member {
+    fn from(user: UserInfo) -> Self {
+        Self {
+            user_id: user.user_id,
+            nickname: user.nickname,
+            host: user.host,
+            co_host: user.co_host,
+            role_type: user.role_type,
+            user_type: user.user_type,
+            audio_on: user.audio_on,
+            video_on: user.video_on,
+            screen_sharing: user.screen_sharing,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]

@@ -27,9 +27,8 @@ impl Room {
                 "the room is not in a meeting",
             ));
         };
-        let privileged = meeting.room_role != RoomRole::Attendee;
         // A non-host's RequestRecord asks the host; everything else needs the rights.
-        if !privileged && action != ControlAction::RequestRecord {
+        if !self.privileged() && action != ControlAction::RequestRecord {
             return Err(Refusal::new(
                 ErrorCode::NOT_HOST,
                 format!("{}: only the host or a co-host may do this", action.name()),
@@ -143,7 +142,7 @@ impl Room {
     }
 
     /// 0 none, 1 requested, 2 recording.
-    fn record_status(&self) -> u8 {
+    pub(super) fn record_status(&self) -> u8 {
         match self.phase.in_meeting() {
             Some(m) if m.recording => 2,
             Some(_) if self.record_requested => 1,
@@ -196,17 +195,7 @@ impl Room {
         let Some(m) = self.phase.in_meeting() else {
             return MembersNode::default();
         };
-        let room = Member {
-            user_id: m.room_user_id.clone(),
-            nickname: self.name.clone(),
-            host: m.room_role == RoomRole::Host,
-            co_host: m.room_role == RoomRole::CoHost,
-            role_type: role_type(m.room_role),
-            user_type: 1,
-            audio_on: self.devices.mic_on(),
-            video_on: self.devices.camera_on(),
-            screen_sharing: self.share.sharing_in_meeting(),
-        };
+        let room = Member::from(self.self_info());
         let user_list_info: Vec<Member> = std::iter::once(room)
             .chain(m.participants.iter().map(member))
             .collect();
@@ -243,13 +232,7 @@ fn member(p: &Participant) -> Member {
         nickname: p.nickname.clone(),
         host: p.host,
         co_host: p.co_host,
-        role_type: if p.host {
-            1
-        } else if p.co_host {
-            2
-        } else {
-            3
-        },
+        role_type: role_type(p.role()),
         user_type: 1,
         audio_on: p.audio_on,
         video_on: p.video_on,

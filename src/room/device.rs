@@ -70,6 +70,15 @@ impl MediaChange {
             Self::Camera(_) => d::ENABLE_CAMERA,
         }
     }
+
+    /// `media` with this change made.
+    fn applied(self, mut media: Media) -> Media {
+        match self {
+            Self::Mic(on) => media.mic_on = on,
+            Self::Camera(on) => media.camera_on = on,
+        }
+        media
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -158,8 +167,9 @@ impl Devices {
         }
     }
 
-    /// From a start or join on, the meeting's choice is what the devices are.
-    pub fn enter_meeting(&mut self, media: Media) {
+    /// Sets the microphone and camera switches: the meeting's choice from a start or join on,
+    /// or one confirmed change.
+    pub fn set_switches(&mut self, media: Media) {
         self.node.mic_info.switch = media.mic_on;
         self.node.camera_info.switch = media.camera_on;
     }
@@ -173,10 +183,7 @@ impl Devices {
     }
 
     fn apply(&mut self, change: MediaChange) {
-        match change {
-            MediaChange::Mic(on) => self.node.mic_info.switch = on,
-            MediaChange::Camera(on) => self.node.camera_info.switch = on,
-        }
+        self.set_switches(change.applied(self.media()));
     }
 
     /// The data of a device event: the node the change concerns.
@@ -251,29 +258,22 @@ impl Room {
 
     /// `EnableMic` / `EnableCamera`.
     fn switch_media(&mut self, change: MediaChange) -> Result<Vec<Effect>, Refusal> {
-        let (now, on, already) = match change {
+        let (now, on, what, [if_on, if_off]) = match change {
             MediaChange::Mic(on) => (
                 self.devices.mic_on(),
                 on,
+                "microphone",
                 [ErrorCode::MIC_ALREADY_ON, ErrorCode::MIC_ALREADY_OFF],
             ),
             MediaChange::Camera(on) => (
                 self.devices.camera_on(),
                 on,
+                "camera",
                 [ErrorCode::CAMERA_ALREADY_ON, ErrorCode::CAMERA_ALREADY_OFF],
             ),
         };
         if now == on {
-            let what = if matches!(change, MediaChange::Mic(_)) {
-                "microphone"
-            } else {
-                "camera"
-            };
-            let (code, state) = if on {
-                (already[0], "on")
-            } else {
-                (already[1], "off")
-            };
+            let (code, state) = if on { (if_on, "on") } else { (if_off, "off") };
             return Err(Refusal::new(code, format!("the {what} is already {state}")));
         }
         match &self.phase {
@@ -296,15 +296,10 @@ impl Room {
                         "a microphone or camera change is already with the meeting service",
                     ));
                 }
-                let mut media = self.devices.media();
-                match change {
-                    MediaChange::Mic(on) => media.mic_on = on,
-                    MediaChange::Camera(on) => media.camera_on = on,
-                }
                 self.devices.pending = Some(change);
                 Ok(vec![Effect::Run(BackendOp::Media {
                     session: *session,
-                    media,
+                    media: change.applied(self.devices.media()),
                     change,
                 })])
             }
@@ -369,7 +364,7 @@ impl Room {
     /// switch that changes.
     pub(super) fn devices_enter_meeting(&mut self, media: Media) -> Vec<Effect> {
         let before = self.devices.media();
-        self.devices.enter_meeting(media);
+        self.devices.set_switches(media);
         self.switch_events(before, None)
     }
 
@@ -397,7 +392,7 @@ mod tests {
         let mut d = Devices::new("Room", DeviceSettings::default());
         let media = d.for_meeting(Some(false), None);
         assert_eq!((media.mic_on, media.camera_on), (false, true));
-        d.enter_meeting(media);
+        d.set_switches(media);
         assert!(!d.mic_on());
         d.leave_meeting();
         assert!(d.mic_on() && d.camera_on());

@@ -396,7 +396,7 @@ fn join_without_mic_through_the_waiting_room_keeps_it_off_for_the_meeting_only()
         .unwrap();
     assert!(
         matches!(&effects[..], [Effect::Publish(ev), Effect::Run(BackendOp::Join(req))]
-            if ev.name == "EnableMic" && !req.mic_on && req.camera_on)
+            if ev.name == "EnableMic" && !req.media.mic_on && req.media.camera_on)
     );
     assert!(!mic_on(&r));
     let s = session_of(&r);

@@ -6,6 +6,7 @@
 
 use serde_json::json;
 
+use super::share::Share;
 use super::view::stay_data;
 use super::{BackendOp, Completed, Effect, Room, event, failed_event};
 use crate::backend::{
@@ -93,8 +94,7 @@ impl Room {
                 effects.push(Effect::Run(BackendOp::Start(StartRequest {
                     session,
                     kind,
-                    mic_on: media.mic_on,
-                    camera_on: media.camera_on,
+                    media,
                 })));
                 Ok(effects)
             }
@@ -110,8 +110,7 @@ impl Room {
                     session,
                     code,
                     password,
-                    mic_on: media.mic_on,
-                    camera_on: media.camera_on,
+                    media,
                 })));
                 Ok(effects)
             }
@@ -217,9 +216,7 @@ impl Room {
         let session = self.next_session();
         self.phase = Phase::Joining { session };
         let mut effects = self.devices_enter_meeting(media);
-        let share_before = self.share.state().clone();
-        self.share.meeting_begins();
-        effects.extend(self.share_changed(&share_before));
+        effects.extend(self.update_share(Share::meeting_begins));
         Ok((session, effects))
     }
 
@@ -402,7 +399,7 @@ impl Room {
         failure: Option<Refusal>,
     ) -> Vec<Effect> {
         let data = stay_data(&self.meeting_info(), reason.as_str());
-        let record_before = self.meeting_control_node().record_status;
+        let record_before = self.record_status();
         self.phase = Phase::Idle;
         self.layout.reset();
         self.record_requested = false;
@@ -412,9 +409,7 @@ impl Room {
         };
         // Everything the meeting carried ends with it, and says so.
         effects.extend(self.devices_leave_meeting());
-        let share_before = self.share.state().clone();
-        self.share.meeting_ends();
-        effects.extend(self.share_changed(&share_before));
+        effects.extend(self.update_share(Share::meeting_ends));
         if record_before != 0 {
             effects.push(self.record_event());
         }

@@ -54,7 +54,7 @@ fn start_uses_the_room_defaults_and_lands_in_meeting() {
     let mut r = room();
     let effects = act(&mut r, MeetingAction::Start(StartKind::Instant)).unwrap();
     assert!(
-        matches!(&effects[..], [Effect::Run(BackendOp::Start(req))] if req.kind == StartKind::Instant && req.mic_on)
+        matches!(&effects[..], [Effect::Run(BackendOp::Start(req))] if req.kind == StartKind::Instant && req.media.mic_on)
     );
     r.complete(Completed::Started(
         session_of(&r),

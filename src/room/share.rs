@@ -60,10 +60,6 @@ impl Share {
         }
     }
 
-    pub fn state(&self) -> &ShareState {
-        &self.state
-    }
-
     /// Whether the room is casting to its display outside a meeting (`meeting_status` 4).
     pub fn casting(&self) -> bool {
         matches!(self.state, ShareState::Casting(_))
@@ -131,7 +127,6 @@ impl Room {
     }
 
     pub(super) fn share_action(&mut self, action: ShareAction) -> Result<Vec<Effect>, Refusal> {
-        let before = self.share.state.clone();
         let next = match (action, &self.share.state) {
             (ShareAction::Start(source) | ShareAction::StartWindow(source), current) => {
                 if matches!(current, ShareState::Casting(_) | ShareState::Sharing(_)) {
@@ -179,12 +174,18 @@ impl Room {
             // stops blindly to reach a known state).
             (_, current) => current.clone(),
         };
-        self.share.state = next;
-        Ok(self.share_changed(&before))
+        Ok(self.update_share(|share| share.state = next))
+    }
+
+    /// Changes sharing with `change`, and returns the events for what changed.
+    pub(super) fn update_share(&mut self, change: impl FnOnce(&mut Share)) -> Vec<Effect> {
+        let before = self.share.state.clone();
+        change(&mut self.share);
+        self.share_changed(&before)
     }
 
     /// The events for a change of sharing state from `before`.
-    pub(super) fn share_changed(&self, before: &ShareState) -> Vec<Effect> {
+    fn share_changed(&self, before: &ShareState) -> Vec<Effect> {
         if *before == self.share.state {
             return Vec::new();
         }

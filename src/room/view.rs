@@ -145,7 +145,8 @@ fn listed(m: &crate::backend::ScheduledMeeting) -> ListedMeeting {
 }
 
 impl Phase {
-    /// `meeting_status`.
+    /// `meeting_status` as far as the phase decides it; 4 (casting before a meeting) is the
+    /// share's, so read `Room::meeting_info` for the value on the wire.
     pub fn status(&self) -> u8 {
         match self {
             Phase::Idle => 0,
