@@ -11,9 +11,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::backend;
 use crate::config::Config;
+use crate::displays;
 use crate::room::Room;
 use crate::room::device::DeviceSettings;
-use crate::room::owner::{self, OwnerSettings};
+use crate::room::owner::{self, Inputs, OwnerSettings};
 use crate::server;
 use crate::state_file::StateFile;
 
@@ -26,6 +27,27 @@ pub enum StartError {
     },
     #[error(transparent)]
     Backend(#[from] backend::SetupError),
+}
+
+/// With `[screens] drm_root`, reads the connected displays once, so the first Query already
+/// reflects them, and starts following them.
+fn follow_displays(
+    config: &Config,
+    room: &mut Room,
+    shutdown: &CancellationToken,
+) -> Option<watch::Receiver<Vec<String>>> {
+    let root = &config.screens.drm_root;
+    if root.is_empty() {
+        return None;
+    }
+    let mut watcher = displays::Watcher::new(root);
+    if let Some(connected) = watcher.poll() {
+        // Nobody is connected yet to hear the event.
+        room.displays_changed(&connected);
+    }
+    let (connected_tx, connected_rx) = watch::channel(Vec::new());
+    watcher.spawn(connected_tx, shutdown.clone());
+    Some(connected_rx)
 }
 
 /// A running daemon.
@@ -69,10 +91,12 @@ impl Daemon {
             event_capacity: 1024,
             device_settings: settings_tx,
         };
+        let mut room = Room::new(&config, device_settings);
+        let displays = follow_displays(&config, &mut room, &shutdown);
         let (room, owner) = owner::spawn(
-            Room::new(&config, device_settings),
+            room,
             backend.clone(),
-            reports,
+            Inputs { reports, displays },
             settings,
             shutdown.clone(),
         );

@@ -5,6 +5,7 @@
 pub mod backend;
 pub mod config;
 pub mod daemon;
+pub mod displays;
 pub mod modules;
 pub mod room;
 pub mod server;

@@ -14,6 +14,7 @@ mod device_tests;
 pub mod layout;
 mod meeting;
 pub mod owner;
+pub mod screens;
 mod share;
 #[cfg(test)]
 mod share_tests;
@@ -35,7 +36,8 @@ use crate::modules::meeting_control::{ControlAction, MemberRange};
 use crate::modules::share::ShareAction;
 use crate::wire::{ErrorCode, Refusal};
 use device::{DeviceSettings, Devices, MediaChange};
-use layout::{Layout, ScreenSetup};
+use layout::Layout;
+use screens::Screens;
 use share::Share;
 
 pub use meeting::Phase;
@@ -127,6 +129,7 @@ pub enum Effect {
 pub struct Room {
     name: String,
     phase: Phase,
+    screens: Screens,
     layout: Layout,
     devices: Devices,
     meeting_list: Vec<ScheduledMeeting>,
@@ -143,10 +146,8 @@ impl Room {
         Self {
             name: config.room.name.clone(),
             phase: Phase::Idle,
-            layout: Layout::new(
-                ScreenSetup::from_config(&config.screens),
-                config.screens.main_monitor_id.clone(),
-            ),
+            screens: Screens::from_config(&config.screens),
+            layout: Layout::default(),
             devices: Devices::new(&config.room.name, settings),
             meeting_list: Vec::new(),
             share: Share::new(&config.share),

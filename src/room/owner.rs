@@ -74,12 +74,20 @@ pub struct OwnerSettings {
     pub device_settings: watch::Sender<DeviceSettings>,
 }
 
+/// What the room hears about besides its clients' commands.
+pub struct Inputs {
+    /// What the backend reports on its own.
+    pub reports: mpsc::Receiver<BackendEvent>,
+    /// The connected display outputs, when hot-plug is followed.
+    pub displays: Option<watch::Receiver<Vec<String>>>,
+}
+
 /// Starts the owner task. It stops when `shutdown` is cancelled, then waits (up to the backend
 /// timeout) for backend operations under way.
 pub fn spawn(
     room: Room,
     backend: Arc<dyn Backend>,
-    reports: mpsc::Receiver<BackendEvent>,
+    inputs: Inputs,
     settings: OwnerSettings,
     shutdown: CancellationToken,
 ) -> (RoomHandle, JoinHandle<()>) {
@@ -102,7 +110,7 @@ pub fn spawn(
         device_settings: settings.device_settings,
         in_flight: TaskTracker::new(),
     };
-    let task = tokio::spawn(owner.run(commands, completed, reports, shutdown));
+    let task = tokio::spawn(owner.run(commands, completed, inputs, shutdown));
     (handle, task)
 }
 
@@ -122,9 +130,13 @@ impl Owner {
         mut self,
         mut commands: mpsc::Receiver<(Command, oneshot::Sender<CallResult>)>,
         mut completed: mpsc::Receiver<Completed>,
-        mut reports: mpsc::Receiver<BackendEvent>,
+        inputs: Inputs,
         shutdown: CancellationToken,
     ) {
+        let Inputs {
+            mut reports,
+            mut displays,
+        } = inputs;
         self.run_op(BackendOp::MeetingList);
         loop {
             tokio::select! {
@@ -140,6 +152,10 @@ impl Owner {
                 }
                 Some(report) = reports.recv() => {
                     let effects = self.room.happen(report);
+                    self.commit(effects);
+                }
+                Some(connected) = next_change(&mut displays) => {
+                    let effects = self.room.displays_changed(&connected);
                     self.commit(effects);
                 }
             }
@@ -230,6 +246,18 @@ impl Owner {
             let _ = completed.send(done).await;
         });
     }
+}
+
+/// The next value of a watch, or never: without hot-plug, or once its watcher has stopped.
+async fn next_change(displays: &mut Option<watch::Receiver<Vec<String>>>) -> Option<Vec<String>> {
+    let Some(receiver) = displays else {
+        return std::future::pending().await;
+    };
+    if receiver.changed().await.is_err() {
+        *displays = None;
+        return std::future::pending().await;
+    }
+    Some(receiver.borrow_and_update().clone())
 }
 
 /// A backend answer, or error 12 once the timeout passes.

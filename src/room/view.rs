@@ -14,7 +14,7 @@ impl Room {
     pub(super) fn meeting_node(&self) -> MeetingNode {
         let user = self.self_info();
         MeetingNode {
-            multi_scree_info: self.layout.multi_screen_info(),
+            multi_scree_info: self.screens.info(),
             layout_info: self.layout_info(),
             meeting_info: self.meeting_info(),
             self_info: SelfInfo {
@@ -25,9 +25,12 @@ impl Room {
         }
     }
 
-    fn layout_info(&self) -> LayoutInfo {
-        self.layout
-            .info(self.phase.in_meeting().is_some(), self.layout_switchable())
+    pub(super) fn layout_info(&self) -> LayoutInfo {
+        self.layout.info(
+            self.screens.setup(),
+            self.phase.in_meeting().is_some(),
+            self.layout_switchable(),
+        )
     }
 
     /// `meeting_list`: at most 10, as the vendor documents.
