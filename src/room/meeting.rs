@@ -6,6 +6,7 @@
 
 use serde_json::json;
 
+use super::machine::{Answer, Call, Guard, MeetingState, call_rule};
 use super::share::Share;
 use super::view::stay_data;
 use super::{BackendOp, Completed, Effect, Room, event, failed_event};
@@ -34,13 +35,6 @@ pub enum Phase {
         meeting: MeetingDetails,
         exit: Option<Exit>,
     },
-}
-
-/// Which of the two ways into a meeting, for the codes that differ.
-#[derive(Debug, Clone, Copy)]
-enum Attempt {
-    Start,
-    Join,
 }
 
 /// A way out of a meeting that is with the backend.
@@ -85,12 +79,43 @@ impl Phase {
     }
 }
 
+impl Phase {
+    /// The state of the meeting state machine (`machine::CALLS`).
+    pub fn state(&self) -> MeetingState {
+        match self {
+            Phase::Idle => MeetingState::Idle,
+            Phase::Joining { .. } => MeetingState::Joining,
+            Phase::WaitingRoom { leaving: false, .. } => MeetingState::WaitingRoom,
+            Phase::WaitingRoom { leaving: true, .. } => MeetingState::LeavingWaitingRoom,
+            Phase::InMeeting { exit: None, .. } => MeetingState::InMeeting,
+            Phase::InMeeting {
+                exit: Some(Exit::Leave),
+                ..
+            } => MeetingState::Leaving,
+            Phase::InMeeting {
+                exit: Some(Exit::Dissolve),
+                ..
+            } => MeetingState::Dissolving,
+        }
+    }
+}
+
 impl Room {
+    /// A `Call/Meeting` action: allowed or refused as `machine::CALLS` says, then carried out.
     pub(super) fn meeting_action(&mut self, action: MeetingAction) -> Result<Vec<Effect>, Refusal> {
-        match action {
-            MeetingAction::Start(kind) => {
+        let call = Call::of(&action);
+        match call_rule(self.phase.state(), call).answer {
+            Answer::Refuse(code, why) => return refuse(code, why),
+            Answer::Accept { guards, .. } => {
+                for guard in guards {
+                    self.check(*guard, call)?;
+                }
+            }
+        }
+        match (action, &mut self.phase) {
+            (MeetingAction::Start(kind), Phase::Idle) => {
                 let media = self.devices.for_meeting(None, None);
-                let (session, mut effects) = self.begin_joining(media, Attempt::Start)?;
+                let (session, mut effects) = self.begin_joining(media);
                 effects.push(Effect::Run(BackendOp::Start(StartRequest {
                     session,
                     kind,
@@ -98,14 +123,17 @@ impl Room {
                 })));
                 Ok(effects)
             }
-            MeetingAction::Join {
-                code,
-                password,
-                mic_enable,
-                camera_enable,
-            } => {
+            (
+                MeetingAction::Join {
+                    code,
+                    password,
+                    mic_enable,
+                    camera_enable,
+                },
+                Phase::Idle,
+            ) => {
                 let media = self.devices.for_meeting(mic_enable, camera_enable);
-                let (session, mut effects) = self.begin_joining(media, Attempt::Join)?;
+                let (session, mut effects) = self.begin_joining(media);
                 effects.push(Effect::Run(BackendOp::Join(JoinRequest {
                     session,
                     code,
@@ -114,110 +142,86 @@ impl Room {
                 })));
                 Ok(effects)
             }
-            MeetingAction::LeaveWaitingRoom => match &mut self.phase {
-                Phase::WaitingRoom { leaving: true, .. } => refuse(
-                    ErrorCode::REPEAT_OPERATION,
-                    "already leaving the waiting room",
-                ),
+            (
+                MeetingAction::LeaveWaitingRoom,
                 Phase::WaitingRoom {
                     session, leaving, ..
-                } => {
-                    *leaving = true;
-                    Ok(vec![Effect::Run(BackendOp::Leave(*session))])
-                }
-                _ => refuse(
-                    ErrorCode::NOT_IN_MEETING,
-                    "the room is not in a waiting room",
-                ),
-            },
-            MeetingAction::Leave => match &mut self.phase {
-                Phase::InMeeting { exit: Some(_), .. } => {
-                    refuse(ErrorCode::REPEAT_OPERATION, "already leaving the meeting")
-                }
-                Phase::InMeeting { session, exit, .. } => {
-                    *exit = Some(Exit::Leave);
-                    Ok(vec![Effect::Run(BackendOp::Leave(*session))])
-                }
-                _ => refuse(ErrorCode::NOT_IN_MEETING, "the room is not in a meeting"),
-            },
-            MeetingAction::Dissolve => match &mut self.phase {
-                Phase::InMeeting { exit: Some(_), .. } => {
-                    refuse(ErrorCode::REPEAT_OPERATION, "already leaving the meeting")
-                }
-                Phase::InMeeting { meeting, .. } if meeting.room_role == RoomRole::Attendee => {
-                    refuse(
-                        ErrorCode::NOT_HOST,
-                        "only the host or a co-host can dissolve the meeting",
-                    )
-                }
-                Phase::InMeeting { session, exit, .. } => {
-                    *exit = Some(Exit::Dissolve);
-                    Ok(vec![Effect::Run(BackendOp::Dissolve(*session))])
-                }
-                _ => refuse(ErrorCode::NOT_IN_MEETING, "the room is not in a meeting"),
-            },
-            MeetingAction::SwitchLayout {
-                switch_type,
-                show_voice_active,
-            } => {
-                if self.phase.in_meeting().is_none() {
-                    return refuse(ErrorCode::NOT_IN_MEETING, "the room is not in a meeting");
-                }
-                if !self.layout_switchable() {
-                    return refuse(
-                        ErrorCode::CANNOT_SWITCH_LAYOUT,
-                        "layouts can be switched once someone else is in the meeting",
-                    );
-                }
+                },
+            ) => {
+                *leaving = true;
+                Ok(vec![Effect::Run(BackendOp::Leave(*session))])
+            }
+            (MeetingAction::Leave, Phase::InMeeting { session, exit, .. }) => {
+                *exit = Some(Exit::Leave);
+                Ok(vec![Effect::Run(BackendOp::Leave(*session))])
+            }
+            (MeetingAction::Dissolve, Phase::InMeeting { session, exit, .. }) => {
+                *exit = Some(Exit::Dissolve);
+                Ok(vec![Effect::Run(BackendOp::Dissolve(*session))])
+            }
+            (
+                MeetingAction::SwitchLayout {
+                    switch_type,
+                    show_voice_active,
+                },
+                Phase::InMeeting { .. },
+            ) => {
                 self.layout.switch(switch_type, show_voice_active);
                 Ok(vec![event(m::LAYOUT_SWITCH_CHANGED, self.layout_data())])
+            }
+            (action, phase) => {
+                // CALLS allowed what the code below it does not handle: a bug, not a client's
+                // mistake. Refuse rather than bring the daemon down.
+                debug_assert!(false, "CALLS allows {action:?} in {phase:?}");
+                tracing::error!(?action, ?phase, "the meeting table and its code disagree");
+                refuse(
+                    ErrorCode::FAIL,
+                    "internal error: action not handled in this state",
+                )
             }
         }
     }
 
-    /// The common preconditions of Start and Join. From here on, the devices are the meeting's,
-    /// and the share guide, if it was showing, gives way (the effects say so).
-    fn begin_joining(
-        &mut self,
-        media: Media,
-        attempt: Attempt,
-    ) -> Result<(Session, Vec<Effect>), Refusal> {
-        match self.phase {
-            Phase::Idle => {}
-            Phase::Joining { .. } => {
-                return Err(Refusal::new(
-                    ErrorCode::REPEAT_OPERATION,
-                    "a start or join is already in progress",
-                ));
+    /// Whether a guard of `machine::CALLS` holds.
+    fn check(&self, guard: Guard, call: Call) -> Result<(), Refusal> {
+        let holds = match guard {
+            Guard::NotCasting(_) => !self.share.casting(),
+            Guard::BackendReachable => self.backend_reachable,
+            Guard::HostOrCoHost => self
+                .phase
+                .in_meeting()
+                .is_some_and(|m| m.room_role != RoomRole::Attendee),
+            Guard::SomeoneElseThere => self.layout_switchable(),
+        };
+        if holds {
+            return Ok(());
+        }
+        let why = match guard {
+            Guard::NotCasting(_) => {
+                let verb = if call == Call::StartMeeting {
+                    "start"
+                } else {
+                    "join"
+                };
+                format!("cannot {verb} a meeting while casting to the room: end the cast first")
             }
-            Phase::WaitingRoom { .. } | Phase::InMeeting { .. } => {
-                return Err(Refusal::new(
-                    ErrorCode::ALREADY_IN_MEETING,
-                    "the room is already in a meeting",
-                ));
+            Guard::BackendReachable => "the meeting service is unreachable".into(),
+            Guard::HostOrCoHost => "only the host or a co-host can dissolve the meeting".into(),
+            Guard::SomeoneElseThere => {
+                "layouts can be switched once someone else is in the meeting".into()
             }
-        }
-        if self.share.casting() {
-            let (code, verb) = match attempt {
-                Attempt::Start => (ErrorCode::CANNOT_START_WHILE_SHARING, "start"),
-                Attempt::Join => (ErrorCode::CANNOT_JOIN_WHILE_SHARING, "join"),
-            };
-            return Err(Refusal::new(
-                code,
-                format!("cannot {verb} a meeting while casting to the room: end the cast first"),
-            ));
-        }
-        if !self.backend_reachable {
-            return Err(Refusal::new(
-                ErrorCode::NETWORK,
-                "the meeting service is unreachable",
-            ));
-        }
+        };
+        Err(Refusal::new(guard.code(), why))
+    }
+
+    /// Start and Join accepted: from here on the devices are the meeting's, and the share
+    /// guide, if it was showing, gives way (the effects say so).
+    fn begin_joining(&mut self, media: Media) -> (Session, Vec<Effect>) {
         let session = self.next_session();
         self.phase = Phase::Joining { session };
         let mut effects = self.devices_enter_meeting(media);
         effects.extend(self.update_share(Share::meeting_begins));
-        Ok((session, effects))
+        (session, effects)
     }
 
     /// Applies the backend's answer to an operation. Answers about an attempt the room has left

@@ -12,8 +12,13 @@ pub mod device;
 #[cfg(test)]
 mod device_tests;
 pub mod layout;
+pub mod machine;
+#[cfg(test)]
+mod machine_doc;
 mod meeting;
 pub mod owner;
+#[cfg(test)]
+mod props;
 pub mod screens;
 mod share;
 #[cfg(test)]

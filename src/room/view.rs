@@ -151,12 +151,7 @@ impl Phase {
     /// `meeting_status` as far as the phase decides it; 4 (casting before a meeting) is the
     /// share's, so read `Room::meeting_info` for the value on the wire.
     pub fn status(&self) -> u8 {
-        match self {
-            Phase::Idle => 0,
-            Phase::InMeeting { .. } => 1,
-            Phase::Joining { .. } => 2,
-            Phase::WaitingRoom { .. } => 3,
-        }
+        self.state().status()
     }
 
     /// The meeting the room is in or waiting for.
