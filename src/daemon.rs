@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::displays;
 use crate::room::Room;
 use crate::room::device::DeviceSettings;
-use crate::room::owner::{self, Inputs, OwnerSettings};
+use crate::room::owner::{self, Heartbeat, Inputs, OwnerSettings};
 use crate::server;
 use crate::state_file::StateFile;
 
@@ -25,8 +25,21 @@ pub enum StartError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("{0}")]
+    Exposed(String),
     #[error(transparent)]
     Backend(#[from] backend::SetupError),
+}
+
+/// How the daemon is hosted. The defaults suit a terminal and the tests; `roomsd` under systemd
+/// fills in what the service manager hands it.
+#[derive(Default)]
+pub struct Hosting {
+    /// A socket already listening (systemd socket activation), served instead of binding
+    /// `server.listen`.
+    pub listener: Option<std::net::TcpListener>,
+    /// Called from the room owner's loop, for systemd's watchdog.
+    pub heartbeat: Option<Heartbeat>,
 }
 
 /// With `[screens] drm_root`, reads the connected displays once, so the first Query already
@@ -61,15 +74,29 @@ pub struct Daemon {
 }
 
 impl Daemon {
-    /// Binds, starts the room and the backend, and returns once connections are accepted.
+    /// Binds `server.listen`, starts the room and the backend, and returns once connections are
+    /// accepted.
     pub async fn start(config: Config) -> Result<Self, StartError> {
+        Self::start_hosted(config, Hosting::default()).await
+    }
+
+    /// [`Daemon::start`], on a socket or with a heartbeat the host provides.
+    pub async fn start_hosted(config: Config, hosting: Hosting) -> Result<Self, StartError> {
         let addr = config.server.listen;
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|source| StartError::Listen { addr, source })?;
+        let listener = match hosting.listener {
+            Some(listener) => listener
+                .set_nonblocking(true)
+                .and_then(|()| TcpListener::from_std(listener)),
+            None => TcpListener::bind(addr).await,
+        }
+        .map_err(|source| StartError::Listen { addr, source })?;
         let local_addr = listener
             .local_addr()
             .map_err(|source| StartError::Listen { addr, source })?;
+        config
+            .server
+            .check_exposure(local_addr)
+            .map_err(StartError::Exposed)?;
         let shutdown = CancellationToken::new();
         let (reports_tx, reports) = mpsc::channel(256);
         let backend = backend::build(&config, reports_tx)?;
@@ -90,6 +117,7 @@ impl Daemon {
             backend_timeout: Duration::from_millis(config.backend.timeout_ms.0),
             event_capacity: 1024,
             device_settings: settings_tx,
+            heartbeat: hosting.heartbeat,
         };
         let mut room = Room::new(&config, device_settings);
         let displays = follow_displays(&config, &mut room, &shutdown);

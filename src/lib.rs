@@ -10,4 +10,5 @@ pub mod modules;
 pub mod room;
 pub mod server;
 pub mod state_file;
+pub mod systemd;
 pub mod wire;

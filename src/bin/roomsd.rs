@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use roomsd::config::{self, Config};
-use roomsd::daemon::Daemon;
+use roomsd::daemon::{Daemon, Hosting};
+use roomsd::systemd;
 
 #[derive(Parser)]
 #[command(
@@ -123,17 +124,33 @@ fn serve(args: Args) -> ExitCode {
         }
     };
     runtime.block_on(async move {
-        let daemon = match Daemon::start(config).await {
+        let listener = match systemd::activated_listener() {
+            Ok(listener) => listener,
+            Err(error) => {
+                tracing::error!(%error, "cannot use the socket systemd passed");
+                return ExitCode::FAILURE;
+            }
+        };
+        if let Some(addr) = listener.as_ref().and_then(|l| l.local_addr().ok()) {
+            tracing::info!(%addr, "socket activation: serving the socket systemd passed, not server.listen");
+        }
+        let hosting = Hosting {
+            listener,
+            heartbeat: systemd::watchdog(),
+        };
+        let daemon = match Daemon::start_hosted(config, hosting).await {
             Ok(daemon) => daemon,
             Err(error) => {
                 tracing::error!("{error}");
                 return ExitCode::FAILURE;
             }
         };
+        systemd::ready(daemon.local_addr());
         let shutdown = daemon.shutdown_token();
         tokio::spawn(async move {
             let signal = wait_for_signal().await;
             tracing::info!(signal, "stopping: closing clients");
+            systemd::stopping();
             shutdown.cancel();
         });
         daemon.stopped().await;

@@ -32,6 +32,9 @@ pub struct Config {
 pub struct ServerConfig {
     pub listen: SocketAddr,
     pub password: String,
+    /// A file holding the password (its first line), so that it stays out of this file and the
+    /// unit: e.g. a systemd credential.
+    pub password_file: PathBuf,
     /// Serve a non-loopback address without a password. Off by default: an open room controller
     /// on the LAN lets anyone end meetings.
     pub allow_unauthenticated_lan: bool,
@@ -44,11 +47,50 @@ pub struct ServerConfig {
     pub handshake_timeout_ms: u64,
 }
 
+impl ServerConfig {
+    /// Takes the password from `password_file`, if one is named.
+    fn read_password_file(&mut self) -> Result<(), String> {
+        if self.password_file.as_os_str().is_empty() {
+            return Ok(());
+        }
+        let file = self.password_file.display();
+        if !self.password.is_empty() {
+            return Err(format!(
+                "server.password and server.password_file = \"{file}\" are both set: keep one"
+            ));
+        }
+        let text = std::fs::read_to_string(&self.password_file)
+            .map_err(|e| format!("server.password_file = \"{file}\": cannot read: {e}"))?;
+        let password = text.lines().next().unwrap_or_default();
+        if password.is_empty() {
+            return Err(format!(
+                "server.password_file = \"{file}\": the first line, the password, is empty"
+            ));
+        }
+        self.password = password.to_owned();
+        Ok(())
+    }
+
+    /// Serving `addr` without a password is allowed on loopback only, unless
+    /// `allow_unauthenticated_lan` says otherwise. `addr` is `listen`, or the socket systemd
+    /// passed.
+    pub fn check_exposure(&self, addr: std::net::SocketAddr) -> Result<(), String> {
+        if self.password.is_empty() && !addr.ip().is_loopback() && !self.allow_unauthenticated_lan {
+            return Err(format!(
+                "serving {addr}, which is not a loopback address, and server.password is empty: \
+                 set a password, listen on 127.0.0.1, or set server.allow_unauthenticated_lan = true"
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Default for ServerConfig {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 6295)),
             password: String::new(),
+            password_file: PathBuf::new(),
             allow_unauthenticated_lan: false,
             max_connections: 64,
             max_message_bytes: Limit(64 * 1024),
@@ -356,24 +398,16 @@ impl Config {
 
     /// Parses and checks configuration text.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let config: Self = toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())?;
+        let mut config: Self =
+            toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())?;
+        config.server.read_password_file()?;
         config.check()?;
         Ok(config)
     }
 
     /// The rules that involve more than one key.
     pub fn check(&self) -> Result<(), String> {
-        let server = &self.server;
-        if server.password.is_empty()
-            && !server.listen.ip().is_loopback()
-            && !server.allow_unauthenticated_lan
-        {
-            return Err(format!(
-                "server.listen = \"{}\" is not a loopback address and server.password is empty: \
-                 set a password, listen on 127.0.0.1, or set server.allow_unauthenticated_lan = true",
-                server.listen
-            ));
-        }
+        self.server.check_exposure(self.server.listen)?;
         let mut codes = std::collections::HashSet::new();
         for meeting in &self.sim.meetings {
             if meeting.code.0.is_empty() {
@@ -437,6 +471,33 @@ mod tests {
         assert!(err.contains("line 2") && err.contains("12x"), "{err}");
         let err = Config::parse("[server]\nlisten = \"nowhere\"\n").unwrap_err();
         assert!(err.contains("line 2"), "{err}");
+    }
+
+    #[test]
+    fn the_password_can_come_from_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("password");
+        std::fs::write(&file, "s3cret\n").unwrap();
+        let text = format!(
+            "[server]\nlisten = \"0.0.0.0:6295\"\npassword_file = \"{}\"\n",
+            file.display()
+        );
+        assert_eq!(Config::parse(&text).unwrap().server.password, "s3cret");
+
+        let both = format!("{text}password = \"other\"\n");
+        let err = Config::parse(&both).unwrap_err();
+        assert!(err.contains("both set"), "{err}");
+
+        std::fs::write(&file, "\n").unwrap();
+        let err = Config::parse(&text).unwrap_err();
+        assert!(err.contains("is empty"), "{err}");
+
+        let missing = text.replace("password\"", "nothing-here\"");
+        let err = Config::parse(&missing).unwrap_err();
+        assert!(
+            err.contains("server.password_file") && err.contains("nothing-here"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -64,6 +64,13 @@ impl RoomHandle {
     }
 }
 
+/// Something the owner's loop calls regularly, to prove it is still taking steps (systemd's
+/// watchdog: a stuck owner stops the pings and gets the service restarted).
+pub struct Heartbeat {
+    pub every: Duration,
+    pub beat: Box<dyn FnMut() + Send>,
+}
+
 /// Settings of the owner task.
 pub struct OwnerSettings {
     /// Every backend operation ends within this.
@@ -72,6 +79,7 @@ pub struct OwnerSettings {
     pub event_capacity: usize,
     /// Where the device settings go when they change, to be saved.
     pub device_settings: watch::Sender<DeviceSettings>,
+    pub heartbeat: Option<Heartbeat>,
 }
 
 /// What the room hears about besides its clients' commands.
@@ -109,6 +117,7 @@ pub fn spawn(
         events,
         device_settings: settings.device_settings,
         in_flight: TaskTracker::new(),
+        heartbeat: settings.heartbeat,
     };
     let task = tokio::spawn(owner.run(commands, completed, inputs, shutdown));
     (handle, task)
@@ -123,6 +132,7 @@ struct Owner {
     events: broadcast::Sender<EventFrame>,
     device_settings: watch::Sender<DeviceSettings>,
     in_flight: TaskTracker,
+    heartbeat: Option<Heartbeat>,
 }
 
 impl Owner {
@@ -137,6 +147,11 @@ impl Owner {
             mut reports,
             mut displays,
         } = inputs;
+        let mut beats = self.heartbeat.as_ref().map(|h| {
+            let mut beats = tokio::time::interval(h.every);
+            beats.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            beats
+        });
         self.run_op(BackendOp::MeetingList);
         loop {
             tokio::select! {
@@ -157,6 +172,11 @@ impl Owner {
                 Some(connected) = next_change(&mut displays) => {
                     let effects = self.room.displays_changed(&connected);
                     self.commit(effects);
+                }
+                () = next_beat(&mut beats) => {
+                    if let Some(heartbeat) = &mut self.heartbeat {
+                        (heartbeat.beat)();
+                    }
                 }
             }
         }
@@ -258,6 +278,16 @@ async fn next_change(displays: &mut Option<watch::Receiver<Vec<String>>>) -> Opt
         return std::future::pending().await;
     }
     Some(receiver.borrow_and_update().clone())
+}
+
+/// The next heartbeat tick, or never without a heartbeat.
+async fn next_beat(beats: &mut Option<tokio::time::Interval>) {
+    match beats {
+        Some(beats) => {
+            beats.tick().await;
+        }
+        None => std::future::pending().await,
+    }
 }
 
 /// A backend answer, or error 12 once the timeout passes.
