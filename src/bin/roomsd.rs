@@ -25,7 +25,7 @@ struct Args {
     #[arg(long, env = "ROOMSD_PASSWORD", hide_env_values = true)]
     password: Option<String>,
     /// Log format (levels come from RUST_LOG, default info)
-    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
+    #[arg(long, value_enum, default_value_t = LogFormat::Auto, global = true)]
     log_format: LogFormat,
     #[command(subcommand)]
     command: Option<Command>,
@@ -43,8 +43,14 @@ enum Command {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum LogFormat {
+    /// The journal when systemd runs roomsd, else text
+    Auto,
+    /// Human-readable lines on stderr
     Text,
+    /// One JSON object per line on stderr
     Json,
+    /// Native journal entries, with every field as a journal field
+    Journald,
 }
 
 fn main() -> ExitCode {
@@ -73,17 +79,60 @@ fn check_config(file: &Path) -> ExitCode {
 }
 
 fn init_logging(format: LogFormat) {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let journald = match format {
+        LogFormat::Auto if stderr_is_the_journal() => tracing_journald::layer().ok(),
+        LogFormat::Journald => match tracing_journald::layer() {
+            Ok(layer) => Some(layer),
+            Err(error) => {
+                eprintln!("roomsd: cannot reach the journal ({error}): logging to stderr");
+                None
+            }
+        },
+        _ => None,
+    };
+    if let Some(journald) = journald {
+        // Structured fields become journal fields (CONN_ID, METHOD, CODE, ...).
+        tracing_subscriber::registry()
+            .with(filter)
+            .with(journald)
+            .init();
+        return;
+    }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        // Colour codes only for people: a journal or a log file gets plain text.
+        // Colour codes only for people: a log file gets plain text.
         .with_ansi(std::io::stderr().is_terminal());
     match format {
-        LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),
+        LogFormat::Auto | LogFormat::Text | LogFormat::Journald => builder.init(),
     }
+}
+
+/// Whether systemd connected stderr to the journal: `JOURNAL_STREAM` names the device and inode
+/// of that stream (systemd.exec(5)), which a redirected stderr no longer matches.
+fn stderr_is_the_journal() -> bool {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::MetadataExt;
+
+    let Some(stream) = std::env::var_os("JOURNAL_STREAM") else {
+        return false;
+    };
+    let Some((dev, ino)) = stream.to_str().and_then(|s| s.split_once(':')) else {
+        return false;
+    };
+    let stderr = std::io::stderr();
+    let Ok(fd) = stderr.as_fd().try_clone_to_owned() else {
+        return false;
+    };
+    std::fs::File::from(fd)
+        .metadata()
+        .is_ok_and(|m| m.dev().to_string() == dev && m.ino().to_string() == ino)
 }
 
 /// The configuration to serve: the file, then the environment and flags over it.

@@ -56,7 +56,21 @@ async fn handle_request(
             Some(wire::reply(&method, id?, &outcome))
         }
         m if m.starts_with("Call/") => {
+            let started = std::time::Instant::now();
             let (action, result) = call(&method["Call/".len()..], params, room).await;
+            let (code, message) = match &result {
+                Ok(_) => (0, ""),
+                Err(refusal) => (refusal.code.0, refusal.message.as_str()),
+            };
+            tracing::info!(
+                %method,
+                action = action.as_deref().unwrap_or_default(),
+                id = id.map(RawValue::get),
+                code,
+                message,
+                duration_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+                "call"
+            );
             let outcome = Outcome::from_result(&result);
             let outcome = match &action {
                 Some(action) => outcome.with_action(action),
@@ -171,8 +185,5 @@ async fn call(
         Ok(command) => room.call(command).await,
         Err(refusal) => Err(refusal),
     };
-    if let Err(refusal) = &result {
-        tracing::info!(module, %action, code = refusal.code.0, message = %refusal.message, "action refused");
-    }
     (Some(action.into_owned()), result)
 }
