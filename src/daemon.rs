@@ -48,7 +48,7 @@ fn follow_displays(
     config: &Config,
     room: &mut Room,
     shutdown: &CancellationToken,
-) -> Option<watch::Receiver<Vec<String>>> {
+) -> Option<(watch::Receiver<Vec<String>>, JoinHandle<()>)> {
     let root = &config.screens.drm_root;
     if root.is_empty() {
         return None;
@@ -59,8 +59,8 @@ fn follow_displays(
         room.displays_changed(&connected);
     }
     let (connected_tx, connected_rx) = watch::channel(Vec::new());
-    watcher.spawn(connected_tx, shutdown.clone());
-    Some(connected_rx)
+    let task = watcher.spawn(connected_tx, shutdown.clone());
+    Some((connected_rx, task))
 }
 
 /// A running daemon.
@@ -71,6 +71,7 @@ pub struct Daemon {
     owner: JoinHandle<()>,
     /// Saves device settings; ends after the owner, having saved the last change.
     settings_writer: Option<JoinHandle<()>>,
+    display_watcher: Option<JoinHandle<()>>,
 }
 
 impl Daemon {
@@ -120,7 +121,7 @@ impl Daemon {
             heartbeat: hosting.heartbeat,
         };
         let mut room = Room::new(&config, device_settings);
-        let displays = follow_displays(&config, &mut room, &shutdown);
+        let (displays, display_watcher) = follow_displays(&config, &mut room, &shutdown).unzip();
         let (room, owner) = owner::spawn(
             room,
             backend.clone(),
@@ -145,6 +146,7 @@ impl Daemon {
             server,
             owner,
             settings_writer,
+            display_watcher,
         })
     }
 
@@ -170,6 +172,9 @@ impl Daemon {
         let _ = self.owner.await;
         if let Some(writer) = self.settings_writer {
             let _ = writer.await;
+        }
+        if let Some(watcher) = self.display_watcher {
+            let _ = watcher.await;
         }
         tracing::info!("stopped");
     }

@@ -16,34 +16,43 @@ use tokio_util::sync::CancellationToken;
 
 pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
 
-/// The outputs connected under `root`, by connector name (`card0-HDMI-A-1` is `HDMI-A-1`), in
-/// the order of their directories.
-pub fn connected_outputs(root: &Path) -> io::Result<Vec<String>> {
-    let mut connectors = Vec::new();
+/// What `drm_root` shows.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Connectors {
+    /// The connected outputs, by connector name (`card0-HDMI-A-1` is `HDMI-A-1`), in the order
+    /// of their directories.
+    pub connected: Vec<String>,
+    /// Connectors whose status cannot be read, with why: they count as not connected.
+    pub unreadable: Vec<String>,
+}
+
+/// Reads the connectors under `root`. Fails only when `root` itself cannot be listed.
+pub fn read_connectors(root: &Path) -> io::Result<Connectors> {
+    let mut connected = Vec::new();
+    let mut unreadable = Vec::new();
     for entry in std::fs::read_dir(root)? {
         let entry = entry?;
         let dir_name = entry.file_name();
         let Some(name) = dir_name.to_str().and_then(connector_name) else {
             continue;
         };
-        match std::fs::read_to_string(entry.path().join("status")) {
-            Ok(status) => {
-                if status.trim() == "connected" {
-                    connectors.push((dir_name.clone(), name.to_owned()));
+        let status = entry.path().join("status");
+        match std::fs::read_to_string(&status) {
+            Ok(text) => {
+                if text.trim() == "connected" {
+                    connected.push((dir_name.clone(), name.to_owned()));
                 }
             }
-            // A card directory without connectors, or one going away as we read.
+            // A connector going away as we read.
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => {
-                return Err(io::Error::new(
-                    e.kind(),
-                    format!("{}/status: {e}", entry.path().display()),
-                ));
-            }
+            Err(e) => unreadable.push(format!("{}: {e}", status.display())),
         }
     }
-    connectors.sort();
-    Ok(connectors.into_iter().map(|(_, name)| name).collect())
+    connected.sort();
+    Ok(Connectors {
+        connected: connected.into_iter().map(|(_, name)| name).collect(),
+        unreadable,
+    })
 }
 
 /// `card<N>-<connector>` names a connector; `card<N>`, `renderD128` and `version` do not.
@@ -60,6 +69,8 @@ fn connector_name(dir_name: &str) -> Option<&str> {
 pub struct Watcher {
     root: PathBuf,
     last: Option<Vec<String>>,
+    /// The unreadable connectors last warned about.
+    unreadable: Vec<String>,
     failing: bool,
 }
 
@@ -68,6 +79,7 @@ impl Watcher {
         Self {
             root: root.into(),
             last: None,
+            unreadable: Vec::new(),
             failing: false,
         }
     }
@@ -75,18 +87,24 @@ impl Watcher {
     /// The connected outputs, if they changed since the last read. While `drm_root` cannot be
     /// read the room keeps what it had (its configured screens at first).
     pub fn poll(&mut self) -> Option<Vec<String>> {
-        match connected_outputs(&self.root) {
-            Ok(connected) => {
+        match read_connectors(&self.root) {
+            Ok(connectors) => {
                 if self.failing {
                     self.failing = false;
                     tracing::info!(drm_root = %self.root.display(), "display connectors readable again");
                 }
-                if self.last.as_ref() == Some(&connected) {
+                if connectors.unreadable != self.unreadable {
+                    for problem in &connectors.unreadable {
+                        tracing::warn!(%problem, "cannot read a display connector: it counts as disconnected");
+                    }
+                    self.unreadable = connectors.unreadable;
+                }
+                if self.last.as_ref() == Some(&connectors.connected) {
                     return None;
                 }
-                tracing::info!(outputs = ?connected, "connected displays");
-                self.last = Some(connected.clone());
-                Some(connected)
+                tracing::info!(outputs = ?connectors.connected, "connected displays");
+                self.last = Some(connectors.connected.clone());
+                Some(connectors.connected)
             }
             Err(e) => {
                 if !self.failing {
@@ -116,13 +134,22 @@ impl Watcher {
                 tokio::select! {
                     () = shutdown.cancelled() => break,
                     _ = ticks.tick() => {
-                        // Reading sysfs does not block for long, but it is file I/O all the same.
-                        let (watcher, change) = tokio::task::spawn_blocking(move || {
+                        // Reading sysfs does not block for long, but it is file I/O all the same,
+                        // and a drm_root on a hung file system must not hold up the runtime.
+                        let poll = tokio::task::spawn_blocking(move || {
                             let change = self.poll();
                             (self, change)
-                        })
-                        .await
-                        .expect("polling the connectors does not panic");
+                        });
+                        let (watcher, change) = tokio::select! {
+                            () = shutdown.cancelled() => break,
+                            polled = poll => match polled {
+                                Ok(polled) => polled,
+                                Err(error) => {
+                                    tracing::error!(%error, "display hot-plug stopped");
+                                    break;
+                                }
+                            },
+                        };
                         self = watcher;
                         if let Some(outputs) = change {
                             // Only the owner listens; gone means the daemon is stopping.
@@ -178,9 +205,20 @@ mod tests {
             ("card1-Virtual-1", "unknown"),
         ]);
         assert_eq!(
-            connected_outputs(root.path()).unwrap(),
+            read_connectors(root.path()).unwrap().connected,
             ["HDMI-A-1", "HDMI-A-2"]
         );
+    }
+
+    #[test]
+    fn an_unreadable_connector_counts_as_disconnected() {
+        let root = drm(&[("card0-HDMI-A-1", "connected")]);
+        // A plain file where a connector directory should be: its status cannot be read.
+        std::fs::write(root.path().join("card0-DP-1"), "").unwrap();
+        let connectors = read_connectors(root.path()).unwrap();
+        assert_eq!(connectors.connected, ["HDMI-A-1"]);
+        assert_eq!(connectors.unreadable.len(), 1);
+        assert!(connectors.unreadable[0].contains("card0-DP-1"));
     }
 
     #[test]

@@ -172,7 +172,7 @@ fn serve(args: Args) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(async move {
+    let exit = runtime.block_on(async move {
         let listener = match systemd::activated_listener() {
             Ok(listener) => listener,
             Err(error) => {
@@ -204,7 +204,11 @@ fn serve(args: Args) -> ExitCode {
         });
         daemon.stopped().await;
         ExitCode::SUCCESS
-    })
+    });
+    // Everything has stopped; only a file read stuck on a hung file system could remain, and it
+    // must not keep the process from exiting.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    exit
 }
 
 async fn wait_for_signal() -> &'static str {

@@ -1,10 +1,16 @@
 //! The meeting, layout and screen state machines as data (PROTOCOL.md §4 and §4.1).
 //!
 //! The room checks every `Call/Meeting` against [`CALLS`] before it acts, so that table is the
-//! one place that says which action is allowed when and what a refusal answers. [`SIGNALS`] says
-//! what the meeting service's answers and reports do, [`LAYOUT_TRANSITIONS`] and
-//! [`SCREEN_TRANSITIONS`] how layout switching and the screens move; property tests check that
-//! the room never moves any other way. `docs/STATE-MACHINES.md` is generated from these tables.
+//! one place that says which action is allowed when and what a refusal answers.
+//!
+//! The other tables are checked descriptions: [`SIGNALS`] (what the meeting service's answers
+//! and reports do), [`LAYOUT_TRANSITIONS`] and [`SCREEN_TRANSITIONS`] describe what the code in
+//! `meeting.rs`, `layout.rs` and `screens.rs` does, and the property tests (`props.rs`) fail when
+//! the room moves in a way they do not list. `docs/STATE-MACHINES.md` is generated from all of
+//! them.
+//!
+//! [`MeetingState`] names the states of `Phase`, which holds their data; `Phase::state` maps
+//! one to the other.
 
 use super::screens::ScreenSetup;
 use crate::modules::meeting::{self as m, MeetingAction};
@@ -410,9 +416,9 @@ mod tests {
     }
 
     #[test]
-    fn calls_that_move_start_the_service_work_signals_finish() {
-        // Every state an accepted call leads to is left again by some signal: nothing waits for
-        // ever on the service.
+    fn every_state_a_call_leads_to_ends_either_way() {
+        // The service's work a call starts ends in success or failure, never in a wait for ever:
+        // every state an accepted call leads to has a row for `Failed` and for one success.
         for rule in CALLS {
             if let Answer::Accept {
                 next: Next::To(state),
@@ -420,8 +426,15 @@ mod tests {
             } = rule.answer
             {
                 assert!(
-                    SIGNALS.iter().any(|t| t.from.contains(&state)),
-                    "{state:?} is never left"
+                    signal_transition(state, Signal::Failed).is_some(),
+                    "{state:?} has no way out when the service fails"
+                );
+                let succeeds = [Signal::Entered, Signal::Waiting, Signal::Done]
+                    .into_iter()
+                    .any(|s| signal_transition(state, s).is_some());
+                assert!(
+                    succeeds,
+                    "{state:?} has no way out when the service succeeds"
                 );
             }
         }

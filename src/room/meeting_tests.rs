@@ -112,6 +112,10 @@ fn unreachable_backend_refuses_start_and_join_at_once() {
         happening: Happening::Reachable(false),
     });
     assert_eq!(code_of(r.apply(join())), ErrorCode::NETWORK);
+    assert_eq!(
+        code_of(act(&mut r, MeetingAction::Start(StartKind::Instant))),
+        ErrorCode::NETWORK
+    );
     assert_eq!(r.phase, Phase::Idle);
     let effects = r.happen(BackendEvent {
         session: None,
