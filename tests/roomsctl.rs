@@ -133,3 +133,30 @@ fn wrong_password_exits_3() {
     let right = daemon.ctl_json(&[&["--password", "s3cr+t/="], STATUS].concat(), 0);
     assert_eq!(right["data"]["meeting_status"], 0);
 }
+
+#[test]
+fn completions_and_man_page_need_no_daemon() {
+    let roomsctl = env!("CARGO_BIN_EXE_roomsctl");
+    let bash = std::process::Command::new(roomsctl)
+        .args(["completions", "bash"])
+        .output()
+        .unwrap();
+    assert!(bash.status.success());
+    let script = String::from_utf8(bash.stdout).unwrap();
+    assert!(script.contains("complete -F _roomsctl"), "{script}");
+    for subcommand in ["query", "call", "watch"] {
+        assert!(script.contains(subcommand), "{subcommand} completes");
+    }
+
+    let man = std::process::Command::new(roomsctl)
+        .arg("man")
+        .output()
+        .unwrap();
+    assert!(man.status.success());
+    let page = String::from_utf8(man.stdout).unwrap();
+    assert!(page.contains(".TH roomsctl 1"), "{page}");
+    assert!(
+        page.contains("Exit status"),
+        "the exit codes are documented"
+    );
+}

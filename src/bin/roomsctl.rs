@@ -51,7 +51,7 @@ const EVENT_MODULES: [&str; 5] = ["Meeting", "Device", "Members", "MeetingContro
 const CREDENTIALS: &AsciiSet = &CONTROLS.add(b'+').add(b'/').add(b'=');
 
 #[derive(Parser)]
-#[command(version, about = "Command-line client for roomsd", long_about = LONG_ABOUT)]
+#[command(name = "roomsctl", version, about = "Command-line client for roomsd", long_about = LONG_ABOUT)]
 struct Cli {
     /// WebSocket address of the daemon
     #[arg(long, global = true, default_value = "ws://127.0.0.1:6295")]
@@ -88,6 +88,11 @@ enum Command {
     /// Subscribe to all events, a module (`watch Meeting`) or one event
     /// (`watch Meeting LeaveMeeting`) and print them until Ctrl-C
     Watch { path: Vec<String> },
+    /// Print a shell completion script, e.g. `roomsctl completions bash > /etc/bash_completion.d/roomsctl`
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff), as the Debian package installs it
+    #[command(hide = true)]
+    Man,
 }
 
 /// `key=value` → a JSON string; `key:=json` → that JSON value (httpie's convention).
@@ -318,6 +323,7 @@ async fn command(cli: &Cli, rpc: &WsClient) -> Result<ExitCode, Failure> {
             request(cli, rpc, &format!("Call/{module}"), call).await?
         }
         Command::Watch { path } => return watch(cli, rpc, path).await,
+        Command::Completions { .. } | Command::Man => unreachable!("answered without connecting"),
     };
     report(&result, cli.json)
 }
@@ -325,6 +331,24 @@ async fn command(cli: &Cli, rpc: &WsClient) -> Result<ExitCode, Failure> {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    match cli.command {
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "roomsctl", &mut std::io::stdout());
+            return ExitCode::SUCCESS;
+        }
+        Command::Man => {
+            let page = clap_mangen::Man::new(<Cli as clap::CommandFactory>::command());
+            return match page.render(&mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("roomsctl: {error}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        _ => {}
+    }
     run(&cli).await.unwrap_or_else(|Failure(code, message)| {
         eprintln!("roomsctl: {message}");
         ExitCode::from(code)

@@ -39,6 +39,9 @@ enum Command {
     CheckConfig { file: PathBuf },
     /// Print the full default configuration, commented
     PrintDefaultConfig,
+    /// Print the man page (roff), as the Debian package installs it
+    #[command(hide = true)]
+    Man,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -60,6 +63,18 @@ fn main() -> ExitCode {
         Some(Command::PrintDefaultConfig) => {
             print!("{}", config::DEFAULT_CONFIG);
             ExitCode::SUCCESS
+        }
+        Some(Command::Man) => {
+            let page = clap_mangen::Man::new(<Args as clap::CommandFactory>::command())
+                .section("8")
+                .manual("System Administration");
+            match page.render(&mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("roomsd: {error}");
+                    ExitCode::FAILURE
+                }
+            }
         }
         Some(Command::Serve) | None => serve(args),
     }
