@@ -45,6 +45,8 @@ pub struct ServerConfig {
     /// reading and is disconnected, so that it never holds up anyone else.
     pub outbound_queue: Limit<8>,
     pub handshake_timeout_ms: u64,
+    /// Serve the touch panel (`examples/panel/`) to browsers at `/panel/` on the same port.
+    pub panel: bool,
 }
 
 impl ServerConfig {
@@ -96,6 +98,7 @@ impl Default for ServerConfig {
             max_message_bytes: Limit(64 * 1024),
             outbound_queue: Limit(256),
             handshake_timeout_ms: 5000,
+            panel: false,
         }
     }
 }

@@ -51,9 +51,19 @@ pub async fn run(
 async fn serve(stream: TcpStream, ctx: Arc<Context>, permit: Option<OwnedSemaphorePermit>) {
     set_socket_options(&stream);
     let at_capacity = permit.is_none();
-    let accept = handshake::accept(stream, &ctx.password, at_capacity, ctx.ws_config);
+    let accept = handshake::accept(
+        stream,
+        &ctx.password,
+        at_capacity,
+        ctx.serve_panel,
+        ctx.ws_config,
+    );
     let ws = match tokio::time::timeout(ctx.handshake_timeout, accept).await {
         Ok(Ok(ws)) => ws,
+        Ok(Err(handshake::HandshakeError::Panel(status))) => {
+            tracing::debug!(status, "panel request");
+            return;
+        }
         Ok(Err(error)) => {
             tracing::info!(%error, "handshake refused or failed");
             return;

@@ -18,6 +18,8 @@ use subtle::ConstantTimeEq;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request};
 use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode, header};
 
+use super::panel;
+
 const AUTH_PREFIX: &str = "auth-";
 
 /// Real drivers send padded and unpadded Base64 alike.
@@ -65,6 +67,9 @@ pub enum HandshakeError {
     BadRequest(String),
     #[error("refused with HTTP {0}")]
     Refused(StatusCode),
+    /// A plain HTTP request for the panel, answered.
+    #[error("panel request answered with HTTP {0}")]
+    Panel(u16),
 }
 
 /// Reads the upgrade request, answers it, and on success returns the WebSocket with any bytes
@@ -73,6 +78,7 @@ pub async fn accept(
     mut stream: TcpStream,
     password: &str,
     at_capacity: bool,
+    serve_panel: bool,
     config: WebSocketConfig,
 ) -> Result<WebSocketStream<TcpStream>, HandshakeError> {
     let (request, tail) = match read_request(&mut stream).await {
@@ -80,6 +86,12 @@ pub async fn accept(
         Err(HandshakeError::BadRequest(why)) => return refuse_bad_request(&mut stream, why).await,
         Err(other) => return Err(other),
     };
+    if serve_panel && !is_upgrade(&request) {
+        let answer = panel::route(request.method().as_str(), request.uri().path());
+        return Err(HandshakeError::Panel(
+            panel::answer(&mut stream, &answer).await?,
+        ));
+    }
     let mut response = match create_response(&request) {
         Ok(response) => response.map(|()| None),
         Err(error) => return refuse_bad_request(&mut stream, error.to_string()).await,
@@ -104,6 +116,15 @@ pub async fn accept(
             Err(HandshakeError::Refused(response.status()))
         }
     }
+}
+
+/// Whether the request asks for a WebSocket; anything else may be a browser wanting the panel.
+fn is_upgrade(request: &Request) -> bool {
+    request
+        .headers()
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
 }
 
 /// Answers 400 with the reason, and fails the handshake with it.

@@ -4,6 +4,7 @@
 mod connection;
 mod dispatch;
 mod handshake;
+mod panel;
 mod subscriptions;
 
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use crate::room::owner::RoomHandle;
 struct Context {
     room: RoomHandle,
     password: String,
+    serve_panel: bool,
     ws_config: WebSocketConfig,
     outbound_queue: usize,
     handshake_timeout: Duration,
@@ -55,6 +57,7 @@ pub async fn run(
     let ctx = Arc::new(Context {
         room,
         password: config.password.clone(),
+        serve_panel: config.panel,
         ws_config: ws_config(config),
         outbound_queue: config.outbound_queue.get(),
         handshake_timeout: Duration::from_millis(config.handshake_timeout_ms),

@@ -1,0 +1,72 @@
+//! The touch panel (`examples/panel/`) in headless Chromium against a real daemon: a person's
+//! meeting, from the page. Needs Node.js, Debian's chromium and `npm ci` in
+//! `examples/panel/test/` (.ci/run installs them). Elsewhere the test says what is missing and
+//! passes, unless `ROOMSD_REQUIRE_BROWSER` is set, as CI sets it. The screenshot is kept as
+//! `target/tmp/panel.png`.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{config, start};
+
+const TEST_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/panel/test");
+
+fn missing() -> Option<String> {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !Path::new(&chromium).exists() {
+        return Some(format!("{chromium} (apt-get install chromium)"));
+    }
+    if Command::new("node").arg("--version").output().is_err() {
+        return Some("node".into());
+    }
+    if !Path::new(TEST_DIR)
+        .join("node_modules/playwright-core")
+        .exists()
+    {
+        return Some(format!("playwright-core (npm ci in {TEST_DIR})"));
+    }
+    None
+}
+
+#[tokio::test]
+async fn a_meeting_run_from_the_panel_in_chromium() {
+    if let Some(what) = missing() {
+        assert!(
+            std::env::var_os("ROOMSD_REQUIRE_BROWSER").is_none(),
+            "the panel test needs {what}"
+        );
+        eprintln!("skipping the panel test: it needs {what}");
+        return;
+    }
+    let mut cfg = config();
+    cfg.server.panel = true;
+    let daemon = start(cfg).await;
+    let base = format!("http://{}", daemon.local_addr());
+    let screenshot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("panel.png");
+    let _ = std::fs::remove_file(&screenshot);
+    let shot = screenshot.clone();
+    // The browser runs while this runtime keeps serving the daemon.
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .current_dir(TEST_DIR)
+            .arg("panel.test.mjs")
+            .arg(&base)
+            .arg(&shot)
+            .output()
+            .expect("node runs")
+    })
+    .await
+    .unwrap();
+    let log = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{log}");
+    assert!(log.contains("panel: ok"), "{log}");
+    assert!(
+        std::fs::metadata(&screenshot).is_ok_and(|m| m.len() > 10_000),
+        "a screenshot at {}",
+        screenshot.display()
+    );
+    daemon.stop().await;
+}
