@@ -1,7 +1,7 @@
 //! The touch panel (`examples/panel/`) in headless Chromium against a real daemon: a person's
 //! meeting, from the page. Needs Node.js, Debian's chromium and `npm ci` in
 //! `examples/panel/test/` (.ci/run installs them). Elsewhere the test says what is missing and
-//! passes, unless `ROOMSD_REQUIRE_BROWSER` is set, as CI sets it. The screenshot is kept as
+//! passes, unless `ROOMSD_REQUIRE_EXAMPLE_TOOLS` is set, as CI sets it. The screenshot is kept as
 //! `target/tmp/panel.png`.
 
 mod common;
@@ -34,7 +34,7 @@ fn missing() -> Option<String> {
 async fn a_meeting_run_from_the_panel_in_chromium() {
     if let Some(what) = missing() {
         assert!(
-            std::env::var_os("ROOMSD_REQUIRE_BROWSER").is_none(),
+            std::env::var_os("ROOMSD_REQUIRE_EXAMPLE_TOOLS").is_none(),
             "the panel test needs {what}"
         );
         eprintln!("skipping the panel test: it needs {what}");

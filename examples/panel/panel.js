@@ -68,7 +68,7 @@ function receive(frame) {
   if (frame.method?.startsWith("Event/")) {
     const event = frame.params;
     if (event.error_code !== 0) {
-      say(`${event.sub_event}: ${event.error_message || "failed"} (${event.error_code})`, true);
+      say(`${event.sub_event}: ${event.message || "failed"} (${event.error_code})`, true);
     }
     refresh(frame.method.slice("Event/".length)).catch((error) => say(String(error), true));
   }

@@ -63,6 +63,7 @@ try {
   await page.fill("#join-code", "222333444");
   await page.fill("#join-password", "wrong");
   await page.click("#join-button");
+  await waitText("#message", "password");
   await waitText("#message", "10020");
   await waitText("#status", "Idle");
 

@@ -1,0 +1,76 @@
+//! `examples/python/room_control.py`, an integrator's script, against a real daemon: it must
+//! keep working as the protocol's reference for scripts. Needs python3 with the `websockets`
+//! package (`pip install -r examples/python/requirements.txt`; .ci/run does). Elsewhere the test
+//! says what is missing and passes, unless `ROOMSD_REQUIRE_EXAMPLE_TOOLS` is set, as CI sets it.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::process::{Command, Output};
+
+use common::start_default;
+
+const SCRIPT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/examples/python/room_control.py"
+);
+
+fn websockets_available() -> bool {
+    Command::new("python3")
+        .args(["-c", "import websockets.asyncio.client"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Runs the script with `args` against `addr`, off the runtime that serves the daemon.
+async fn script(addr: SocketAddr, args: &[&str]) -> (i32, String) {
+    let mut command = Command::new("python3");
+    command
+        .arg(SCRIPT)
+        .args(["--url", &format!("ws://{addr}/")])
+        .args(args);
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = tokio::task::spawn_blocking(move || command.output().expect("python3 runs"))
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&stdout).into_owned() + &String::from_utf8_lossy(&stderr);
+    (status.code().unwrap_or(-1), text)
+}
+
+#[tokio::test]
+async fn the_integrators_script_runs_a_meeting() {
+    if !websockets_available() {
+        assert!(
+            std::env::var_os("ROOMSD_REQUIRE_EXAMPLE_TOOLS").is_none(),
+            "the Python example needs python3 with the websockets package"
+        );
+        eprintln!("skipping the Python example: it needs python3 with the websockets package");
+        return;
+    }
+    let daemon = start_default().await;
+    let addr = daemon.local_addr();
+    assert_eq!(script(addr, &["status"]).await, (0, "Idle\n".into()));
+    assert_eq!(
+        script(addr, &["join", "111 222 333"]).await,
+        (0, "joined Weekly sync\n".into())
+    );
+    assert_eq!(
+        script(addr, &["status"]).await,
+        (0, "In meeting: Weekly sync (111 222 333)\n".into())
+    );
+    assert_eq!(
+        script(addr, &["layout", "3"]).await,
+        (0, "layout 3\n".into())
+    );
+    assert_eq!(
+        script(addr, &["leave"]).await,
+        (0, "left the meeting\n".into())
+    );
+    let (code, text) = script(addr, &["join", "222333444", "--password", "bad"]).await;
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("(10020)"), "{text}");
+    daemon.stop().await;
+}
