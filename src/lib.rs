@@ -8,6 +8,7 @@ pub mod daemon;
 pub mod displays;
 pub mod modules;
 pub mod room;
+pub mod schema;
 pub mod server;
 pub mod state_file;
 pub mod systemd;

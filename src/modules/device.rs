@@ -1,6 +1,7 @@
 //! The Device module: the room's microphone, speaker, camera and PTZ (PROTOCOL.md §6).
 //! The node types are used by the Meeting module's `JoinMeetingCompleted` too.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -15,6 +16,17 @@ pub const SET_MIC_VOLUME: &str = "SetMicVolume";
 pub const SET_CAMERA_FRAME_MODE: &str = "SetCameraFrameMode";
 pub const SPEAKER_TEST_STATE_CHANGE: &str = "SpeakerTestStateChange";
 pub const MIC_TEST_STATE_CHANGE: &str = "MicTestStateChange";
+
+/// The actions `Call/Device` takes.
+pub const ACTIONS: &[&str] = &[
+    ENABLE_CAMERA,
+    ENABLE_MIC,
+    SET_SPEAKER_VOLUME,
+    SET_MIC_VOLUME,
+    SET_CAMERA_FRAME_MODE,
+    "TestSpeaker",
+    "TestMic",
+];
 
 /// The events clients may subscribe to. The vendor's `SpeakerTestVolumeChange` and
 /// `MicTestVolumeChange` (levels measured during a test) are accepted in subscriptions too;
@@ -31,7 +43,7 @@ pub const EVENTS: &[&str] = &[
     "MicTestVolumeChange",
 ];
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct DeviceNode {
     pub device_info: DeviceInfo,
     pub mic_info: AudioInfo,
@@ -40,7 +52,7 @@ pub struct DeviceNode {
     pub ptz_info: PtzInfo,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct DeviceInfo {
     pub device_name: String,
     pub device_model: String,
@@ -50,7 +62,7 @@ pub struct DeviceInfo {
 }
 
 /// `mic_info` and `speaker_info`. `switch` true means on (not muted).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct AudioInfo {
     pub switch: bool,
     pub device_id: String,
@@ -59,14 +71,14 @@ pub struct AudioInfo {
 
 /// `camera_frame_mode` first: drivers end their match at the first `}}}}`, which a nested object
 /// in last place would produce too early.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct CameraInfo {
     pub camera_frame_mode: CameraFrameMode,
     pub switch: bool,
     pub device_id: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct CameraFrameMode {
     /// 1 manual, 2 auto framing, 3 speaker tracking, 4 participant mosaic, 5 presenter tracking.
     pub mode: u8,
@@ -74,7 +86,7 @@ pub struct CameraFrameMode {
 }
 
 /// `device_id` last, for the same reason as in [`CameraInfo`].
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct PtzInfo {
     pub support: bool,
     pub pan: PtzAxis,
@@ -83,7 +95,7 @@ pub struct PtzInfo {
     pub device_id: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct PtzAxis {
     pub min: i32,
     pub max: i32,

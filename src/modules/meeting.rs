@@ -1,5 +1,6 @@
 //! The Meeting module: its state tree (PROTOCOL.md §3.1), its actions (§4) and events.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -17,6 +18,17 @@ pub const MEMBERS_CHANGED: &str = "MembersChanged";
 pub const MULTI_SCREEN_CHANGED: &str = "MultiScreenChanged";
 pub const MEETING_LIST_CHANGED: &str = "MeetingListChanged";
 
+/// The actions `Call/Meeting` takes (`LayoutSwitchChanged` is accepted as an alias of
+/// `SwitchLayout`).
+pub const ACTIONS: &[&str] = &[
+    "StartMeeting",
+    "JoinMeeting",
+    "LeaveWaitingRoom",
+    "LeaveMeeting",
+    "DissolveMeeting",
+    "SwitchLayout",
+];
+
 pub const EVENTS: &[&str] = &[
     JOIN_MEETING_COMPLETED,
     JOIN_WAITING_ROOM,
@@ -33,7 +45,7 @@ pub const EVENTS: &[&str] = &[
 // ---- The state tree. Field order is wire order; see PROTOCOL.md §2.2 for why the last key of
 // ---- every object is a scalar or an array.
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct MeetingNode {
     pub multi_scree_info: MultiScreenInfo,
     pub layout_info: LayoutInfo,
@@ -43,34 +55,34 @@ pub struct MeetingNode {
 }
 
 /// `multi_scree_info` (sic: the vendor's spelling is the wire's).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct MultiScreenInfo {
     pub multi_screen_status: u8,
     pub main_monitor_id: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct LayoutInfo {
     pub main_screen_layout_info: ScreenLayout,
     pub secondary_screen_layout_info: ScreenLayout,
     pub layout_switch_info: LayoutSwitchInfo,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct ScreenLayout {
     pub layout_model: u8,
     pub show_small_view: bool,
     pub layout_type: u8,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct LayoutSwitchInfo {
     pub current_switch_type: u8,
     pub layout_switch_enable: bool,
     pub layout_switch_list: Vec<LayoutSwitchEntry>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct LayoutSwitchEntry {
     pub switch_type: u8,
     pub enable: bool,
@@ -79,7 +91,7 @@ pub struct LayoutSwitchEntry {
     pub show_voice_active: Option<bool>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
 pub struct MeetingInfo {
     pub meeting_status: u8,
     pub meeting_type: i32,
@@ -96,7 +108,7 @@ pub struct MeetingInfo {
     pub meeting_url: String,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct MeetingTime {
     pub begin_time: i64,
     pub end_time: i64,
@@ -105,14 +117,14 @@ pub struct MeetingTime {
 /// The room's own user record; the vendor's table lists the fields directly in `self_info`, its
 /// example under `share_user_info`: both are sent, the copy first so that the last key is a
 /// scalar.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct SelfInfo {
     pub share_user_info: UserInfo,
     #[serde(flatten)]
     pub user: UserInfo,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
 pub struct UserInfo {
     pub app_uid: String,
     pub app_id: String,
@@ -131,7 +143,7 @@ pub struct UserInfo {
     pub nickname: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct ListedMeeting {
     pub meeting_title: String,
     pub meeting_time: MeetingTime,

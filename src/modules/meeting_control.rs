@@ -1,6 +1,7 @@
 //! The MeetingControl module (PROTOCOL.md §6): what the room does to the meeting and to other
 //! participants, and the in-meeting caption settings served by `Query ["MeetingControl"]`.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -17,6 +18,17 @@ pub const START_RECORD: &str = "StartRecord";
 pub const RECORD_STATE_CHANGED: &str = "RecordStateChanged";
 
 /// Each asynchronous action ends in the event of its name.
+/// The actions `Call/MeetingControl` takes.
+pub const ACTIONS: &[&str] = &[
+    MUTE_ALL,
+    MUTE_MEMBER,
+    STOP_VIDEO,
+    REMOVE_MEMBER,
+    REQUEST_RECORD,
+    START_RECORD,
+    "ListMemberIds",
+];
+
 pub const EVENTS: &[&str] = &[
     MUTE_ALL,
     MUTE_MEMBER,
@@ -29,7 +41,7 @@ pub const EVENTS: &[&str] = &[
 
 /// `meeting_control`: caption settings, then the room's recording state. The last key is a
 /// scalar (PROTOCOL.md §2.2).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct MeetingControlNode {
     pub is_caption_open: bool,
     pub is_caption_support: bool,

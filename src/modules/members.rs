@@ -2,20 +2,21 @@
 //! It has no actions (MeetingControl acts on members) and its changes are the Meeting module's
 //! `MembersChanged` events.
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::meeting::UserInfo;
 
 /// `Query ["Members"]` answers these keys directly, not under `"members"` (PROTOCOL.md §3):
 /// `member_count` last, so that a driver's `}}}}` match ends at the end of the frame.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
 pub struct MembersNode {
     pub user_list_info: Vec<Member>,
     pub member_count: MemberCount,
 }
 
 /// One participant, the room itself included.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Member {
     pub user_id: String,
     pub nickname: String,
@@ -47,7 +48,7 @@ impl From<UserInfo> for Member {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct MemberCount {
     /// The length of `user_list_info`.
     pub in_meeting: usize,

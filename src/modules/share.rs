@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -13,13 +14,25 @@ use crate::wire::{ErrorCode, Refusal};
 /// **[decided]** The vendor documents no Share event; roomsd sends this one whenever
 /// `share_info` changes.
 pub const SHARE_INFO_CHANGED: &str = "ShareInfoChanged";
+/// The actions `Call/Share` takes.
+pub const ACTIONS: &[&str] = &[
+    "StartShare",
+    "StopShare",
+    "OpenShareGuide",
+    "CloseShareGuide",
+    "StartWindowShare",
+    "StopWindowShare",
+    "EndQuickShare",
+    "CancelQuickShare",
+];
+
 pub const EVENTS: &[&str] = &[SHARE_INFO_CHANGED];
 
 /// What `EndQuickShare` and `CancelQuickShare` carry in `params.meeting_type`.
 pub const CAST_MEETING: &str = "castMeeting";
 
 /// `share`: the last key is an array (PROTOCOL.md §2.2).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct ShareNode {
     pub share_info: ShareInfo,
     pub cast_code: String,
@@ -27,7 +40,7 @@ pub struct ShareNode {
 }
 
 /// `share_user_info` first: an object in last place would end a driver's match early.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct ShareInfo {
     /// Who is sharing; every field empty when nobody is.
     pub share_user_info: UserInfo,
@@ -37,7 +50,7 @@ pub struct ShareInfo {
 }
 
 /// **[decided]** The vendor does not document the element; roomsd lists id and name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct CaptureDevice {
     pub device_id: String,
     pub device_name: String,

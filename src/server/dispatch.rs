@@ -37,6 +37,15 @@ pub async fn handle_text(
     }
 }
 
+/// The OpenRPC document, rendered once.
+fn discovery() -> &'static RawValue {
+    static DOCUMENT: std::sync::OnceLock<Box<RawValue>> = std::sync::OnceLock::new();
+    DOCUMENT.get_or_init(|| {
+        RawValue::from_string(wire::to_wire(&crate::schema::openrpc()))
+            .expect("the OpenRPC document is JSON")
+    })
+}
+
 async fn handle_request(
     request: Request<'_>,
     room: &RoomHandle,
@@ -78,6 +87,7 @@ async fn handle_request(
             };
             Some(wire::reply(&method, id?, &outcome))
         }
+        "rpc.discover" => Some(wire::raw_result(&method, id?, discovery())),
         _ => {
             let refusal =
                 Refusal::new(ErrorCode::UNSUPPORTED, format!("unknown method {method:?}"));

@@ -117,6 +117,24 @@ pub fn query_ok(id: &RawValue, data_fragment: &str) -> String {
     out
 }
 
+/// A response whose `result` is a prepared JSON document rather than an outcome: `rpc.discover`,
+/// whose result OpenRPC defines as the document itself.
+pub fn raw_result(method: &str, id: &RawValue, result: &RawValue) -> String {
+    #[derive(Serialize)]
+    struct RawReply<'a> {
+        jsonrpc: &'static str,
+        method: &'a str,
+        id: &'a RawValue,
+        result: &'a RawValue,
+    }
+    to_wire(&RawReply {
+        jsonrpc: "2.0",
+        method,
+        id,
+        result,
+    })
+}
+
 #[derive(Serialize)]
 struct ErrorReply<'a> {
     jsonrpc: &'static str,
