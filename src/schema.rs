@@ -16,6 +16,8 @@ pub struct Module {
     pub key: &'static str,
     pub state: fn() -> Schema,
     pub actions: &'static [&'static str],
+    /// The schema of an action's `action_params`.
+    pub params: fn(&str) -> Schema,
     pub events: &'static [&'static str],
 }
 
@@ -29,6 +31,7 @@ pub const MODULES: &[Module] = &[
         key: "meeting",
         state: schema::<meeting::MeetingNode>,
         actions: meeting::ACTIONS,
+        params: meeting::params_schema,
         events: meeting::EVENTS,
     },
     Module {
@@ -36,6 +39,7 @@ pub const MODULES: &[Module] = &[
         key: "device",
         state: schema::<device::DeviceNode>,
         actions: device::ACTIONS,
+        params: device::params_schema,
         events: device::EVENTS,
     },
     Module {
@@ -43,6 +47,7 @@ pub const MODULES: &[Module] = &[
         key: "members",
         state: schema::<members::MembersNode>,
         actions: &[],
+        params: |_| crate::modules::no_params_schema(),
         events: &[],
     },
     Module {
@@ -50,6 +55,7 @@ pub const MODULES: &[Module] = &[
         key: "meeting_control",
         state: schema::<meeting_control::MeetingControlNode>,
         actions: meeting_control::ACTIONS,
+        params: meeting_control::params_schema,
         events: meeting_control::EVENTS,
     },
     Module {
@@ -57,27 +63,31 @@ pub const MODULES: &[Module] = &[
         key: "share",
         state: schema::<share::ShareNode>,
         actions: share::ACTIONS,
+        params: share::params_schema,
         events: share::EVENTS,
     },
 ];
 
-/// `schemas/state/<key>.schema.json`, by file name.
-pub fn state_files() -> Vec<(String, String)> {
-    MODULES
-        .iter()
-        .map(|m| {
-            let mut schema = (m.state)();
-            schema.insert(
-                "$id".into(),
-                json!(format!(
-                    "https://roomsd.invalid/schemas/state/{}.schema.json",
-                    m.key
-                )),
-            );
-            let text = serde_json::to_string_pretty(&schema).expect("schemas serialize") + "\n";
-            (format!("state/{}.schema.json", m.key), text)
-        })
-        .collect()
+/// Every file of `schemas/`, by path: `state/<key>.schema.json` for each module's node,
+/// `actions/<Module>.<Action>.schema.json` for each action's `action_params`, and
+/// `openrpc.json`.
+pub fn files() -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    let mut add = |path: String, mut schema: Schema| {
+        let id = format!("https://roomsd.invalid/schemas/{path}");
+        schema.insert("$id".into(), json!(id));
+        let text = serde_json::to_string_pretty(&schema).expect("schemas serialize") + "\n";
+        files.push((path, text));
+    };
+    for m in MODULES {
+        add(format!("state/{}.schema.json", m.key), (m.state)());
+        for action in m.actions {
+            let path = format!("actions/{}.{action}.schema.json", m.name);
+            add(path, (m.params)(action));
+        }
+    }
+    files.push(("openrpc.json".into(), openrpc_file()));
+    files
 }
 
 /// A JSON-RPC method of the OpenRPC document.
@@ -129,6 +139,15 @@ pub fn openrpc() -> Value {
         if module.actions.is_empty() {
             continue;
         }
+        let mut params = serde_json::Map::new();
+        for action in module.actions {
+            let name = format!("{}.{action}", module.name);
+            schemas.insert(name.clone(), (module.params)(action).to_value());
+            params.insert(
+                (*action).into(),
+                json!({"$ref": format!("#/components/schemas/{name}")}),
+            );
+        }
         methods.push(json!({
             "name": format!("Call/{}", module.name),
             "summary": format!("Run a {} action; asynchronous outcomes arrive as Event/{} notifications", module.name, module.name),
@@ -137,6 +156,7 @@ pub fn openrpc() -> Value {
                 {"name": "action_params", "required": false, "schema": {"type": "object"}},
             ],
             "result": {"name": "result", "schema": outcome(json!({"type": "object"}))},
+            "x-action-params": params,
             "x-events": module.events,
         }));
     }
@@ -168,8 +188,7 @@ mod tests {
     #[test]
     fn checked_in_schemas_are_current() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas");
-        let mut files = state_files();
-        files.push(("openrpc.json".into(), openrpc_file()));
+        let files = super::files();
         let update = std::env::var_os("UPDATE_SCHEMAS").is_some();
         for (name, text) in files {
             let path = root.join(&name);
@@ -216,6 +235,84 @@ mod tests {
                 known(share::parse_action(action, None, None).map(drop)),
                 "{action}"
             );
+        }
+    }
+
+    /// The parameter schemas say what the parsers accept: each example is valid for both or
+    /// for neither.
+    #[test]
+    fn params_schemas_agree_with_the_parsers() {
+        let cases: &[(&str, &str, &str, bool)] = &[
+            (
+                "Meeting",
+                "JoinMeeting",
+                r#"{"meeting_code": "111 222 333", "password": ""}"#,
+                true,
+            ),
+            (
+                "Meeting",
+                "JoinMeeting",
+                r#"{"meeting_code": 111222333, "password": 1234}"#,
+                true,
+            ),
+            ("Meeting", "JoinMeeting", r#"{"password": ""}"#, false),
+            (
+                "Meeting",
+                "StartMeeting",
+                r#"{"meeting_type": "pmi"}"#,
+                true,
+            ),
+            ("Meeting", "StartMeeting", r#"{}"#, false),
+            (
+                "Meeting",
+                "SwitchLayout",
+                r#"{"switch_type": 2, "show_voice_active": false}"#,
+                true,
+            ),
+            ("Meeting", "SwitchLayout", r#"{"switch_type": 9}"#, false),
+            ("Device", "EnableMic", r#"{"enable": false}"#, true),
+            ("Device", "EnableMic", r#"{}"#, false),
+            ("Device", "SetSpeakerVolume", r#"{"volume": 40}"#, true),
+            ("Device", "SetSpeakerVolume", r#"{"volume": 101}"#, false),
+            ("Device", "SetCameraFrameMode", r#"{"mode": 3}"#, true),
+            ("Device", "SetCameraFrameMode", r#"{"mode": 0}"#, false),
+            ("Device", "TestMic", r#"{"test": true}"#, true),
+            ("MeetingControl", "MuteMember", r#"{"user_id": "u1"}"#, true),
+            (
+                "MeetingControl",
+                "RemoveMember",
+                r#"{"user_id": 7, "allow_join": false}"#,
+                true,
+            ),
+            ("MeetingControl", "StopVideo", r#"{}"#, false),
+            (
+                "MeetingControl",
+                "ListMemberIds",
+                r#"{"begin_count": 0, "end_count": 9, "type": 1}"#,
+                true,
+            ),
+            (
+                "Share",
+                "StartShare",
+                r#"{"share_type": 0, "select_index": 0}"#,
+                true,
+            ),
+        ];
+        for (module, action, params, accepted) in cases {
+            let m = MODULES.iter().find(|m| m.name == *module).unwrap();
+            let schema = (m.params)(action).to_value();
+            let value: Value = serde_json::from_str(params).unwrap();
+            let valid = jsonschema::validator_for(&schema).unwrap().is_valid(&value);
+            assert_eq!(valid, *accepted, "schema of {module}.{action} on {params}");
+            let raw = serde_json::value::RawValue::from_string(params.to_string()).unwrap();
+            let raw = Some(raw.as_ref());
+            let parsed = match *module {
+                "Meeting" => meeting::parse_action(action, raw).is_ok(),
+                "Device" => device::parse_action(action, raw).is_ok(),
+                "MeetingControl" => meeting_control::parse_action(action, raw).is_ok(),
+                _ => share::parse_action(action, raw, None).is_ok(),
+            };
+            assert_eq!(parsed, *accepted, "parser of {module}.{action} on {params}");
         }
     }
 }

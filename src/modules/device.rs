@@ -133,26 +133,43 @@ pub enum DeviceAction {
     Test(Tested, bool),
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct EnableParams {
+    #[schemars(required)]
     enable: Option<bool>,
 }
 
 /// Any JSON number is read, so that `50.0` from a script is 50 and `1e3` is out of range rather
 /// than a type error.
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct VolumeParams {
+    /// 0 to 100.
+    #[schemars(required, range(min = 0, max = 100))]
     volume: Option<f64>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct FrameModeParams {
+    /// 1 manual, 2 auto framing, 3 speaker tracking, 4 participant mosaic, 5 presenter tracking.
+    #[schemars(required, range(min = 1, max = 5))]
     mode: Option<i64>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct TestParams {
+    /// Start (true) or stop (false) the test.
+    #[schemars(required)]
     test: Option<bool>,
+}
+
+/// The JSON Schema of an action's `action_params`.
+pub fn params_schema(action: &str) -> schemars::Schema {
+    match action {
+        ENABLE_CAMERA | ENABLE_MIC => schemars::schema_for!(EnableParams),
+        SET_SPEAKER_VOLUME | SET_MIC_VOLUME => schemars::schema_for!(VolumeParams),
+        SET_CAMERA_FRAME_MODE => schemars::schema_for!(FrameModeParams),
+        _ => schemars::schema_for!(TestParams),
+    }
 }
 
 /// Reads a `Call/Device` action: 9 for unknown actions, 8 for bad or out-of-range parameters.

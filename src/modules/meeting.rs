@@ -209,25 +209,48 @@ pub enum MeetingAction {
     },
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct StartParams {
+    /// `"instant"`, or `"pmi"` for the room's personal meeting room.
+    #[schemars(required)]
     meeting_type: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
+// serde's `default` (needed by `deserialize_with`) hides that the code is required.
+#[schemars(extend("required" = ["meeting_code"]))]
 struct JoinParams {
+    /// Digits, `#` and `*`; spaces and dashes are ignored.
     #[serde(default, deserialize_with = "string_or_integer")]
+    #[schemars(schema_with = "super::string_or_integer_schema")]
     meeting_code: Option<String>,
+    /// `""` when the meeting has none.
     #[serde(default, deserialize_with = "string_or_integer")]
+    #[schemars(schema_with = "super::string_or_integer_schema")]
     password: Option<String>,
+    /// Default: the room's microphone setting.
     mic_enable: Option<bool>,
+    /// Default: the room's camera setting.
     camera_enable: Option<bool>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct SwitchLayoutParams {
+    /// 1 grid, 2 and 3 speaker, 4 member list on the right, 5 top-L, 6 bottom-L, 7 surround.
+    #[schemars(required, range(min = 1, max = 7))]
     switch_type: Option<i64>,
+    /// The voice-activity window on speaker layouts.
     show_voice_active: Option<bool>,
+}
+
+/// The JSON Schema of an action's `action_params`.
+pub fn params_schema(action: &str) -> schemars::Schema {
+    match action {
+        "StartMeeting" => schemars::schema_for!(StartParams),
+        "JoinMeeting" => schemars::schema_for!(JoinParams),
+        "SwitchLayout" => schemars::schema_for!(SwitchLayoutParams),
+        _ => super::no_params_schema(),
+    }
 }
 
 /// Reads a `Call/Meeting` action. Unknown actions are 9; bad parameters 8, or the specific

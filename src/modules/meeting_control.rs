@@ -110,7 +110,7 @@ pub enum ControlCall {
     ListMemberIds(MemberRange),
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct MuteAllParams {
     #[serde(default = "yes")]
     audio_allow_unmute_by_self: bool,
@@ -120,26 +120,42 @@ fn yes() -> bool {
     true
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
+// serde's `default` (needed by `deserialize_with`) hides that the user is required.
+#[schemars(extend("required" = ["user_id"]))]
 struct MemberParams {
     #[serde(default, deserialize_with = "string_or_integer")]
+    #[schemars(schema_with = "super::string_or_integer_schema")]
     user_id: Option<String>,
+    /// `RemoveMember`: whether the person may join again.
     #[serde(default = "yes")]
     allow_join: bool,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct StartRecordParams {
     #[serde(default)]
     mobile_address: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct ListParams {
     begin_count: Option<i64>,
     end_count: Option<i64>,
+    /// 1 participants, 0 the waiting room.
     #[serde(rename = "type", default = "participants")]
     list: i64,
+}
+
+/// The JSON Schema of an action's `action_params`.
+pub fn params_schema(action: &str) -> schemars::Schema {
+    match action {
+        MUTE_ALL => schemars::schema_for!(MuteAllParams),
+        MUTE_MEMBER | STOP_VIDEO | REMOVE_MEMBER => schemars::schema_for!(MemberParams),
+        START_RECORD => schemars::schema_for!(StartRecordParams),
+        "ListMemberIds" => schemars::schema_for!(ListParams),
+        _ => super::no_params_schema(),
+    }
 }
 
 fn participants() -> i64 {

@@ -91,6 +91,16 @@ pub fn action_params<'a, T: Deserialize<'a>>(
     })
 }
 
+/// The schema of parameters read by [`string_or_integer`].
+pub(crate) fn string_or_integer_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({"type": ["string", "integer"]})
+}
+
+/// The `action_params` of an action that takes none.
+pub(crate) fn no_params_schema() -> schemars::Schema {
+    schemars::json_schema!({"type": "object"})
+}
+
 /// Control-system scripts send codes and numeric passwords as numbers as often as as strings.
 pub(crate) fn string_or_integer<'de, D: Deserializer<'de>>(
     d: D,

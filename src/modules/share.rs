@@ -79,8 +79,9 @@ pub enum ShareAction {
     CancelQuickShare,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct StartParams {
+    /// 0 the screen, 1 a capture input (`device_id`).
     #[serde(default)]
     share_type: i64,
     #[serde(default)]
@@ -90,10 +91,20 @@ struct StartParams {
     // `share_voice` and `fluency_first` tune the media, which roomsd does not carry.
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct WindowParams {
     #[serde(default)]
     select_index: u32,
+}
+
+/// The JSON Schema of an action's `action_params` (`EndQuickShare` and `CancelQuickShare` take
+/// `meeting_type` in `params` itself).
+pub fn params_schema(action: &str) -> schemars::Schema {
+    match action {
+        "StartShare" => schemars::schema_for!(StartParams),
+        "StartWindowShare" => schemars::schema_for!(WindowParams),
+        _ => super::no_params_schema(),
+    }
 }
 
 /// Reads a `Call/Share` action. `meeting_type` is the one in `params` itself, which
