@@ -79,3 +79,130 @@ async fn rpc_discover_serves_the_openrpc_document() {
     }
     daemon.stop().await;
 }
+
+/// Reads events until `name` arrives, checking each one's `data` against its schema; returns
+/// the names seen.
+async fn events_until(c: &mut Client, name: &str, seen: &mut Vec<String>) {
+    loop {
+        let event = c.next_event().await;
+        let module = event["module"].as_str().unwrap().to_owned();
+        let sub_event = event["sub_event"].as_str().unwrap().to_owned();
+        let file = format!("events/{module}.{sub_event}.schema.json");
+        let validator = jsonschema::validator_for(&schema(&file)).expect("a valid schema");
+        let errors: Vec<String> = validator
+            .iter_errors(&event["data"])
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{file}: {errors:?}\n{event}");
+        seen.push(format!("{module}.{sub_event}"));
+        if sub_event == name {
+            return;
+        }
+    }
+}
+
+async fn call(c: &mut Client, module: &str, action: &str, params: Value) {
+    let ack = c
+        .call(
+            &format!("Call/{module}"),
+            serde_json::json!({"action": action, "action_params": params}),
+        )
+        .await;
+    assert_eq!(ack["error_code"], 0, "{module}.{action}: {ack}");
+}
+
+#[tokio::test]
+async fn events_match_the_schemas() {
+    let mut cfg = common::config();
+    cfg.sim.meetings.push(roomsd::config::SimMeeting {
+        room_is_host: true,
+        ..common::meeting("999000111", "Hosted")
+    });
+    let daemon = common::start(cfg).await;
+    let mut c = Client::connect(daemon.local_addr()).await;
+    for module in ["Meeting", "Device", "MeetingControl", "Share"] {
+        c.subscribe(&[module]).await;
+    }
+    let mut seen = Vec::new();
+    let json = |text: &str| -> Value { serde_json::from_str(text).unwrap() };
+
+    call(&mut c, "Device", "EnableMic", json(r#"{"enable": false}"#)).await;
+    events_until(&mut c, "EnableMic", &mut seen).await;
+    call(
+        &mut c,
+        "Device",
+        "SetSpeakerVolume",
+        json(r#"{"volume": 30}"#),
+    )
+    .await;
+    events_until(&mut c, "SetSpeakerVolume", &mut seen).await;
+    call(
+        &mut c,
+        "Device",
+        "SetCameraFrameMode",
+        json(r#"{"mode": 2}"#),
+    )
+    .await;
+    events_until(&mut c, "SetCameraFrameMode", &mut seen).await;
+    call(&mut c, "Device", "TestMic", json(r#"{"test": true}"#)).await;
+    events_until(&mut c, "MicTestStateChange", &mut seen).await;
+    call(&mut c, "Share", "OpenShareGuide", json("{}")).await;
+    events_until(&mut c, "ShareInfoChanged", &mut seen).await;
+    call(&mut c, "Share", "CloseShareGuide", json("{}")).await;
+    events_until(&mut c, "ShareInfoChanged", &mut seen).await;
+
+    call(
+        &mut c,
+        "Meeting",
+        "JoinMeeting",
+        json(r#"{"meeting_code": "999000111"}"#),
+    )
+    .await;
+    events_until(&mut c, "JoinMeetingCompleted", &mut seen).await;
+    call(
+        &mut c,
+        "Meeting",
+        "SwitchLayout",
+        json(r#"{"switch_type": 2}"#),
+    )
+    .await;
+    events_until(&mut c, "LayoutSwitchChanged", &mut seen).await;
+    let room = c.query(&["Meeting", "SelfInfo", "UserId"]).await["data"]["user_id"].clone();
+    let members = c.query(&["Members"]).await;
+    let someone = members["data"]["user_list_info"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["user_id"] != room)
+        .and_then(|m| m["user_id"].as_str())
+        .expect("someone besides the room")
+        .to_owned();
+    call(
+        &mut c,
+        "MeetingControl",
+        "MuteMember",
+        serde_json::json!({ "user_id": someone }),
+    )
+    .await;
+    events_until(&mut c, "MuteMember", &mut seen).await;
+    call(&mut c, "MeetingControl", "RequestRecord", json("{}")).await;
+    events_until(&mut c, "RequestRecord", &mut seen).await;
+    call(&mut c, "MeetingControl", "StartRecord", json("{}")).await;
+    events_until(&mut c, "StartRecord", &mut seen).await;
+    call(&mut c, "Meeting", "LeaveMeeting", json("{}")).await;
+    events_until(&mut c, "LeaveMeeting", &mut seen).await;
+
+    for expected in [
+        "Device.EnableMic",
+        "Device.MicTestStateChange",
+        "Share.ShareInfoChanged",
+        "Meeting.JoinMeetingCompleted",
+        "Meeting.LayoutSwitchChanged",
+        "MeetingControl.MuteMember",
+        "MeetingControl.StartRecord",
+        "Meeting.LeaveMeeting",
+    ] {
+        assert!(seen.iter().any(|s| s == expected), "{expected} in {seen:?}");
+    }
+    daemon.stop().await;
+}

@@ -190,6 +190,22 @@ impl Client {
             .await
     }
 
+    /// The next event frame's `params`, whatever its name; `Event/<Module>` as `"module"`.
+    pub async fn next_event(&mut self) -> Value {
+        loop {
+            let frame = match self.pending_events.pop_front() {
+                Some(frame) => frame,
+                None => self.recv().await,
+            };
+            if frame.starts_with(EVENT_PREFIX) {
+                let frame: Value = serde_json::from_str(&frame).unwrap();
+                let mut params = frame["params"].clone();
+                params["module"] = frame["method"].as_str().unwrap()["Event/".len()..].into();
+                return params;
+            }
+        }
+    }
+
     /// The next event's `params`, skipping other events until one named `name` arrives.
     pub async fn event(&mut self, name: &str) -> Value {
         let frame: Value = serde_json::from_str(&self.event_raw(name).await).unwrap();

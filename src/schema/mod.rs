@@ -4,6 +4,8 @@
 //! schemas. `schemas/` holds the same files; a test fails while they are stale, and the
 //! integration tests validate real daemon output against them.
 
+mod events;
+
 use schemars::{JsonSchema, Schema, schema_for};
 use serde_json::{Value, json};
 
@@ -69,8 +71,8 @@ pub const MODULES: &[Module] = &[
 ];
 
 /// Every file of `schemas/`, by path: `state/<key>.schema.json` for each module's node,
-/// `actions/<Module>.<Action>.schema.json` for each action's `action_params`, and
-/// `openrpc.json`.
+/// `actions/<Module>.<Action>.schema.json` for each action's `action_params`,
+/// `events/<Module>.<Event>.schema.json` for each event's `data`, and `openrpc.json`.
 pub fn files() -> Vec<(String, String)> {
     let mut files = Vec::new();
     let mut add = |path: String, mut schema: Schema| {
@@ -84,6 +86,11 @@ pub fn files() -> Vec<(String, String)> {
         for action in m.actions {
             let path = format!("actions/{}.{action}.schema.json", m.name);
             add(path, (m.params)(action));
+        }
+        for event in m.events {
+            if let Some(schema) = events::data_schema(m.name, event) {
+                add(format!("events/{}.{event}.schema.json", m.name), schema);
+            }
         }
     }
     files.push(("openrpc.json".into(), openrpc_file()));
@@ -107,6 +114,23 @@ fn outcome(data: Value) -> Value {
             "data": data,
         }
     })
+}
+
+/// A module's events, each with a reference to the schema of its `data` (added to `schemas`).
+fn event_refs(module: &Module, schemas: &mut serde_json::Map<String, Value>) -> Value {
+    let mut refs = serde_json::Map::new();
+    for event in module.events {
+        let data = match events::data_schema(module.name, event) {
+            Some(schema) => {
+                let name = format!("{}.{event}.data", module.name);
+                schemas.insert(name.clone(), schema.to_value());
+                json!({"$ref": format!("#/components/schemas/{name}")})
+            }
+            None => json!({"description": "never sent by roomsd"}),
+        };
+        refs.insert((*event).into(), data);
+    }
+    Value::Object(refs)
 }
 
 /// The OpenRPC document `rpc.discover` answers with.
@@ -157,7 +181,7 @@ pub fn openrpc() -> Value {
             ],
             "result": {"name": "result", "schema": outcome(json!({"type": "object"}))},
             "x-action-params": params,
-            "x-events": module.events,
+            "x-events": event_refs(module, &mut schemas),
         }));
     }
     json!({
