@@ -3,31 +3,13 @@
 mod common;
 
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::Client;
+use common::{Client, Running, free_port};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 const ROOMSD: &str = env!("CARGO_BIN_EXE_roomsd");
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Kills the daemon if a test fails before stopping it.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// Starts `roomsd` and waits for its ready line, which must name the address.
 fn serve(port: u16, env: &[(&str, &str)]) -> Running {
