@@ -132,6 +132,9 @@ impl Daemon {
         let server_config = config.server.clone();
         let server_shutdown = shutdown.clone();
         let server = tokio::spawn(async move {
+            // If the server ever ends on its own (a panic included), the daemon stops with it
+            // rather than living on unreachable while its owner keeps the watchdog fed.
+            let _stop_all = server_shutdown.clone().drop_guard();
             server::run(listener, room, &server_config, server_shutdown).await
         });
         tracing::info!(

@@ -37,7 +37,8 @@ pub fn activated_listener() -> io::Result<Option<TcpListener>> {
 pub fn watchdog() -> Option<Heartbeat> {
     let timeout = sd_notify::watchdog_enabled()?;
     Some(Heartbeat {
-        every: timeout / 2,
+        // tokio's interval panics on zero; a watchdog this short is a misconfiguration anyway.
+        every: (timeout / 2).max(std::time::Duration::from_millis(10)),
         beat: Box::new(|| notify(&[NotifyState::Watchdog])),
     })
 }

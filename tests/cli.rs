@@ -117,3 +117,17 @@ async fn password_from_the_environment_is_required() {
         .unwrap();
     assert_eq!(client.status().await, 0);
 }
+
+#[test]
+fn check_config_refuses_an_open_lan_without_a_password() {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    file.write_all(b"[server]\nlisten = \"0.0.0.0:6295\"\n")
+        .unwrap();
+    let out = Command::new(ROOMSD)
+        .arg("check-config")
+        .arg(file.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("server.password"));
+}

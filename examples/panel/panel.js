@@ -18,14 +18,25 @@ let socket = null;
 let nextId = 1;
 let state = { meeting: null, device: null };
 
-// ?url=ws://host:port/ and ?password=… override the defaults: this page's host, no password.
-const query = new URLSearchParams(location.search);
-const url = query.get("url") || `ws://${location.host}/ws`;
-const password = query.get("password") || sessionStorage.getItem("roomsd-password") || "";
+// The panel talks only to the daemon that served it. A password comes in the fragment
+// (/panel/#password=…), which browsers never send over the network; it is kept for this tab and
+// removed from the address bar and history at once.
+const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`;
+const fragment = new URLSearchParams(location.hash.slice(1));
+if (fragment.has("password")) {
+  sessionStorage.setItem("roomsd-password", fragment.get("password"));
+  history.replaceState(null, "", location.pathname + location.search);
+}
+const password = sessionStorage.getItem("roomsd-password") || "";
+
+// "auth-" + base64 of the password's UTF-8 bytes, URL-encoded, as roomsd expects.
+function authProtocol(secret) {
+  const bytes = new TextEncoder().encode(secret);
+  return "auth-" + encodeURIComponent(btoa(String.fromCharCode(...bytes)));
+}
 
 function connect() {
-  // The password travels as a sub-protocol, as roomsd expects: "auth-" + base64, URL-encoded.
-  const protocols = password ? ["auth-" + encodeURIComponent(btoa(password))] : [];
+  const protocols = password ? [authProtocol(password)] : [];
   socket = new WebSocket(url, protocols);
   socket.onopen = async () => {
     setConnection("online", "connected");
@@ -187,5 +198,4 @@ $("camera").onclick = () => call("Device", "EnableCamera", { enable: !state.devi
 $("speaker-volume").onchange = (e) => call("Device", "SetSpeakerVolume", { volume: Number(e.target.value) });
 $("mic-volume").onchange = (e) => call("Device", "SetMicVolume", { volume: Number(e.target.value) });
 
-if (query.get("password")) sessionStorage.setItem("roomsd-password", query.get("password"));
 connect();

@@ -136,7 +136,7 @@ def subprotocols(password):
 async def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", default="ws://127.0.0.1:6295/")
-    parser.add_argument("--password", dest="server_password", default="")
+    parser.add_argument("--room-password", default="", help="the daemon's server.password")
     parser.add_argument("--timeout", type=float, default=20.0, help="seconds per answer or event")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("status").set_defaults(run=status)
@@ -152,7 +152,7 @@ async def main():
     args = parser.parse_args()
 
     try:
-        async with connect(args.url, subprotocols=subprotocols(args.server_password),
+        async with connect(args.url, subprotocols=subprotocols(args.room_password),
                            open_timeout=args.timeout) as socket:
             await args.run(Room(socket, args.timeout), args)
     except Refused as refusal:

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use roomsd::config::{self, Config};
-use roomsd::daemon::{Daemon, Hosting};
+use roomsd::daemon::{Daemon, Hosting, StartError};
 use roomsd::systemd;
 
 #[derive(Parser)]
@@ -81,8 +81,13 @@ fn main() -> ExitCode {
 }
 
 fn check_config(file: &Path) -> ExitCode {
-    match Config::load(file) {
-        Ok(_) => {
+    match Config::load(file).and_then(|config| {
+        config.check().map_err(|message| config::ConfigError {
+            path: file.to_owned(),
+            message,
+        })
+    }) {
+        Ok(()) => {
             println!("{}: ok", file.display());
             ExitCode::SUCCESS
         }
@@ -100,8 +105,8 @@ fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let journald = match format {
-        LogFormat::Auto if stderr_is_the_journal() => tracing_journald::layer().ok(),
-        LogFormat::Journald => match tracing_journald::layer() {
+        LogFormat::Auto if stderr_is_the_journal() => journal_layer().ok(),
+        LogFormat::Journald => match journal_layer() {
             Ok(layer) => Some(layer),
             Err(error) => {
                 eprintln!("roomsd: cannot reach the journal ({error}): logging to stderr");
@@ -111,7 +116,7 @@ fn init_logging(format: LogFormat) {
         _ => None,
     };
     if let Some(journald) = journald {
-        // Structured fields become journal fields (CONN_ID, METHOD, CODE, ...).
+        // Structured fields become journal fields (CONN_ID, METHOD, REQUEST_ID, CODE, ...).
         tracing_subscriber::registry()
             .with(filter)
             .with(journald)
@@ -127,6 +132,12 @@ fn init_logging(format: LogFormat) {
         LogFormat::Json => builder.json().init(),
         LogFormat::Auto | LogFormat::Text | LogFormat::Journald => builder.init(),
     }
+}
+
+/// Journal entries whose fields keep their names (`CONN_ID`, `METHOD`, `CODE`, ...) rather than
+/// tracing-journald's default `F_` prefix.
+fn journal_layer() -> std::io::Result<tracing_journald::Layer> {
+    tracing_journald::layer().map(|layer| layer.with_field_prefix(None))
 }
 
 /// Whether systemd connected stderr to the journal: `JOURNAL_STREAM` names the device and inode
@@ -204,6 +215,11 @@ fn serve(args: Args) -> ExitCode {
         };
         let daemon = match Daemon::start_hosted(config, hosting).await {
             Ok(daemon) => daemon,
+            // A configuration problem: exit 2, which the unit does not restart.
+            Err(error @ StartError::Exposed(_)) => {
+                tracing::error!("{error}");
+                return ExitCode::from(2);
+            }
             Err(error) => {
                 tracing::error!("{error}");
                 return ExitCode::FAILURE;

@@ -404,13 +404,19 @@ impl Config {
         let mut config: Self =
             toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())?;
         config.server.read_password_file()?;
-        config.check()?;
+        config.check_consistency()?;
         Ok(config)
     }
 
-    /// The rules that involve more than one key.
+    /// Every rule, including who may be served: call it once flags and the environment have
+    /// been applied over the file (`--password`, `ROOMSD_PASSWORD`).
     pub fn check(&self) -> Result<(), String> {
         self.server.check_exposure(self.server.listen)?;
+        self.check_consistency()
+    }
+
+    /// The rules that involve more than one key of the file.
+    fn check_consistency(&self) -> Result<(), String> {
         let mut codes = std::collections::HashSet::new();
         for meeting in &self.sim.meetings {
             if meeting.code.0.is_empty() {
@@ -505,11 +511,15 @@ mod tests {
 
     #[test]
     fn open_lan_without_password_is_refused_unless_allowed() {
-        let err = Config::parse("[server]\nlisten = \"0.0.0.0:6295\"\n").unwrap_err();
+        let check = |text: &str| Config::parse(text).unwrap().check();
+        let err = check("[server]\nlisten = \"0.0.0.0:6295\"\n").unwrap_err();
         assert!(err.contains("server.password"), "{err}");
-        Config::parse("[server]\nlisten = \"0.0.0.0:6295\"\npassword = \"pw\"\n").unwrap();
-        Config::parse("[server]\nlisten = \"0.0.0.0:6295\"\nallow_unauthenticated_lan = true\n")
-            .unwrap();
+        check("[server]\nlisten = \"0.0.0.0:6295\"\npassword = \"pw\"\n").unwrap();
+        check("[server]\nlisten = \"0.0.0.0:6295\"\nallow_unauthenticated_lan = true\n").unwrap();
+        // The password may come later, from the environment or a flag: parsing alone accepts.
+        let mut open = Config::parse("[server]\nlisten = \"0.0.0.0:6295\"\n").unwrap();
+        open.server.password = "from ROOMSD_PASSWORD".into();
+        open.check().unwrap();
     }
 
     #[test]

@@ -44,7 +44,7 @@ pub async fn run(
     permit: Option<OwnedSemaphorePermit>,
 ) {
     // Instrumented, not entered: a span entered across `.await` leaks into other tasks' logs.
-    let span = tracing::info_span!("conn", id, %peer);
+    let span = tracing::info_span!("conn", conn_id = id, %peer);
     serve(stream, ctx, permit).instrument(span).await;
 }
 

@@ -52,7 +52,7 @@ async fn handle_request(
     subscriptions: &mut Subscriptions,
 ) -> Option<String> {
     let Request { id, method, params } = request;
-    tracing::debug!(%method, id = id.map(RawValue::get), "request");
+    tracing::debug!(%method, request_id = id.map(RawValue::get), "request");
     match method.as_ref() {
         "Query" => query(id?, params, room),
         "Subscribe" | "Unsubscribe" => {
@@ -67,16 +67,17 @@ async fn handle_request(
         m if m.starts_with("Call/") => {
             let started = std::time::Instant::now();
             let (action, result) = call(&method["Call/".len()..], params, room).await;
-            let (code, message) = match &result {
+            let (code, refusal) = match &result {
                 Ok(_) => (0, ""),
                 Err(refusal) => (refusal.code.0, refusal.message.as_str()),
             };
+            // `message` would clash with the line's own text in JSON and in the journal.
             tracing::info!(
                 %method,
                 action = action.as_deref().unwrap_or_default(),
-                id = id.map(RawValue::get),
+                request_id = id.map(RawValue::get),
                 code,
-                message,
+                refusal,
                 duration_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
                 "call"
             );

@@ -1,9 +1,9 @@
 // Drives the panel in headless Chromium against a running roomsd with the embedded simulator:
-//   node panel.test.mjs http://127.0.0.1:PORT SCREENSHOT.png
+//   node panel.test.mjs http://127.0.0.1:PORT SCREENSHOT.png [PASSWORD]
 // Exits 0 when a person could have run the meeting with it, 1 (saying why) otherwise.
 import { chromium } from "playwright-core";
 
-const [base, screenshot] = process.argv.slice(2);
+const [base, screenshot, password] = process.argv.slice(2);
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
   args: ["--no-sandbox"],
@@ -21,9 +21,12 @@ try {
   const layoutButtons = page.locator("#layouts button");
   const waitText = (id, value) => page.locator(id, { hasText: value }).waitFor({ timeout: 5000 });
 
-  // "/" leads to the panel, which connects and shows the room idle.
-  await page.goto(`${base}/`);
+  // "/" leads to the panel, which connects (with the password from the fragment, which then
+  // leaves the address bar) and shows the room idle.
+  const fragment = password ? `#password=${encodeURIComponent(password)}` : "";
+  await page.goto(`${base}/${fragment}`);
   await waitText("#connection", "connected");
+  check(!page.url().includes("password"), `the password left the address bar: ${page.url()}`);
   await waitText("#status", "Idle");
   check((await layoutButtons.count()) === 7, "seven layout buttons");
   for (const button of await layoutButtons.all()) {
