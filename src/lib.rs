@@ -6,6 +6,8 @@ pub mod backend;
 pub mod config;
 pub mod daemon;
 pub mod displays;
+#[cfg(test)]
+mod generated;
 pub mod modules;
 pub mod room;
 pub mod schema;

@@ -259,21 +259,15 @@ pub fn render() -> String {
     out
 }
 
-/// Fails while `docs/STATE-MACHINES.md` differs from the tables. `UPDATE_DOCS=1 cargo test`
-/// rewrites it; tests never change tracked files on their own.
+/// Fails while `docs/STATE-MACHINES.md` differs from the tables; `UPDATE_DOCS=1` rewrites it.
 #[test]
 fn state_machines_doc_is_current() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/STATE-MACHINES.md");
-    let current = render();
-    if std::env::var_os("UPDATE_DOCS").is_some() {
-        std::fs::write(&path, &current).expect("writes docs/STATE-MACHINES.md");
-        return;
-    }
-    let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        checked_in == current,
-        "docs/STATE-MACHINES.md is stale: the tables in src/room/machine.rs changed. Check that \
-         the change is meant (the meeting tests and props.rs say what the protocol requires), \
-         then run `UPDATE_DOCS=1 cargo test --lib state_machines_doc` and commit the page"
+    crate::generated::ensure_current(
+        "docs/STATE-MACHINES.md",
+        &render(),
+        "UPDATE_DOCS",
+        "state_machines_doc",
+        "the tables in src/room/machine.rs changed; check that the change is meant (the meeting \
+         tests and props.rs say what the protocol requires)",
     );
 }

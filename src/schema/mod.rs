@@ -205,60 +205,42 @@ pub fn openrpc_file() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::ErrorCode;
-    use std::path::Path;
+    use crate::wire::{ErrorCode, Refusal};
+    use serde_json::value::RawValue;
 
     /// Fails while `schemas/` differs from the types; `UPDATE_SCHEMAS=1` rewrites it.
     #[test]
     fn checked_in_schemas_are_current() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas");
-        let files = super::files();
-        let update = std::env::var_os("UPDATE_SCHEMAS").is_some();
-        for (name, text) in files {
-            let path = root.join(&name);
-            if update {
-                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-                std::fs::write(&path, &text).unwrap();
-                continue;
-            }
-            let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
-            assert!(
-                checked_in == text,
-                "schemas/{name} is stale: run `UPDATE_SCHEMAS=1 cargo test --lib schemas_are_current` and commit"
+        for (name, text) in super::files() {
+            crate::generated::ensure_current(
+                &format!("schemas/{name}"),
+                &text,
+                "UPDATE_SCHEMAS",
+                "schemas_are_current",
+                "a node, parameter or event type changed",
             );
+        }
+    }
+
+    /// Whether `module`'s parser accepts `action` with `params`.
+    fn parse(module: &str, action: &str, params: Option<&RawValue>) -> Result<(), Refusal> {
+        match module {
+            "Meeting" => meeting::parse_action(action, params).map(drop),
+            "Device" => device::parse_action(action, params).map(drop),
+            "MeetingControl" => meeting_control::parse_action(action, params).map(drop),
+            "Share" => share::parse_action(action, params, None).map(drop),
+            other => panic!("no parser for {other}"),
         }
     }
 
     #[test]
     fn every_listed_action_exists() {
-        let known = |result: Result<(), crate::wire::Refusal>| {
-            result
-                .err()
-                .is_none_or(|r| r.code != ErrorCode::UNSUPPORTED)
-        };
-        for action in meeting::ACTIONS {
-            assert!(
-                known(meeting::parse_action(action, None).map(drop)),
-                "{action}"
-            );
-        }
-        for action in device::ACTIONS {
-            assert!(
-                known(device::parse_action(action, None).map(drop)),
-                "{action}"
-            );
-        }
-        for action in meeting_control::ACTIONS {
-            assert!(
-                known(meeting_control::parse_action(action, None).map(drop)),
-                "{action}"
-            );
-        }
-        for action in share::ACTIONS {
-            assert!(
-                known(share::parse_action(action, None, None).map(drop)),
-                "{action}"
-            );
+        for module in MODULES {
+            for action in module.actions {
+                let unknown = parse(module.name, action, None)
+                    .is_err_and(|refusal| refusal.code == ErrorCode::UNSUPPORTED);
+                assert!(!unknown, "{}.{action} is not an action", module.name);
+            }
         }
     }
 
@@ -329,13 +311,7 @@ mod tests {
             let valid = jsonschema::validator_for(&schema).unwrap().is_valid(&value);
             assert_eq!(valid, *accepted, "schema of {module}.{action} on {params}");
             let raw = serde_json::value::RawValue::from_string(params.to_string()).unwrap();
-            let raw = Some(raw.as_ref());
-            let parsed = match *module {
-                "Meeting" => meeting::parse_action(action, raw).is_ok(),
-                "Device" => device::parse_action(action, raw).is_ok(),
-                "MeetingControl" => meeting_control::parse_action(action, raw).is_ok(),
-                _ => share::parse_action(action, raw, None).is_ok(),
-            };
+            let parsed = parse(module, action, Some(raw.as_ref())).is_ok();
             assert_eq!(parsed, *accepted, "parser of {module}.{action} on {params}");
         }
     }
