@@ -67,7 +67,7 @@ pub enum HandshakeError {
     BadRequest(String),
     #[error("refused with HTTP {0}")]
     Refused(StatusCode),
-    /// A plain HTTP request for the panel, answered.
+    /// A plain HTTP request for the panel, answered with this status.
     #[error("panel request answered with HTTP {0}")]
     Panel(u16),
 }
@@ -88,9 +88,9 @@ pub async fn accept(
     };
     if serve_panel && !is_upgrade(&request) {
         let answer = panel::route(request.method().as_str(), request.uri().path());
-        return Err(HandshakeError::Panel(
-            panel::answer(&mut stream, &answer).await?,
-        ));
+        let response = panel::response(&answer);
+        write_response(&mut stream, &response).await?;
+        return Err(HandshakeError::Panel(response.status().as_u16()));
     }
     let mut response = match create_response(&request) {
         Ok(response) => response.map(|()| None),
@@ -188,8 +188,12 @@ async fn write_response(stream: &mut TcpStream, response: &ErrorResponse) -> std
         head.push_str(value.to_str().unwrap_or(""));
         head.push_str("\r\n");
     }
+    // A response with a body is the last on its connection: refusals and panel files.
     if let Some(body) = response.body() {
-        head.push_str("Content-Type: text/plain; charset=utf-8\r\nConnection: close\r\n");
+        if !body.is_empty() && !response.headers().contains_key(header::CONTENT_TYPE) {
+            head.push_str("Content-Type: text/plain; charset=utf-8\r\n");
+        }
+        head.push_str("Connection: close\r\n");
         head.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
     } else {
         head.push_str("\r\n");

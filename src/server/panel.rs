@@ -2,8 +2,8 @@
 //! `[server] panel = true`, so a browser on the room's network needs nothing else. The files are
 //! built into the binary: what is served is what was tested.
 
-use tokio::io::AsyncWriteExt;
-use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::handshake::server::ErrorResponse;
+use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue, StatusCode, header};
 
 const HTML: &str = "text/html; charset=utf-8";
 const ASSETS: &[(&str, &str, &str)] = &[
@@ -55,30 +55,35 @@ pub fn route(method: &str, path: &str) -> Answer {
     )
 }
 
-/// Writes the answer and closes: one request per connection keeps this out of the way of the
-/// protocol, which is the port's real job.
-pub async fn answer(stream: &mut TcpStream, answer: &Answer) -> std::io::Result<u16> {
-    let (status, headers, body): (&str, String, &str) = match answer {
+/// The HTTP response for `answer`; the handshake writes it and closes, one request per
+/// connection, which keeps this out of the way of the protocol, the port's real job.
+pub fn response(answer: &Answer) -> ErrorResponse {
+    let (status, headers, body): (StatusCode, &[(HeaderName, &str)], &str) = match answer {
         Answer::Asset { content_type, body } => (
-            "200 OK",
-            format!(
-                "Content-Type: {content_type}\r\nCache-Control: no-cache\r\n\
-                 X-Content-Type-Options: nosniff\r\n"
-            ),
+            StatusCode::OK,
+            &[
+                (header::CONTENT_TYPE, content_type),
+                (header::CACHE_CONTROL, "no-cache"),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            ],
             body,
         ),
-        Answer::Redirect => ("302 Found", "Location: /panel/\r\n".into(), ""),
-        Answer::NotFound => ("404 Not Found", String::new(), "not found\n"),
-        Answer::MethodNotAllowed => ("405 Method Not Allowed", "Allow: GET\r\n".into(), ""),
+        Answer::Redirect => (StatusCode::FOUND, &[(header::LOCATION, "/panel/")], ""),
+        Answer::NotFound => (StatusCode::NOT_FOUND, &[], "not found\n"),
+        Answer::MethodNotAllowed => (
+            StatusCode::METHOD_NOT_ALLOWED,
+            &[(header::ALLOW, "GET")],
+            "",
+        ),
     };
-    let head = format!(
-        "HTTP/1.1 {status}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).await?;
-    stream.write_all(body.as_bytes()).await?;
-    stream.flush().await?;
-    Ok(status[..3].parse().unwrap_or(500))
+    let mut response = ErrorResponse::new(Some(body.to_owned()));
+    *response.status_mut() = status;
+    for (name, value) in headers {
+        response
+            .headers_mut()
+            .insert(name, HeaderValue::from_static(value));
+    }
+    response
 }
 
 #[cfg(test)]
