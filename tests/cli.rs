@@ -35,6 +35,19 @@ fn serve(port: u16, env: &[(&str, &str)]) -> Running {
     Running(child)
 }
 
+/// `roomsd check-config` on a file holding `text`; the file is returned so its name can be
+/// checked in the output.
+fn check_config(text: &[u8]) -> (tempfile::NamedTempFile, std::process::Output) {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    file.write_all(text).unwrap();
+    let out = Command::new(ROOMSD)
+        .arg("check-config")
+        .arg(file.path())
+        .output()
+        .unwrap();
+    (file, out)
+}
+
 #[test]
 fn printed_default_config_passes_check_config() {
     let out = Command::new(ROOMSD)
@@ -42,13 +55,7 @@ fn printed_default_config_passes_check_config() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    let mut file = tempfile::NamedTempFile::new().unwrap();
-    file.write_all(&out.stdout).unwrap();
-    let check = Command::new(ROOMSD)
-        .arg("check-config")
-        .arg(file.path())
-        .output()
-        .unwrap();
+    let (_file, check) = check_config(&out.stdout);
     assert!(
         check.status.success(),
         "{}",
@@ -58,14 +65,8 @@ fn printed_default_config_passes_check_config() {
 
 #[test]
 fn check_config_names_the_line_and_exits_2() {
-    let mut file = tempfile::NamedTempFile::new().unwrap();
-    file.write_all(b"[server]\nlisten = \"127.0.0.1:6295\"\n\n[screens]\ncount = 3\n")
-        .unwrap();
-    let out = Command::new(ROOMSD)
-        .arg("check-config")
-        .arg(file.path())
-        .output()
-        .unwrap();
+    let (file, out) =
+        check_config(b"[server]\nlisten = \"127.0.0.1:6295\"\n\n[screens]\ncount = 3\n");
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -120,14 +121,7 @@ async fn password_from_the_environment_is_required() {
 
 #[test]
 fn check_config_refuses_an_open_lan_without_a_password() {
-    let mut file = tempfile::NamedTempFile::new().unwrap();
-    file.write_all(b"[server]\nlisten = \"0.0.0.0:6295\"\n")
-        .unwrap();
-    let out = Command::new(ROOMSD)
-        .arg("check-config")
-        .arg(file.path())
-        .output()
-        .unwrap();
+    let (_file, out) = check_config(b"[server]\nlisten = \"0.0.0.0:6295\"\n");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("server.password"));
 }

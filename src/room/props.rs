@@ -529,7 +529,7 @@ proptest! {
         for step in &steps {
             let layout_before = run.layout_state();
             let screens_before = run.room.screens.info();
-            let setups = (run.room.screens.setup(),);
+            let setup_before = run.room.screens.setup();
             let effects = run.apply(step);
             let tree = run.tree();
             let names: Vec<&str> = super::test_support::events(&effects)
@@ -560,7 +560,7 @@ proptest! {
             if run.room.screens.info() != screens_before {
                 prop_assert!(names.contains(&"MultiScreenChanged"), "{step:?}");
             }
-            let (setup_before, setup_after) = (setups.0, run.room.screens.setup());
+            let setup_after = run.room.screens.setup();
             if setup_before != setup_after {
                 prop_assert!(
                     SCREEN_TRANSITIONS.iter().any(|t| t.from == setup_before && t.to == setup_after),
