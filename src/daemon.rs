@@ -9,7 +9,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::backend;
+use crate::backend::{self, Health, HealthTracker};
 use crate::config::Config;
 use crate::displays;
 use crate::room::Room;
@@ -100,7 +100,8 @@ impl Daemon {
             .map_err(StartError::Exposed)?;
         let shutdown = CancellationToken::new();
         let (reports_tx, reports) = mpsc::channel(256);
-        let backend = backend::build(&config, reports_tx)?;
+        let (health_tracker, health) = HealthTracker::new(Health::initial(&config));
+        let backend = backend::build(&config, reports_tx, health_tracker)?;
         let state_file = StateFile::locate(&config);
         let device_settings = match &state_file {
             Some(file) => file.load(),
@@ -125,7 +126,11 @@ impl Daemon {
         let (room, owner) = owner::spawn(
             room,
             backend.clone(),
-            Inputs { reports, displays },
+            Inputs {
+                reports,
+                displays,
+                health,
+            },
             settings,
             shutdown.clone(),
         );

@@ -5,6 +5,7 @@
 //! channel it was built with. Every meeting attempt carries a [`Session`] so that the room can
 //! drop reports about a meeting it has already left.
 
+pub mod health;
 pub mod sim;
 
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use crate::config::{BackendKind, Config};
 use crate::modules::meeting::StartKind;
 use crate::modules::meeting_control::ControlAction;
 use crate::wire::Refusal;
+pub use health::{Health, HealthTracker};
 
 /// A failed operation: the Rooms code it maps to and a message that names the service's own
 /// error.
@@ -143,8 +145,6 @@ pub enum Happening {
     Waiting(Vec<Participant>),
     /// The meeting started or stopped being recorded.
     Recording(bool),
-    /// The service became reachable or unreachable. Losing it ends any meeting.
-    Reachable(bool),
     /// The scheduled meetings changed.
     MeetingList(Vec<ScheduledMeeting>),
 }
@@ -186,13 +186,16 @@ pub enum SetupError {
     NotAvailable(&'static str),
 }
 
-/// Builds the backend the configuration names. Its reports go to `events`.
+/// Builds the backend the configuration names. Its reports go to `events`, what it learns about
+/// the service's health to `health`. Must be called inside a Tokio runtime: adapters that keep
+/// a session alive start doing so at once, and building never waits for the service.
 pub fn build(
     config: &Config,
     events: mpsc::Sender<BackendEvent>,
+    health: HealthTracker,
 ) -> Result<Arc<dyn Backend>, SetupError> {
     match config.backend.kind {
-        BackendKind::Sim => Ok(Arc::new(sim::Simulator::new(config, events))),
+        BackendKind::Sim => Ok(Arc::new(sim::Simulator::new(config, events, health))),
         other => Err(SetupError::NotAvailable(other.name())),
     }
 }

@@ -13,8 +13,8 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    Backend, BackendEvent, BackendResult, Happening, JoinRequest, Joined, Media, MeetingDetails,
-    Participant, RoomRole, ScheduledMeeting, Session, StartRequest,
+    Backend, BackendEvent, BackendResult, Happening, HealthTracker, JoinRequest, Joined, Media,
+    MeetingDetails, Participant, RoomRole, ScheduledMeeting, Session, StartRequest,
 };
 use crate::config::{Config, MeetingCode, SimConfig, SimMeeting};
 use crate::modules::meeting::StartKind;
@@ -34,6 +34,7 @@ struct Inner {
     /// The meetings that exist, with their times resolved.
     directory: Vec<SimMeeting>,
     events: mpsc::Sender<BackendEvent>,
+    health: HealthTracker,
     reachable: AtomicBool,
     next_user: AtomicU64,
     active: Mutex<Option<Active>>,
@@ -61,7 +62,7 @@ const NAMES: &[&str] = &[
 impl Simulator {
     /// A simulator with the configured meetings, or the built-in demo meetings when there are
     /// none. Must be called inside a Tokio runtime when `disconnect_after_ms` is set.
-    pub fn new(config: &Config, events: mpsc::Sender<BackendEvent>) -> Self {
+    pub fn new(config: &Config, events: mpsc::Sender<BackendEvent>, health: HealthTracker) -> Self {
         let now = unix_now();
         let meetings = if config.sim.meetings.is_empty() {
             demo_meetings()
@@ -90,6 +91,7 @@ impl Simulator {
                 },
                 directory,
                 events,
+                health,
                 reachable: AtomicBool::new(true),
                 next_user: AtomicU64::new(1),
                 active: Mutex::new(None),
@@ -108,12 +110,14 @@ impl Simulator {
         self.inner.reachable.store(false, Ordering::SeqCst);
         self.inner.end_active();
         tracing::warn!("simulator: the meeting service is now unreachable (fault injection)");
-        self.inner.report(None, Happening::Reachable(false)).await;
+        self.inner
+            .health
+            .disconnected("simulated outage (sim.disconnect_after_ms)");
         if settings.reconnect_after_ms > 0 {
             tokio::time::sleep(Duration::from_millis(settings.reconnect_after_ms)).await;
             self.inner.reachable.store(true, Ordering::SeqCst);
             tracing::info!("simulator: the meeting service is reachable again");
-            self.inner.report(None, Happening::Reachable(true)).await;
+            self.inner.health.answered(Duration::ZERO);
         }
     }
 }

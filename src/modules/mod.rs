@@ -1,6 +1,7 @@
 //! The protocol modules: for each, its state-tree node types (in the exact key order of the wire),
 //! its `Call/<Module>` actions as typed values, and its event names.
 
+pub mod backend;
 pub mod device;
 pub mod meeting;
 pub mod meeting_control;
@@ -37,6 +38,10 @@ pub const EVENT_MODULES: &[ModuleInfo] = &[
     ModuleInfo {
         name: "Share",
         events: share::EVENTS,
+    },
+    ModuleInfo {
+        name: "Backend",
+        events: backend::EVENTS,
     },
 ];
 

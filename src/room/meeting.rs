@@ -24,6 +24,9 @@ pub enum Phase {
     /// A start or join is with the backend.
     Joining {
         session: Session,
+        /// What the service reported about this attempt before its answer arrived (reports and
+        /// answers travel separately), applied once the answer is in.
+        early: Vec<Happening>,
     },
     WaitingRoom {
         session: Session,
@@ -186,7 +189,7 @@ impl Room {
     fn check(&self, guard: Guard, call: Call) -> Result<(), Refusal> {
         let holds = match guard {
             Guard::NotCasting(_) => !self.share.casting(),
-            Guard::BackendReachable => self.backend_reachable,
+            Guard::BackendReachable => self.backend.connected,
             Guard::HostOrCoHost => self
                 .phase
                 .in_meeting()
@@ -205,7 +208,16 @@ impl Room {
                 };
                 format!("cannot {verb} a meeting while casting to the room: end the cast first")
             }
-            Guard::BackendReachable => "the meeting service is unreachable".into(),
+            Guard::BackendReachable if self.backend.last_error.is_empty() => {
+                format!(
+                    "the meeting service ({}) is not reachable yet",
+                    self.backend.kind
+                )
+            }
+            Guard::BackendReachable => format!(
+                "the meeting service ({}) is unreachable: {}",
+                self.backend.kind, self.backend.last_error
+            ),
             Guard::HostOrCoHost => "only the host or a co-host can dissolve the meeting".into(),
             Guard::SomeoneElseThere => {
                 "layouts can be switched once someone else is in the meeting".into()
@@ -218,7 +230,10 @@ impl Room {
     /// guide, if it was showing, gives way (the effects say so).
     fn begin_joining(&mut self, media: Media) -> (Session, Vec<Effect>) {
         let session = self.next_session();
-        self.phase = Phase::Joining { session };
+        self.phase = Phase::Joining {
+            session,
+            early: Vec::new(),
+        };
         let mut effects = self.devices_enter_meeting(media);
         effects.extend(self.update_share(Share::meeting_begins));
         (session, effects)
@@ -248,6 +263,26 @@ impl Room {
             tracing::debug!(?session, "dropping a backend answer for an earlier meeting");
             return Vec::new();
         }
+        let early = match &mut self.phase {
+            Phase::Joining { early, .. } => std::mem::take(early),
+            _ => Vec::new(),
+        };
+        let mut effects = self.apply_answer(completed);
+        match &mut self.phase {
+            Phase::Joining { early: kept, .. } => *kept = early,
+            Phase::Idle => {}
+            _ => {
+                for happening in early {
+                    let session = Some(session);
+                    effects.extend(self.happen(BackendEvent { session, happening }));
+                }
+            }
+        }
+        effects
+    }
+
+    /// [`Room::complete`] for an answer about the current attempt.
+    fn apply_answer(&mut self, completed: Completed) -> Vec<Effect> {
         match (completed, &mut self.phase) {
             (Completed::Started(_, Ok(meeting)), Phase::Joining { .. })
             | (Completed::Joined(_, Ok(Joined::InMeeting(meeting))), Phase::Joining { .. }) => {
@@ -327,7 +362,6 @@ impl Room {
     /// Applies what the backend reports on its own.
     pub fn happen(&mut self, report: BackendEvent) -> Vec<Effect> {
         match report.happening {
-            Happening::Reachable(reachable) => return self.set_reachable(reachable),
             Happening::Recording(recording) if report.session == self.phase.session() => {
                 return self.set_recording(recording);
             }
@@ -336,6 +370,10 @@ impl Room {
         }
         if report.session.is_none() || report.session != self.phase.session() {
             tracing::debug!(?report, "dropping a backend report for an earlier meeting");
+            return Vec::new();
+        }
+        if let Phase::Joining { early, .. } = &mut self.phase {
+            early.push(report.happening);
             return Vec::new();
         }
         match (report.happening, &mut self.phase) {
@@ -433,17 +471,18 @@ impl Room {
         effects
     }
 
-    fn set_reachable(&mut self, reachable: bool) -> Vec<Effect> {
-        if reachable == self.backend_reachable {
-            return Vec::new();
-        }
-        self.backend_reachable = reachable;
+    /// The service came back (the meeting list may have changed meanwhile) or went away (which
+    /// ends any meeting: nothing the room does in it can reach the service).
+    pub(super) fn reachability_changed(&mut self, reachable: bool) -> Vec<Effect> {
         if reachable {
             return vec![Effect::Run(BackendOp::MeetingList)];
         }
         let lost = Refusal::new(
             ErrorCode::NETWORK,
-            "lost the connection to the meeting service",
+            format!(
+                "lost the connection to the meeting service ({}): {}",
+                self.backend.kind, self.backend.last_error
+            ),
         );
         match self.phase {
             Phase::Idle => Vec::new(),

@@ -32,6 +32,50 @@ fn join_success_enters_the_meeting_with_its_event() {
 }
 
 #[test]
+fn reports_that_overtake_the_join_answer_apply_once_it_arrives() {
+    let mut r = room();
+    r.apply(join()).unwrap();
+    let session = Some(session_of(&r));
+    let early = r.happen(BackendEvent {
+        session,
+        happening: Happening::Participants(vec![person(1), person(2), person(3)]),
+    });
+    assert!(early.is_empty(), "nothing to show while joining");
+    let effects = r.complete(Completed::Joined(
+        session_of(&r),
+        Ok(Joined::InMeeting(details(RoomRole::Attendee, 1))),
+    ));
+    assert_eq!(
+        names(&effects)[..2],
+        [
+            ("Meeting", "JoinMeetingCompleted"),
+            ("Meeting", "MembersChanged")
+        ]
+    );
+    assert_eq!(r.members_node().user_list_info.len(), 4, "room and three");
+}
+
+#[test]
+fn early_reports_of_a_failed_join_are_dropped() {
+    let mut r = room();
+    r.apply(join()).unwrap();
+    let session = Some(session_of(&r));
+    r.happen(BackendEvent {
+        session,
+        happening: Happening::HostEnded,
+    });
+    let refusal = Refusal::new(ErrorCode::NETWORK, "kedacom: connection refused");
+    r.complete(Completed::Joined(session_of(&r), Err(refusal)));
+    assert_eq!(r.phase, Phase::Idle);
+    r.apply(join()).unwrap();
+    let effects = r.complete(Completed::Joined(
+        session_of(&r),
+        Ok(Joined::InMeeting(details(RoomRole::Attendee, 1))),
+    ));
+    assert_eq!(names(&effects), [("Meeting", "JoinMeetingCompleted")]);
+}
+
+#[test]
 fn join_failure_returns_to_idle_with_the_backend_code() {
     let mut r = room();
     r.apply(join()).unwrap();
@@ -107,20 +151,14 @@ fn start_or_join_in_a_meeting_or_waiting_room_is_refused() {
 #[test]
 fn unreachable_backend_refuses_start_and_join_at_once() {
     let mut r = room();
-    r.happen(BackendEvent {
-        session: None,
-        happening: Happening::Reachable(false),
-    });
+    reach(&mut r, false);
     assert_eq!(code_of(r.apply(join())), ErrorCode::NETWORK);
     assert_eq!(
         code_of(act(&mut r, MeetingAction::Start(StartKind::Instant))),
         ErrorCode::NETWORK
     );
     assert_eq!(r.phase, Phase::Idle);
-    let effects = r.happen(BackendEvent {
-        session: None,
-        happening: Happening::Reachable(true),
-    });
+    let effects = reach(&mut r, true);
     assert!(matches!(
         &effects[..],
         [Effect::Run(BackendOp::MeetingList)]
@@ -315,10 +353,7 @@ fn host_ending_and_removal_are_events_with_reasons() {
 #[test]
 fn losing_the_backend_ends_the_meeting() {
     let mut r = in_meeting(RoomRole::Attendee, 1);
-    let effects = r.happen(BackendEvent {
-        session: None,
-        happening: Happening::Reachable(false),
-    });
+    let effects = reach(&mut r, false);
     let ev = only_event(&effects);
     assert_eq!(
         (ev.name, ev.code, &ev.data["reason"]),
@@ -328,10 +363,7 @@ fn losing_the_backend_ends_the_meeting() {
 
     let mut joining = room();
     joining.apply(join()).unwrap();
-    let effects = joining.happen(BackendEvent {
-        session: None,
-        happening: Happening::Reachable(false),
-    });
+    let effects = reach(&mut joining, false);
     assert_eq!(only_event(&effects).name, "JoinMeetingCompleted");
     assert_eq!(joining.phase, Phase::Idle);
 }

@@ -31,10 +31,11 @@ mod view;
 use serde_json::Value;
 
 use crate::backend::{
-    BackendResult, JoinRequest, Joined, Media, MeetingDetails, ScheduledMeeting, Session,
+    BackendResult, Health, JoinRequest, Joined, Media, MeetingDetails, ScheduledMeeting, Session,
     StartRequest,
 };
 use crate::config::Config;
+use crate::modules::backend::{BACKEND_STATUS_CHANGED, BackendNode};
 use crate::modules::device::DeviceAction;
 use crate::modules::meeting::MeetingAction;
 use crate::modules::meeting_control::{ControlAction, MemberRange};
@@ -141,7 +142,8 @@ pub struct Room {
     share: Share,
     /// In this meeting, the room has asked to record (`RequestRecord` as host) and may start.
     record_requested: bool,
-    backend_reachable: bool,
+    /// The meeting service's health (`Query ["Backend"]`).
+    backend: BackendNode,
     last_session: u64,
 }
 
@@ -157,7 +159,7 @@ impl Room {
             meeting_list: Vec::new(),
             share: Share::new(&config.share),
             record_requested: false,
-            backend_reachable: true,
+            backend: BackendNode::new(config.backend.kind.name(), &Health::initial(config)),
             last_session: 0,
         }
     }
@@ -194,7 +196,27 @@ impl Room {
             to_value(&self.meeting_control_node()),
         );
         tree.insert("share".into(), to_value(&self.share_node()));
+        tree.insert("backend".into(), to_value(&self.backend));
         Value::Object(tree)
+    }
+
+    /// The meeting service's health changed: the Backend node follows, subscribers hear when
+    /// it comes, goes or records a new error, and a service that is gone ends any meeting.
+    pub fn health_changed(&mut self, health: &Health) -> Vec<Effect> {
+        let now = BackendNode::new(&self.backend.kind, health);
+        let before = std::mem::replace(&mut self.backend, now);
+        let mut effects = Vec::new();
+        if before.connected != health.connected || before.last_error != health.last_error {
+            effects.push(Effect::Publish(Event::new(
+                "Backend",
+                BACKEND_STATUS_CHANGED,
+                serde_json::json!({ "backend": to_value(&self.backend) }),
+            )));
+        }
+        if before.connected != health.connected {
+            effects.extend(self.reachability_changed(health.connected));
+        }
+        effects
     }
 
     fn next_session(&mut self) -> Session {

@@ -19,7 +19,7 @@ use tokio_util::task::TaskTracker;
 use super::device::DeviceSettings;
 use super::snapshot::Snapshot;
 use super::{BackendOp, Command, Completed, Effect, Event, Room};
-use crate::backend::{Backend, BackendEvent, BackendResult};
+use crate::backend::{Backend, BackendEvent, BackendResult, Health};
 use crate::wire::{self, ErrorCode, Refusal};
 
 /// What a command gets: the data a synchronous action answers with, or why it was refused.
@@ -88,6 +88,8 @@ pub struct Inputs {
     pub reports: mpsc::Receiver<BackendEvent>,
     /// The connected display outputs, when hot-plug is followed.
     pub displays: Option<watch::Receiver<Vec<String>>>,
+    /// The meeting service's health, as the backend records it.
+    pub health: watch::Receiver<Health>,
 }
 
 /// Starts the owner task. It stops when `shutdown` is cancelled, then waits (up to the backend
@@ -146,7 +148,9 @@ impl Owner {
         let Inputs {
             mut reports,
             mut displays,
+            health,
         } = inputs;
+        let mut health = Some(health);
         let mut beats = self.heartbeat.as_ref().map(|h| {
             let mut beats = tokio::time::interval(h.every);
             beats.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -171,6 +175,10 @@ impl Owner {
                 }
                 Some(connected) = next_change(&mut displays) => {
                     let effects = self.room.displays_changed(&connected);
+                    self.commit(effects);
+                }
+                Some(now) = next_change(&mut health) => {
+                    let effects = self.room.health_changed(&now);
                     self.commit(effects);
                 }
                 () = next_beat(&mut beats) => {
@@ -268,13 +276,13 @@ impl Owner {
     }
 }
 
-/// The next value of a watch, or never: without hot-plug, or once its watcher has stopped.
-async fn next_change(displays: &mut Option<watch::Receiver<Vec<String>>>) -> Option<Vec<String>> {
-    let Some(receiver) = displays else {
+/// The next value of a watch, or never: without one (no hot-plug), or once its sender is gone.
+async fn next_change<T: Clone>(watched: &mut Option<watch::Receiver<T>>) -> Option<T> {
+    let Some(receiver) = watched else {
         return std::future::pending().await;
     };
     if receiver.changed().await.is_err() {
-        *displays = None;
+        *watched = None;
         return std::future::pending().await;
     }
     Some(receiver.borrow_and_update().clone())

@@ -119,6 +119,17 @@ struct Run {
     /// The room's role and the other participants, as the service last said.
     role: RoomRole,
     others: usize,
+    /// Reports about the current attempt that came while it was still joining: the room
+    /// applies them after the answer, and so does this model.
+    early: Vec<Early>,
+}
+
+/// A report held back while joining, as the model sees it.
+#[derive(Debug, Clone, Copy)]
+enum Early {
+    Participants(usize),
+    Admitted(usize),
+    Signal(Signal),
 }
 
 impl Run {
@@ -136,6 +147,7 @@ impl Run {
             speaker_switched: false,
             role: RoomRole::Attendee,
             others: 0,
+            early: Vec::new(),
         }
     }
 
@@ -146,6 +158,79 @@ impl Run {
             self.room.phase.session()
         };
         self.room.happen(BackendEvent { session, happening })
+    }
+
+    fn reach(&mut self, connected: bool) -> Vec<Effect> {
+        let health = crate::backend::Health {
+            connected,
+            ..crate::backend::Health::unknown()
+        };
+        self.room.health_changed(&health)
+    }
+
+    /// A report about the current attempt while joining waits for the answer.
+    fn hold_if_joining(
+        &mut self,
+        effects: Vec<Effect>,
+        before: MeetingState,
+        stale: bool,
+        current: Option<Session>,
+        signal: Signal,
+    ) -> (Vec<Effect>, Option<Signal>) {
+        if stale || current.is_none() {
+            return (effects, None);
+        }
+        if before == MeetingState::Joining {
+            self.early.push(Early::Signal(signal));
+            return (effects, None);
+        }
+        (effects, Some(signal))
+    }
+
+    /// The answer to a start or join, then the reports held back while joining: the room must
+    /// end where the tables lead, with each transition's event.
+    fn check_signals(
+        &mut self,
+        before: MeetingState,
+        answer: Option<Signal>,
+        early: &[Early],
+        effects: Vec<Effect>,
+    ) -> Vec<Effect> {
+        let mut state = before;
+        let mut expect = |state: &mut MeetingState, signal: Signal| {
+            if let Some(t) = signal_transition(*state, signal) {
+                let ev = super::test_support::events(&effects)
+                    .into_iter()
+                    .find(|e| e.name == t.event)
+                    .unwrap_or_else(|| panic!("{signal:?} in {state:?} without {}", t.event));
+                if signal == answer.unwrap_or(signal) {
+                    assert_eq!(ev.code != ErrorCode::OK, t.failed, "{ev:?}");
+                }
+                *state = t.to;
+            }
+        };
+        if let Some(signal) = answer {
+            expect(&mut state, signal);
+        }
+        if state != MeetingState::Idle {
+            for held in early {
+                match *held {
+                    Early::Participants(n) => self.others = n,
+                    Early::Admitted(n) => {
+                        if state == MeetingState::WaitingRoom {
+                            (self.role, self.others) = (RoomRole::Attendee, n);
+                        }
+                        expect(&mut state, Signal::Admitted);
+                    }
+                    Early::Signal(signal) => expect(&mut state, signal),
+                }
+            }
+        }
+        assert_eq!(self.room.phase.state(), state, "answer then {early:?}");
+        if state == MeetingState::Idle {
+            self.others = 0;
+        }
+        self.keep(effects)
     }
 
     fn keep(&mut self, effects: Vec<Effect>) -> Vec<Effect> {
@@ -176,45 +261,51 @@ impl Run {
                 let op = self.pending.remove(pick % self.pending.len());
                 let (completed, session, signal) = answer(op, ok, waiting_room, role, others);
                 let signal = signal.filter(|_| session.is_some() && session == current);
-                if matches!(signal, Some(Signal::Entered | Signal::Waiting))
-                    && before == MeetingState::Joining
-                {
-                    (self.role, self.others) = (role, others);
+                let effects = self.room.complete(completed);
+                if before == MeetingState::Joining && signal.is_some() {
+                    if matches!(signal, Some(Signal::Entered | Signal::Waiting)) {
+                        (self.role, self.others) = (role, others);
+                    }
+                    let early = std::mem::take(&mut self.early);
+                    return self.check_signals(before, signal, &early, effects);
                 }
-                (self.room.complete(completed), signal)
+                (effects, signal)
             }
             Step::Participants(n) => {
-                if current.is_some() && before != MeetingState::Joining {
+                let people = details(RoomRole::Host, n).participants;
+                let effects = self.report(Happening::Participants(people), false);
+                if before == MeetingState::Joining {
+                    self.early.push(Early::Participants(n));
+                } else if current.is_some() {
                     self.others = n;
                 }
-                let people = details(RoomRole::Host, n).participants;
-                (self.report(Happening::Participants(people), false), None)
+                (effects, None)
             }
             Step::Admitted(n) => {
-                if before == MeetingState::WaitingRoom {
-                    (self.role, self.others) = (RoomRole::Attendee, n);
-                }
                 let meeting = Box::new(details(RoomRole::Attendee, n));
-                (
-                    self.report(Happening::Admitted(meeting), false),
-                    current.map(|_| Signal::Admitted),
-                )
+                let effects = self.report(Happening::Admitted(meeting), false);
+                if before == MeetingState::Joining {
+                    self.early.push(Early::Admitted(n));
+                    (effects, None)
+                } else {
+                    if before == MeetingState::WaitingRoom {
+                        (self.role, self.others) = (RoomRole::Attendee, n);
+                    }
+                    (effects, current.map(|_| Signal::Admitted))
+                }
             }
-            Step::HostEnded { stale } => (
-                self.report(Happening::HostEnded, stale),
-                current.filter(|_| !stale).map(|_| Signal::HostEnded),
-            ),
-            Step::Removed { stale } => (
-                self.report(Happening::Removed, stale),
-                current.filter(|_| !stale).map(|_| Signal::Removed),
-            ),
+            Step::HostEnded { stale } => {
+                let effects = self.report(Happening::HostEnded, stale);
+                self.hold_if_joining(effects, before, stale, current, Signal::HostEnded)
+            }
+            Step::Removed { stale } => {
+                let effects = self.report(Happening::Removed, stale);
+                self.hold_if_joining(effects, before, stale, current, Signal::Removed)
+            }
             Step::Reachable(reachable) => {
                 let lost = self.reachable && !reachable;
                 self.reachable = reachable;
-                (
-                    self.report(Happening::Reachable(reachable), false),
-                    lost.then_some(Signal::Lost),
-                )
+                (self.reach(reachable), lost.then_some(Signal::Lost))
             }
             Step::Displays(plugged) => {
                 let names: Vec<String> = OUTPUTS

@@ -75,6 +75,26 @@ pub fn events(effects: &[Effect]) -> Vec<&Event> {
         .collect()
 }
 
+/// The meeting service comes or goes: checks that subscribers hear it as `BackendStatusChanged`
+/// and returns the other effects.
+pub fn reach(r: &mut Room, connected: bool) -> Vec<Effect> {
+    let health = crate::backend::Health {
+        connected,
+        last_error: if connected { "" } else { "connection refused" }.into(),
+        last_ok_at: 1,
+        latency_ms: 1,
+    };
+    let mut effects = r.health_changed(&health);
+    let status = effects.iter().position(
+        |e| matches!(e, Effect::Publish(ev) if ev.module == "Backend" && ev.name == "BackendStatusChanged"),
+    );
+    let status = status.expect("a BackendStatusChanged event");
+    if let Effect::Publish(ev) = effects.remove(status) {
+        assert_eq!(ev.data["backend"]["connected"], connected);
+    }
+    effects
+}
+
 pub fn only_event(effects: &[Effect]) -> &Event {
     let evs = events(effects);
     assert_eq!(evs.len(), 1, "expected one event, got {effects:?}");

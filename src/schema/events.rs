@@ -113,6 +113,11 @@ struct ShareInfoChanged {
     share_info: ShareInfo,
 }
 
+#[derive(JsonSchema)]
+struct BackendStatusChanged {
+    backend: crate::modules::backend::BackendNode,
+}
+
 /// `MuteAll`: nothing to add.
 #[derive(JsonSchema)]
 struct Nothing {}
@@ -142,6 +147,7 @@ pub fn data_schema(module: &str, name: &str) -> Option<Schema> {
         ("MeetingControl", "MuteAll") => schema_for!(Nothing),
         ("MeetingControl", "RecordStateChanged") => schema_for!(RecordStateChanged),
         ("Share", "ShareInfoChanged") => schema_for!(ShareInfoChanged),
+        ("Backend", "BackendStatusChanged") => schema_for!(BackendStatusChanged),
         _ => return None,
     })
 }

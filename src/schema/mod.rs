@@ -9,7 +9,7 @@ mod events;
 use schemars::{JsonSchema, Schema, schema_for};
 use serde_json::{Value, json};
 
-use crate::modules::{device, meeting, meeting_control, members, share};
+use crate::modules::{backend, device, meeting, meeting_control, members, share};
 
 /// A protocol module: its path segment, its state node's schema, its actions and its events.
 pub struct Module {
@@ -67,6 +67,14 @@ pub const MODULES: &[Module] = &[
         actions: share::ACTIONS,
         params: share::params_schema,
         events: share::EVENTS,
+    },
+    Module {
+        name: "Backend",
+        key: "backend",
+        state: schema::<backend::BackendNode>,
+        actions: &[],
+        params: |_| crate::modules::no_params_schema(),
+        events: backend::EVENTS,
     },
 ];
 

@@ -1,0 +1,212 @@
+//! How the meeting service is doing, as `Query ["Backend"]` shows it (beyond the vendor
+//! protocol). Adapters record every exchange with their service; the room follows the result
+//! through a watch channel, so the latest state always wins and none is queued behind another.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+
+/// The service's health.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Health {
+    /// The service answers.
+    pub connected: bool,
+    /// The last thing that went wrong, naming the service's own error; `""` if nothing has.
+    pub last_error: String,
+    /// When the service last answered, in Unix seconds; 0 if it never has.
+    pub last_ok_at: i64,
+    /// How long its last answer took.
+    pub latency_ms: u64,
+}
+
+impl Health {
+    /// At start-up: the embedded simulator is there at once; a real service has not been
+    /// reached yet.
+    pub fn initial(config: &crate::config::Config) -> Self {
+        if config.backend.kind == crate::config::BackendKind::Sim {
+            Self {
+                connected: true,
+                last_ok_at: unix_now(),
+                ..Self::unknown()
+            }
+        } else {
+            Self::unknown()
+        }
+    }
+
+    /// Before the service has been reached.
+    pub fn unknown() -> Self {
+        Self {
+            connected: false,
+            last_error: String::new(),
+            last_ok_at: 0,
+            latency_ms: 0,
+        }
+    }
+}
+
+/// Consecutive failed exchanges after which a service counts as gone. One lost packet does not
+/// end a meeting; a service that stays silent for three tries does (the Kedacom clients' rule).
+pub const FAILURES_BEFORE_DISCONNECTED: u32 = 3;
+
+/// Successful exchanges refresh `last_ok_at` and `latency_ms` at most this often, so that a
+/// polling adapter does not rebuild the room's state on every poll.
+const REFRESH_EVERY: Duration = Duration::from_secs(5);
+
+/// Records exchanges with the service and publishes the resulting [`Health`]. Cheap to clone.
+#[derive(Clone)]
+pub struct HealthTracker {
+    inner: Arc<Mutex<Counters>>,
+    published: watch::Sender<Health>,
+}
+
+struct Counters {
+    failures: u32,
+    last_refresh: Option<Instant>,
+}
+
+impl HealthTracker {
+    /// A tracker starting from `initial`, and the receiver the room follows.
+    pub fn new(initial: Health) -> (Self, watch::Receiver<Health>) {
+        let (published, receiver) = watch::channel(initial);
+        let tracker = Self {
+            inner: Arc::new(Mutex::new(Counters {
+                failures: 0,
+                last_refresh: None,
+            })),
+            published,
+        };
+        (tracker, receiver)
+    }
+
+    /// The service answered (even with an error of its own: it is there).
+    pub fn answered(&self, latency: Duration) {
+        let mut counters = self.inner.lock().expect("health lock");
+        counters.failures = 0;
+        let refresh_due = counters
+            .last_refresh
+            .is_none_or(|at| at.elapsed() >= REFRESH_EVERY);
+        let latency_ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX);
+        let published = self.published.send_if_modified(|health| {
+            if health.connected && !refresh_due {
+                return false;
+            }
+            health.connected = true;
+            health.last_ok_at = unix_now();
+            health.latency_ms = latency_ms;
+            true
+        });
+        if published {
+            counters.last_refresh = Some(Instant::now());
+        }
+    }
+
+    /// The service answered with an error of its own: it is reachable, and this is what went
+    /// wrong.
+    pub fn refused(&self, latency: Duration, error: &str) {
+        self.answered(latency);
+        self.set_last_error(error);
+    }
+
+    /// The service could not be reached (refused connection, timeout, garbage). After
+    /// [`FAILURES_BEFORE_DISCONNECTED`] in a row it counts as disconnected; before it was ever
+    /// reached, at once.
+    pub fn unreachable(&self, error: &str) {
+        let mut counters = self.inner.lock().expect("health lock");
+        counters.failures = counters.failures.saturating_add(1);
+        let failures = counters.failures;
+        self.published.send_if_modified(|health| {
+            let gone = failures >= FAILURES_BEFORE_DISCONNECTED || health.last_ok_at == 0;
+            let changed = health.last_error != error || (gone && health.connected);
+            health.last_error = error.to_owned();
+            if gone {
+                health.connected = false;
+            }
+            changed
+        });
+    }
+
+    /// The service is gone, whatever the count says (e.g. heartbeats and re-login failed).
+    pub fn disconnected(&self, error: &str) {
+        self.published.send_if_modified(|health| {
+            let changed = health.connected || health.last_error != error;
+            health.connected = false;
+            health.last_error = error.to_owned();
+            changed
+        });
+    }
+
+    fn set_last_error(&self, error: &str) {
+        self.published.send_if_modified(|health| {
+            if health.last_error == error {
+                return false;
+            }
+            health.last_error = error.to_owned();
+            true
+        });
+    }
+
+    pub fn current(&self) -> Health {
+        self.published.borrow().clone()
+    }
+}
+
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connected_once_answered_and_gone_after_three_failures() {
+        let (tracker, health) = HealthTracker::new(Health::unknown());
+        tracker.answered(Duration::from_millis(12));
+        assert!(health.borrow().connected);
+        assert_eq!(health.borrow().latency_ms, 12);
+        assert!(health.borrow().last_ok_at > 0);
+        tracker.unreachable("connection refused");
+        tracker.unreachable("connection refused");
+        assert!(health.borrow().connected, "two failures are a blip");
+        assert_eq!(health.borrow().last_error, "connection refused");
+        tracker.unreachable("connection refused");
+        assert!(!health.borrow().connected);
+        tracker.answered(Duration::from_millis(3));
+        assert!(health.borrow().connected);
+        assert_eq!(
+            health.borrow().last_error,
+            "connection refused",
+            "the last error stays for the operator to read"
+        );
+    }
+
+    #[test]
+    fn a_service_never_reached_is_disconnected_at_the_first_failure() {
+        let (tracker, health) = HealthTracker::new(Health::unknown());
+        tracker.unreachable("timed out");
+        assert!(!health.borrow().connected);
+        assert_eq!(health.borrow().last_error, "timed out");
+    }
+
+    #[test]
+    fn a_service_error_keeps_it_connected_and_is_recorded() {
+        let (tracker, health) = HealthTracker::new(Health::unknown());
+        tracker.refused(Duration::from_millis(5), "kedacom 20003: MCU busy");
+        assert!(health.borrow().connected);
+        assert_eq!(health.borrow().last_error, "kedacom 20003: MCU busy");
+    }
+
+    #[test]
+    fn answers_refresh_the_published_state_only_now_and_then() {
+        let (tracker, mut health) = HealthTracker::new(Health::unknown());
+        tracker.answered(Duration::from_millis(1));
+        assert!(health.has_changed().unwrap());
+        health.borrow_and_update();
+        tracker.answered(Duration::from_millis(2));
+        assert!(!health.has_changed().unwrap(), "no rebuild per poll");
+    }
+}

@@ -1,0 +1,41 @@
+//! The Backend module (beyond the vendor protocol): the meeting service's health, so that an
+//! installer or a panel can tell "the platform is down" from "the room is idle".
+//! `Query ["Backend"]` serves it; `Event/Backend` `BackendStatusChanged` says when the service
+//! comes or goes, or a new error is recorded. It has no actions.
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::backend::Health;
+
+pub const BACKEND_STATUS_CHANGED: &str = "BackendStatusChanged";
+pub const EVENTS: &[&str] = &[BACKEND_STATUS_CHANGED];
+
+/// `Query ["Backend"]` → `{"backend": {...}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct BackendNode {
+    /// The configured backend: `sim`, `kedacom`, `easemob`, `rsc` or `hiar`.
+    pub kind: String,
+    /// The service answers. False until it has been reached, and after three failed exchanges
+    /// in a row.
+    pub connected: bool,
+    /// The last thing that went wrong, naming the service's own error; `""` if nothing has.
+    pub last_error: String,
+    /// When the service last answered, in Unix seconds; 0 if it never has. Refreshed at most
+    /// every few seconds.
+    pub last_ok_at: i64,
+    /// How long the service took to answer, at `last_ok_at`.
+    pub latency_ms: u64,
+}
+
+impl BackendNode {
+    pub fn new(kind: &str, health: &Health) -> Self {
+        Self {
+            kind: kind.to_owned(),
+            connected: health.connected,
+            last_error: health.last_error.clone(),
+            last_ok_at: health.last_ok_at,
+            latency_ms: health.latency_ms,
+        }
+    }
+}
