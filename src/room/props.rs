@@ -197,7 +197,7 @@ impl Run {
         effects: Vec<Effect>,
     ) -> Vec<Effect> {
         let mut state = before;
-        let mut expect = |state: &mut MeetingState, signal: Signal| {
+        let expect = |state: &mut MeetingState, signal: Signal| {
             if let Some(t) = signal_transition(*state, signal) {
                 let ev = super::test_support::events(&effects)
                     .into_iter()
