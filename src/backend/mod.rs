@@ -6,6 +6,7 @@
 //! drop reports about a meeting it has already left.
 
 pub mod health;
+pub mod http;
 pub mod sim;
 
 use std::sync::Arc;
