@@ -27,8 +27,6 @@ pub enum StartError {
     },
     #[error("{0}")]
     Exposed(String),
-    #[error(transparent)]
-    Backend(#[from] backend::SetupError),
 }
 
 /// How the daemon is hosted. The defaults suit a terminal and the tests; `roomsd` under systemd
@@ -101,7 +99,7 @@ impl Daemon {
         let shutdown = CancellationToken::new();
         let (reports_tx, reports) = mpsc::channel(256);
         let (health_tracker, health) = HealthTracker::new(Health::initial(&config));
-        let backend = backend::build(&config, reports_tx, health_tracker)?;
+        let backend = backend::build(&config, reports_tx, health_tracker);
         let state_file = StateFile::locate(&config);
         let device_settings = match &state_file {
             Some(file) => file.load(),

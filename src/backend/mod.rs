@@ -5,8 +5,12 @@
 //! channel it was built with. Every meeting attempt carries a [`Session`] so that the room can
 //! drop reports about a meeting it has already left.
 
+pub mod easemob;
 pub mod health;
+pub mod hiar;
 pub mod http;
+pub mod kedacom;
+pub mod rsc;
 pub mod sim;
 
 use std::sync::Arc;
@@ -180,13 +184,6 @@ pub trait Backend: Send + Sync {
     ) -> BoxFuture<'static, BackendResult<()>>;
 }
 
-/// The configured backend cannot be built.
-#[derive(Debug, thiserror::Error)]
-pub enum SetupError {
-    #[error("backend kind \"{0}\" is not available in this version of roomsd; use \"sim\"")]
-    NotAvailable(&'static str),
-}
-
 /// Builds the backend the configuration names. Its reports go to `events`, what it learns about
 /// the service's health to `health`. Must be called inside a Tokio runtime: adapters that keep
 /// a session alive start doing so at once, and building never waits for the service.
@@ -194,9 +191,12 @@ pub fn build(
     config: &Config,
     events: mpsc::Sender<BackendEvent>,
     health: HealthTracker,
-) -> Result<Arc<dyn Backend>, SetupError> {
+) -> Arc<dyn Backend> {
     match config.backend.kind {
-        BackendKind::Sim => Ok(Arc::new(sim::Simulator::new(config, events, health))),
-        other => Err(SetupError::NotAvailable(other.name())),
+        BackendKind::Sim => Arc::new(sim::Simulator::new(config, events, health)),
+        BackendKind::Kedacom => Arc::new(kedacom::Kedacom::new(config, events, health)),
+        BackendKind::Easemob => Arc::new(easemob::Easemob::new(config, events, health)),
+        BackendKind::Rsc => Arc::new(rsc::Rsc::new(config, events, health)),
+        BackendKind::Hiar => Arc::new(hiar::Hiar::new(config, events, health)),
     }
 }

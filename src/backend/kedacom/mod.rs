@@ -1,0 +1,464 @@
+//! The Kedacom video platform (BACKENDS.md): the room is one of its terminals, identified by
+//! `kedacom.account` (E164 or IP). Meetings are the platform's conferences:
+//!
+//! - start: create a conference (`create_type` 1 instant, or 4 from the room's virtual meeting
+//!   room for "pmi") with the room's terminal invited and as chairman, then wait until the
+//!   platform has dialled it;
+//! - join: add the terminal to the conference, dial it, wait until it is online;
+//! - leave: hang up; dissolve: end the conference;
+//! - in a meeting, the conference and its terminals are polled every `poll_ms`: who is there,
+//!   who chairs, and whether the conference or the room's place in it is gone (the host ended
+//!   it, or removed the room).
+//!
+//! [`api`] keeps the login alive; [`keepalive`] sends the heartbeats and refreshes the list of
+//! booked meetings.
+
+mod api;
+mod keepalive;
+mod live;
+pub mod model;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+use tokio_util::sync::{CancellationToken, DropGuard};
+
+use super::{
+    Backend, BackendEvent, BackendResult, HealthTracker, JoinRequest, Joined, Media,
+    MeetingDetails, RoomRole, ScheduledMeeting, Session, StartRequest,
+};
+use crate::config::{Config, KedacomConfig};
+use crate::modules::meeting::StartKind;
+use crate::modules::meeting_control::ControlAction;
+use crate::wire::{ErrorCode, Refusal};
+use api::{Api, Verb};
+use live::Live;
+use model::{BookedList, Conference, Created, Terminals, VirtualRooms};
+
+/// The adapter. Dropping it stops its heartbeats and pollers.
+pub struct Kedacom {
+    inner: Arc<Inner>,
+    _stop: DropGuard,
+}
+
+struct Inner {
+    api: Api,
+    config: KedacomConfig,
+    room_name: String,
+    events: mpsc::Sender<BackendEvent>,
+    /// The conference of each meeting the room is in.
+    live: Mutex<HashMap<Session, Arc<Live>>>,
+    stop: CancellationToken,
+}
+
+impl Kedacom {
+    /// Starts logging in and keeping the session alive in the background: building never waits
+    /// for the platform. Must be called inside a Tokio runtime.
+    pub fn new(config: &Config, events: mpsc::Sender<BackendEvent>, health: HealthTracker) -> Self {
+        let timeout = Duration::from_millis(config.backend.timeout_ms.0);
+        let stop = CancellationToken::new();
+        let inner = Arc::new(Inner {
+            api: Api::new(&config.kedacom, timeout, health),
+            config: config.kedacom.clone(),
+            room_name: config.room.name.clone(),
+            events,
+            live: Mutex::new(HashMap::new()),
+            stop: stop.clone(),
+        });
+        tokio::spawn(keepalive::run(inner.clone()));
+        Self {
+            inner,
+            _stop: stop.drop_guard(),
+        }
+    }
+}
+
+impl Inner {
+    /// The room's terminal as the platform's member records name it.
+    fn terminal(&self) -> Value {
+        json!({
+            "name": self.room_name,
+            "account": self.config.account,
+            "account_type": self.config.account_type,
+        })
+    }
+
+    /// The room's terminal as a call target.
+    fn call_target(&self) -> Value {
+        json!({
+            "name": self.room_name,
+            "account": self.config.account,
+            "account_type": self.config.account_type,
+            "bitrate": self.config.bitrate,
+            "protocol": self.config.protocol,
+        })
+    }
+
+    fn poll_every(&self) -> Duration {
+        Duration::from_millis(self.config.poll_ms)
+    }
+
+    fn live(&self, session: Session) -> BackendResult<Arc<Live>> {
+        self.live
+            .lock()
+            .expect("live lock")
+            .get(&session)
+            .cloned()
+            .ok_or_else(|| Refusal::new(ErrorCode::NOT_IN_MEETING, "kedacom: not in a conference"))
+    }
+
+    async fn start(self: Arc<Self>, request: StartRequest) -> BackendResult<MeetingDetails> {
+        let mut params = json!({
+            "name": format!("{}的快速会议", self.room_name),
+            "duration": 0,
+            "bitrate": self.config.bitrate,
+            "invite_members": [self.call_target()],
+            "chairman": self.terminal(),
+        });
+        match request.kind {
+            StartKind::Instant => {
+                params["create_type"] = json!(1);
+                params["video_formats"] = json!([{"format": 4, "resolution": 13, "frame": 30, "bitrate": self.config.bitrate}]);
+            }
+            StartKind::Pmi => {
+                params["create_type"] = json!(4);
+                params["template_id"] = json!(self.virtual_room().await?);
+            }
+        }
+        let created: Created = self
+            .api
+            .write(Verb::Post, "/api/v1/mc/confs", Some(params))
+            .await?;
+        // The platform dials the invited terminal itself.
+        let mt_id = self.wait_until_online(&created.conf_id, None).await?;
+        let mut meeting = self.details(&created.conf_id, &mt_id).await?;
+        if meeting.meeting_id.is_empty() {
+            meeting.meeting_id = created.meeting_id;
+        }
+        meeting.room_is_creator = true;
+        self.enter(request.session, &created.conf_id, &mt_id);
+        Ok(meeting)
+    }
+
+    /// The virtual meeting room "pmi" starts: the configured one, or the first reserved for
+    /// the room's terminal.
+    async fn virtual_room(&self) -> BackendResult<String> {
+        if !self.config.virtual_meeting_room.is_empty() {
+            return Ok(self.config.virtual_meeting_room.clone());
+        }
+        let rooms: VirtualRooms = self
+            .api
+            .get(
+                "/api/v1/mc/virtual_meeting_rooms",
+                &[("start", "0"), ("count", "0")],
+            )
+            .await?;
+        rooms
+            .virtual_meeting_rooms
+            .into_iter()
+            .find(|room| {
+                room.exclusive_users
+                    .iter()
+                    .any(|u| u.account == self.config.account)
+            })
+            .map(|room| room.id)
+            .ok_or_else(|| {
+                Refusal::new(
+                    ErrorCode(10030),
+                    format!(
+                        "kedacom: no virtual meeting room is reserved for terminal {}; \
+                         set kedacom.virtual_meeting_room",
+                        self.config.account
+                    ),
+                )
+            })
+    }
+
+    async fn join(self: Arc<Self>, request: JoinRequest) -> BackendResult<Joined> {
+        let conf_id = request.code.as_str();
+        let conference: Conference = self.api.get(&conf_path(conf_id), &[]).await?;
+        // The management API admits a terminal without the password, and does not reveal it:
+        // the room can only insist that one is given when the conference has one.
+        if conference.need_password != 0 && request.password.is_empty() {
+            return Err(Refusal::new(
+                ErrorCode::PASSWORD_REQUIRED,
+                format!("kedacom: conference {conf_id} needs a password"),
+            ));
+        }
+        let added: Terminals = self
+            .api
+            .write(
+                Verb::Post,
+                &format!("{}/mts", conf_path(conf_id)),
+                Some(json!({"mts": [{
+                    "account": self.config.account,
+                    "account_type": self.config.account_type,
+                    "bitrate": self.config.bitrate,
+                    "protocol": self.config.protocol,
+                    "forced_call": 0,
+                }]})),
+            )
+            .await?;
+        let mt_id = match added.mts.iter().find(|t| !t.mt_id.is_empty()) {
+            Some(t) => t.mt_id.clone(),
+            None => self.own_terminal(conf_id).await?.0,
+        };
+        self.dial(conf_id, &mt_id, Verb::Post).await?;
+        self.wait_until_online(conf_id, Some(&mt_id)).await?;
+        let mut meeting = self.details(conf_id, &mt_id).await?;
+        meeting.password = request.password;
+        meeting.room_is_creator = conference.creator.account == self.config.account;
+        self.enter(request.session, conf_id, &mt_id);
+        Ok(Joined::InMeeting(meeting))
+    }
+
+    /// POST dials the terminal, DELETE hangs up.
+    async fn dial(&self, conf_id: &str, mt_id: &str, verb: Verb) -> BackendResult<()> {
+        let path = format!("{}/online_mts", conf_path(conf_id));
+        let params = json!({"mts": [{"mt_id": mt_id}]});
+        self.api
+            .write::<Value>(verb, &path, Some(params))
+            .await
+            .map(drop)
+    }
+
+    /// The room's terminal in the conference: its id and whether it is online.
+    async fn own_terminal(&self, conf_id: &str) -> BackendResult<(String, bool)> {
+        let terminals: Terminals = self
+            .api
+            .get(&format!("{}/mts", conf_path(conf_id)), &[])
+            .await?;
+        terminals
+            .mts
+            .iter()
+            .find(|t| t.is(&self.config.account))
+            .map(|t| (t.mt_id.clone(), t.online == 1))
+            .ok_or_else(|| {
+                Refusal::new(
+                    ErrorCode::JOIN_FAILED,
+                    format!(
+                        "kedacom: terminal {} is not in conference {conf_id}",
+                        self.config.account
+                    ),
+                )
+            })
+    }
+
+    /// Polls until the room's terminal is online; its id. The daemon's `timeout_ms` bounds the
+    /// wait (a terminal that does not answer the call).
+    async fn wait_until_online(&self, conf_id: &str, mt_id: Option<&str>) -> BackendResult<String> {
+        let every = self.poll_every().min(Duration::from_secs(1));
+        loop {
+            match self.own_terminal(conf_id).await {
+                Ok((id, true)) if mt_id.is_none_or(|m| m == id) => return Ok(id),
+                Ok(_) => {}
+                // The platform may list the invited terminal a moment after creating.
+                Err(refusal) if refusal.code == ErrorCode::JOIN_FAILED => {}
+                Err(refusal) => return Err(refusal),
+            }
+            tokio::time::sleep(every).await;
+        }
+    }
+
+    /// The meeting as the room shows it, from the conference and its terminals.
+    async fn details(&self, conf_id: &str, mt_id: &str) -> BackendResult<MeetingDetails> {
+        let conference: Conference = self.api.get(&conf_path(conf_id), &[]).await?;
+        let (participants, chairman) = self.participants(conf_id, mt_id).await?;
+        Ok(MeetingDetails {
+            code: conf_id.to_owned(),
+            meeting_id: conference.meeting_id.clone(),
+            title: conference.name.clone(),
+            password: String::new(),
+            meeting_type: 0,
+            creator_name: conference.creator.name.clone(),
+            begin_time: model::unix_time(&conference.start_time).unwrap_or(0),
+            end_time: model::unix_time(&conference.end_time).unwrap_or(0),
+            url: String::new(),
+            room_user_id: mt_id.to_owned(),
+            room_role: if chairman == mt_id {
+                RoomRole::Host
+            } else {
+                RoomRole::Attendee
+            },
+            room_is_creator: false,
+            participants,
+            waiting: Vec::new(),
+            recording_allowed: false,
+            recording: false,
+        })
+    }
+
+    /// The other terminals online, and the chairman's terminal id.
+    async fn participants(
+        &self,
+        conf_id: &str,
+        own: &str,
+    ) -> BackendResult<(Vec<super::Participant>, String)> {
+        let terminals: Terminals = self
+            .api
+            .get(&format!("{}/mts", conf_path(conf_id)), &[])
+            .await?;
+        let chairman: model::Chairman = self
+            .api
+            .get(&format!("{}/chairman", conf_path(conf_id)), &[])
+            .await
+            .unwrap_or_default();
+        let people = terminals
+            .mts
+            .iter()
+            .filter(|t| t.online == 1 && t.mt_id != own)
+            .map(|t| t.participant(&chairman.mt_id))
+            .collect();
+        Ok((people, chairman.mt_id))
+    }
+
+    /// The room is in `conf_id`: follow it until it leaves.
+    fn enter(self: &Arc<Self>, session: Session, conf_id: &str, mt_id: &str) {
+        let live = Arc::new(Live::new(conf_id, mt_id, self.stop.child_token()));
+        self.live
+            .lock()
+            .expect("live lock")
+            .insert(session, live.clone());
+        tokio::spawn(live::follow(self.clone(), session, live));
+    }
+
+    fn forget(&self, session: Session) {
+        if let Some(live) = self.live.lock().expect("live lock").remove(&session) {
+            live.stop.cancel();
+        }
+    }
+
+    async fn leave(self: Arc<Self>, session: Session) -> BackendResult<()> {
+        let Ok(live) = self.live(session) else {
+            // Never got in (a join that timed out): nothing to hang up.
+            return Ok(());
+        };
+        let _exiting = live.exiting();
+        self.dial(&live.conf_id, &live.mt_id, Verb::Delete).await?;
+        self.forget(session);
+        Ok(())
+    }
+
+    async fn dissolve(self: Arc<Self>, session: Session) -> BackendResult<()> {
+        let live = self.live(session)?;
+        let _exiting = live.exiting();
+        let path = format!("/api/v1/mc/confs/{}", live.conf_id);
+        match self.api.write::<Value>(Verb::Delete, &path, None).await {
+            Ok(_) => {}
+            // Already over: what was asked for is done.
+            Err(refusal) if refusal.code == ErrorCode::NO_SUCH_MEETING => {}
+            Err(refusal) => return Err(refusal),
+        }
+        self.forget(session);
+        Ok(())
+    }
+
+    async fn meeting_list(self: Arc<Self>) -> BackendResult<Vec<ScheduledMeeting>> {
+        let booked: BookedList = self
+            .api
+            .get(
+                "/api/v1/mc/booked_confs",
+                &[("start", "0"), ("count", "10"), ("order", "0")],
+            )
+            .await?;
+        Ok(booked
+            .booked_confs
+            .iter()
+            .map(model::Booked::scheduled)
+            .collect())
+    }
+
+    async fn set_media(self: Arc<Self>, session: Session, media: Media) -> BackendResult<()> {
+        let live = self.live(session)?;
+        // The platform mutes the terminal's microphone; the camera is the room's own business.
+        let path = format!("{}/mts/{}/mute", conf_path(&live.conf_id), live.mt_id);
+        let params = json!({"value": i32::from(!media.mic_on)});
+        self.api
+            .write::<Value>(Verb::Put, &path, Some(params))
+            .await
+            .map(drop)
+    }
+
+    async fn control(
+        self: Arc<Self>,
+        session: Session,
+        action: ControlAction,
+    ) -> BackendResult<()> {
+        let live = self.live(session)?;
+        let conf = conf_path(&live.conf_id);
+        let (verb, path, params) = match &action {
+            ControlAction::MuteMember { user_id } => (
+                Verb::Put,
+                format!("{conf}/mts/{user_id}/mute"),
+                json!({"value": 1}),
+            ),
+            ControlAction::MuteAll { .. } => {
+                (Verb::Put, format!("{conf}/mute"), json!({"value": 1}))
+            }
+            ControlAction::RemoveMember { user_id, .. } => (
+                Verb::Delete,
+                format!("{conf}/mts"),
+                json!({"mts": [{"mt_id": user_id}]}),
+            ),
+            ControlAction::StopVideo { .. }
+            | ControlAction::RequestRecord
+            | ControlAction::StartRecord { .. } => {
+                return Err(Refusal::new(
+                    ErrorCode::UNSUPPORTED,
+                    format!("kedacom: the control API has no {}", action.name()),
+                ));
+            }
+        };
+        self.api.write::<Value>(verb, &path, Some(params)).await?;
+        // Show the change without waiting for the next poll.
+        live.poke();
+        Ok(())
+    }
+}
+
+fn conf_path(conf_id: &str) -> String {
+    format!("/api/v1/vc/confs/{conf_id}")
+}
+
+impl Backend for Kedacom {
+    fn kind(&self) -> &'static str {
+        "kedacom"
+    }
+
+    fn start(&self, request: StartRequest) -> BoxFuture<'static, BackendResult<MeetingDetails>> {
+        self.inner.clone().start(request).boxed()
+    }
+
+    fn join(&self, request: JoinRequest) -> BoxFuture<'static, BackendResult<Joined>> {
+        self.inner.clone().join(request).boxed()
+    }
+
+    fn leave(&self, session: Session) -> BoxFuture<'static, BackendResult<()>> {
+        self.inner.clone().leave(session).boxed()
+    }
+
+    fn dissolve(&self, session: Session) -> BoxFuture<'static, BackendResult<()>> {
+        self.inner.clone().dissolve(session).boxed()
+    }
+
+    fn meeting_list(&self) -> BoxFuture<'static, BackendResult<Vec<ScheduledMeeting>>> {
+        self.inner.clone().meeting_list().boxed()
+    }
+
+    fn set_media(&self, session: Session, media: Media) -> BoxFuture<'static, BackendResult<()>> {
+        self.inner.clone().set_media(session, media).boxed()
+    }
+
+    fn control(
+        &self,
+        session: Session,
+        action: ControlAction,
+    ) -> BoxFuture<'static, BackendResult<()>> {
+        self.inner.clone().control(session, action).boxed()
+    }
+}

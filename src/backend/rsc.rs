@@ -1,0 +1,274 @@
+//! RSC sessions (seed 000, BACKENDS.md "RSC sessions").
+//!
+//! RSC documents one operation: joining a session (POST
+//! `/rsc/api/v2/user/sessions/actions/join`) as the configured endpoint, with the microphone and
+//! camera state given at join (`mediaOpts`). The answer says whether the endpoint is the host
+//! (`endpoint.isMaster`). So the adapter joins, and:
+//! - leaving is local: no leave call is documented, and a failing leave would keep the room in
+//!   the meeting for ever;
+//! - the schedule is empty: none is documented;
+//! - starting, dissolving, member control and media changes after the join are answered with
+//!   code 9, naming RSC.
+//!
+//! Errors: the seed documents only the 201 answer, so failures are mapped by HTTP status, and
+//! the message carries whatever code and text the body has (`code`, `message` / `msg` /
+//! `error`).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::future::BoxFuture;
+use reqwest::header;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use super::http::{self, ErrorTable};
+use super::{
+    Backend, BackendEvent, BackendResult, HealthTracker, JoinRequest, Joined, Media,
+    MeetingDetails, RoomRole, ScheduledMeeting, Session, StartRequest,
+};
+use crate::config::Config;
+use crate::modules::meeting_control::ControlAction;
+use crate::wire::{ErrorCode, Refusal};
+
+const SERVICE: &str = "rsc";
+
+const JOIN_PATH: &str = "/rsc/api/v2/user/sessions/actions/join";
+
+/// How many endpoints the join answer lists: the seed's default, as RSC's own clients ask.
+const RETURN_ENDPOINT_SIZE: u32 = 20;
+
+/// Keyed by HTTP status; join is the only call, so an unknown failure is "join failed".
+const ERRORS: ErrorTable = ErrorTable {
+    service: SERVICE,
+    codes: &[
+        (400, ErrorCode::PARAMETER),
+        // Rooms code 5: authentication failed (the Bearer token).
+        (401, ErrorCode(5)),
+        // Rooms code 10007: no permission to join.
+        (403, ErrorCode(10007)),
+        (404, ErrorCode::NO_SUCH_MEETING),
+    ],
+    otherwise: ErrorCode::JOIN_FAILED,
+};
+
+/// RSC sessions as a [`Backend`].
+#[derive(Clone)]
+pub struct Rsc {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: reqwest::Client,
+    join_url: String,
+    token: String,
+    endpoint_id: String,
+    device_id: String,
+    device_sn: String,
+    room_name: String,
+    health: HealthTracker,
+}
+
+impl Rsc {
+    /// RSC's API documents no reports, so `_events` stays unused.
+    pub fn new(
+        config: &Config,
+        _events: mpsc::Sender<BackendEvent>,
+        health: HealthTracker,
+    ) -> Self {
+        let r = &config.rsc;
+        Self {
+            inner: Arc::new(Inner {
+                client: http::client(Duration::from_millis(config.backend.timeout_ms.0)),
+                join_url: format!("{}{JOIN_PATH}", http::base(&r.base_url)),
+                token: r.token.trim().to_owned(),
+                endpoint_id: r.endpoint_id.trim().to_owned(),
+                device_id: r.device_id.clone(),
+                device_sn: r.device_sn.clone(),
+                room_name: config.room.name.clone(),
+                health,
+            }),
+        }
+    }
+}
+
+impl Inner {
+    fn join_body(&self, request: &JoinRequest) -> Value {
+        // An empty serial number is left to RSC, which makes one up (the seed's default).
+        let device_sn = (!self.device_sn.trim().is_empty()).then(|| self.device_sn.clone());
+        json!({
+            "sessionInfo": {
+                "topic": "",
+                "code": request.code,
+                "password": request.password,
+            },
+            // RSC's flags say "muted", the room's say "on".
+            "mediaOpts": {
+                "isVideoMute": !request.media.camera_on,
+                "isAudioMute": !request.media.mic_on,
+            },
+            "endpointInfo": {
+                "nickname": self.room_name,
+                "deviceSn": device_sn,
+                "deviceId": self.device_id,
+                "accessType": "SVC",
+            },
+            "returnEndpointSize": RETURN_ENDPOINT_SIZE,
+        })
+    }
+
+    async fn join(&self, request: &JoinRequest) -> BackendResult<Value> {
+        let started = Instant::now();
+        let sent = self
+            .client
+            .post(&self.join_url)
+            .bearer_auth(&self.token)
+            .header("x-endpoint-id", &self.endpoint_id)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ACCEPT, "application/json")
+            .body(self.join_body(request).to_string())
+            .send()
+            .await;
+        let answer = match sent {
+            Ok(response) => {
+                let status = response.status();
+                response.bytes().await.map(|bytes| (status, bytes))
+            }
+            Err(error) => Err(error),
+        };
+        let (status, bytes) = answer.map_err(|error| {
+            let refusal = http::unreachable(SERVICE, &error);
+            self.health.unreachable(&refusal.message);
+            refusal
+        })?;
+        let latency = started.elapsed();
+        let json: Option<Value> = serde_json::from_slice(&bytes).ok();
+        if !status.is_success() {
+            let refusal = ERRORS.refusal(i64::from(status.as_u16()), &describe(status, &json));
+            self.health.refused(latency, &refusal.message);
+            return Err(refusal);
+        }
+        let Some(json) = json.filter(Value::is_object) else {
+            let refusal = Refusal::new(
+                ErrorCode::NETWORK,
+                format!("{SERVICE}: the join answer is not a JSON object"),
+            );
+            self.health.unreachable(&refusal.message);
+            return Err(refusal);
+        };
+        self.health.answered(latency);
+        Ok(json)
+    }
+
+    fn details(&self, request: &JoinRequest, reply: &Value) -> MeetingDetails {
+        let text = |value: Option<&Value>| {
+            value
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        let endpoint = reply.get("endpoint");
+        let field = |key: &str| endpoint.and_then(|e| e.get(key));
+        let host = field("isMaster").and_then(Value::as_bool).unwrap_or(false);
+        MeetingDetails {
+            code: request.code.clone(),
+            meeting_id: text(reply.get("meetingId")).unwrap_or_else(|| request.code.clone()),
+            // The join answer carries no topic.
+            title: format!("RSC meeting {}", request.code),
+            password: request.password.clone(),
+            meeting_type: 0,
+            creator_name: String::new(),
+            begin_time: 0,
+            end_time: 0,
+            url: String::new(),
+            room_user_id: text(field("id")).unwrap_or_else(|| self.endpoint_id.clone()),
+            room_role: if host {
+                RoomRole::Host
+            } else {
+                RoomRole::Attendee
+            },
+            room_is_creator: false,
+            participants: Vec::new(),
+            waiting: Vec::new(),
+            recording_allowed: false,
+            recording: false,
+        }
+    }
+}
+
+/// The error an answer names: its `code` and text when the body has them, else the status.
+fn describe(status: reqwest::StatusCode, json: &Option<Value>) -> String {
+    let field = |key: &str| json.as_ref().and_then(|j| j.get(key));
+    let text = ["message", "msg", "error", "detail"]
+        .iter()
+        .find_map(|key| {
+            field(key)
+                .and_then(Value::as_str)
+                .filter(|s| !s.trim().is_empty())
+        })
+        .map_or_else(
+            || status.canonical_reason().unwrap_or("error").to_owned(),
+            str::to_owned,
+        );
+    match field("code").filter(|c| c.is_number() || c.is_string()) {
+        Some(Value::String(code)) => format!("{code} {text}"),
+        Some(code) => format!("{code} {text}"),
+        None => text,
+    }
+}
+
+fn unsupported(what: &str) -> Refusal {
+    Refusal::new(
+        ErrorCode::UNSUPPORTED,
+        format!("{SERVICE} cannot {what}: its API only documents joining a session"),
+    )
+}
+
+impl Backend for Rsc {
+    fn kind(&self) -> &'static str {
+        SERVICE
+    }
+
+    fn start(&self, _request: StartRequest) -> BoxFuture<'static, BackendResult<MeetingDetails>> {
+        Box::pin(async { Err(unsupported("start a meeting")) })
+    }
+
+    fn join(&self, request: JoinRequest) -> BoxFuture<'static, BackendResult<Joined>> {
+        let inner = self.inner.clone();
+        Box::pin(async move {
+            let reply = inner.join(&request).await?;
+            Ok(Joined::InMeeting(inner.details(&request, &reply)))
+        })
+    }
+
+    fn leave(&self, _session: Session) -> BoxFuture<'static, BackendResult<()>> {
+        // Nothing to tell RSC (no leave call is documented), and nothing kept per meeting.
+        Box::pin(async { Ok(()) })
+    }
+
+    fn dissolve(&self, _session: Session) -> BoxFuture<'static, BackendResult<()>> {
+        Box::pin(async { Err(unsupported("end a meeting")) })
+    }
+
+    fn meeting_list(&self) -> BoxFuture<'static, BackendResult<Vec<ScheduledMeeting>>> {
+        // No schedule is documented: an empty list rather than an error on every refresh.
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
+    fn set_media(&self, _session: Session, _media: Media) -> BoxFuture<'static, BackendResult<()>> {
+        Box::pin(async {
+            Err(unsupported(
+                "change the microphone or camera in a meeting (mediaOpts are set at join)",
+            ))
+        })
+    }
+
+    fn control(
+        &self,
+        _session: Session,
+        action: ControlAction,
+    ) -> BoxFuture<'static, BackendResult<()>> {
+        let what = format!("carry out {}", action.name());
+        Box::pin(async move { Err(unsupported(&what)) })
+    }
+}
