@@ -2,6 +2,8 @@
 //! bytes on the wire.
 #![allow(dead_code)]
 
+pub mod kedacom_fake;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
