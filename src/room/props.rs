@@ -326,6 +326,10 @@ impl Run {
             }
         };
         let after = self.room.phase.state();
+        if after != MeetingState::Joining {
+            // Out of joining another way (the service lost): what was held goes with it.
+            self.early.clear();
+        }
         match signal.and_then(|s| signal_transition(before, s)) {
             Some(t) => {
                 assert_eq!(after, t.to, "{:?} in {before:?}", t.on);
