@@ -159,20 +159,11 @@ impl Inner {
                 .header(header::CONTENT_TYPE, "application/json")
                 .body(body.to_string());
         }
-        let started = Instant::now();
-        let answer = match request.send().await {
-            Ok(response) => {
-                let status = response.status();
-                response.bytes().await.map(|bytes| (status, bytes))
-            }
-            Err(error) => Err(error),
-        };
-        let (status, bytes) = answer.map_err(|error| {
-            let refusal = http::unreachable(SERVICE, &error);
-            self.health.unreachable(&refusal.message);
-            refusal
-        })?;
-        let latency = started.elapsed();
+        let http::Answer {
+            status,
+            body: bytes,
+            latency,
+        } = http::exchange(SERVICE, &self.health, request).await?;
         let json: Option<Value> = serde_json::from_slice(&bytes).ok();
         if !status.is_success() {
             let refusal = ERRORS.refusal(i64::from(status.as_u16()), &describe(status, &json));

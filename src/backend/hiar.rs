@@ -19,7 +19,7 @@
 //! (plus `reason`), code 0 for success.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine as _;
 use futures_util::future::BoxFuture;
@@ -200,8 +200,7 @@ impl Inner {
             nonce: &nonce,
             body: body.as_bytes(),
         });
-        let started = Instant::now();
-        let sent = self
+        let request = self
             .client
             .post(url)
             .header("X-HIAR-OPENAPI-APPID", &self.app_id)
@@ -210,22 +209,12 @@ impl Inner {
             .header("X-HIAR-OPENAPI-SIGNATURE", &signature)
             .header(header::CONTENT_TYPE, "application/json")
             .header(header::ACCEPT, "application/json")
-            .body(body)
-            .send()
-            .await;
-        let answer = match sent {
-            Ok(response) => {
-                let status = response.status();
-                response.bytes().await.map(|bytes| (status, bytes))
-            }
-            Err(error) => Err(error),
-        };
-        let (status, bytes) = answer.map_err(|error| {
-            let refusal = http::unreachable(SERVICE, &error);
-            self.health.unreachable(&refusal.message);
-            refusal
-        })?;
-        let latency = started.elapsed();
+            .body(body);
+        let http::Answer {
+            status,
+            body: bytes,
+            latency,
+        } = http::exchange(SERVICE, &self.health, request).await?;
         let reply: Option<Value> = serde_json::from_slice(&bytes).ok();
         let code = reply
             .as_ref()

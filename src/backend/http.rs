@@ -43,6 +43,42 @@ pub fn unreachable(service: &str, error: &reqwest::Error) -> Refusal {
     Refusal::new(ErrorCode::NETWORK, format!("{service}: {what}"))
 }
 
+/// What a service answered: its status, its body and how long it took.
+pub struct Answer {
+    pub status: reqwest::StatusCode,
+    pub body: bytes::Bytes,
+    pub latency: Duration,
+}
+
+/// Sends `request` and reads the whole answer. A service that cannot be reached is recorded in
+/// `health` and refused with code 12; what the answer means is the adapter's to judge (and to
+/// record).
+pub async fn exchange(
+    service: &str,
+    health: &super::HealthTracker,
+    request: reqwest::RequestBuilder,
+) -> Result<Answer, Refusal> {
+    let started = std::time::Instant::now();
+    let answer = async {
+        let response = request.send().await?;
+        let status = response.status();
+        Ok::<_, reqwest::Error>((status, response.bytes().await?))
+    }
+    .await;
+    match answer {
+        Ok((status, body)) => Ok(Answer {
+            status,
+            body,
+            latency: started.elapsed(),
+        }),
+        Err(error) => {
+            let refusal = unreachable(service, &error);
+            health.unreachable(&refusal.message);
+            Err(refusal)
+        }
+    }
+}
+
 /// The innermost cause, which says what actually happened ("Connection refused").
 fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
     let mut cause = error;

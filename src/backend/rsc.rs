@@ -15,7 +15,7 @@
 //! `error`).
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 use reqwest::header;
@@ -118,30 +118,19 @@ impl Inner {
     }
 
     async fn join(&self, request: &JoinRequest) -> BackendResult<Value> {
-        let started = Instant::now();
-        let sent = self
+        let request = self
             .client
             .post(&self.join_url)
             .bearer_auth(&self.token)
             .header("x-endpoint-id", &self.endpoint_id)
             .header(header::CONTENT_TYPE, "application/json")
             .header(header::ACCEPT, "application/json")
-            .body(self.join_body(request).to_string())
-            .send()
-            .await;
-        let answer = match sent {
-            Ok(response) => {
-                let status = response.status();
-                response.bytes().await.map(|bytes| (status, bytes))
-            }
-            Err(error) => Err(error),
-        };
-        let (status, bytes) = answer.map_err(|error| {
-            let refusal = http::unreachable(SERVICE, &error);
-            self.health.unreachable(&refusal.message);
-            refusal
-        })?;
-        let latency = started.elapsed();
+            .body(self.join_body(request).to_string());
+        let http::Answer {
+            status,
+            body: bytes,
+            latency,
+        } = http::exchange(SERVICE, &self.health, request).await?;
         let json: Option<Value> = serde_json::from_slice(&bytes).ok();
         if !status.is_success() {
             let refusal = ERRORS.refusal(i64::from(status.as_u16()), &describe(status, &json));
