@@ -41,17 +41,13 @@ use crate::wire::{ErrorCode, Refusal};
 
 const SERVICE: &str = "easemob";
 
-/// Rooms code 5, authentication failed: no wire constant exists for it yet.
-const AUTH_FAILED: ErrorCode = ErrorCode(5);
-/// Rooms code 10016, no enterprise permission: the audio/video service is not enabled.
-const NO_PERMISSION: ErrorCode = ErrorCode(10016);
-
-/// Easemob answers errors by HTTP status, so the table is keyed by status.
+/// Easemob answers errors by HTTP status, so the table is keyed by status. 403: the
+/// audio/video service is not enabled for the app.
 const ERRORS: ErrorTable = ErrorTable {
     service: SERVICE,
     codes: &[
-        (401, AUTH_FAILED),
-        (403, NO_PERMISSION),
+        (401, ErrorCode::AUTH_FAILED),
+        (403, ErrorCode::NO_ENTERPRISE_PERMISSION),
         (404, ErrorCode::NO_SUCH_MEETING),
     ],
     otherwise: ErrorCode::FAIL,
@@ -204,7 +200,7 @@ impl Inner {
             .await?;
         let Some(value) = reply.get("access_token").and_then(Value::as_str) else {
             return Err(Refusal::new(
-                AUTH_FAILED,
+                ErrorCode::AUTH_FAILED,
                 format!("{SERVICE}: the token answer has no access_token"),
             ));
         };
@@ -225,7 +221,7 @@ impl Inner {
     async fn call(&self, method: Method, url: &str, body: Option<&Value>) -> BackendResult<Value> {
         let token = self.token(None).await?;
         match self.exchange(method.clone(), url, Some(&token), body).await {
-            Err(refusal) if refusal.code == AUTH_FAILED => {
+            Err(refusal) if refusal.code == ErrorCode::AUTH_FAILED => {
                 let token = self.token(Some(&token)).await?;
                 self.exchange(method, url, Some(&token), body).await
             }

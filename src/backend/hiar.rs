@@ -53,8 +53,7 @@ const ERRORS: ErrorTable = ErrorTable {
 /// HTTP failures without a HiAR code: the gateway refusing the app id or signature is 401/403.
 const HTTP_ERRORS: ErrorTable = ErrorTable {
     service: "hiar HTTP",
-    // Rooms code 5: authentication failed.
-    codes: &[(401, ErrorCode(5)), (403, ErrorCode(5))],
+    codes: &[(401, ErrorCode::AUTH_FAILED), (403, ErrorCode::AUTH_FAILED)],
     otherwise: ErrorCode::FAIL,
 };
 

@@ -43,10 +43,9 @@ const ERRORS: ErrorTable = ErrorTable {
     service: SERVICE,
     codes: &[
         (400, ErrorCode::PARAMETER),
-        // Rooms code 5: authentication failed (the Bearer token).
-        (401, ErrorCode(5)),
-        // Rooms code 10007: no permission to join.
-        (403, ErrorCode(10007)),
+        // The Bearer token.
+        (401, ErrorCode::AUTH_FAILED),
+        (403, ErrorCode::NO_PERMISSION_TO_JOIN),
         (404, ErrorCode::NO_SUCH_MEETING),
     ],
     otherwise: ErrorCode::JOIN_FAILED,

@@ -13,6 +13,7 @@ impl ErrorCode {
     pub const FAIL: Self = Self(1);
     pub const QUERY_PATH: Self = Self(6);
     pub const SUBSCRIBE_PATH: Self = Self(7);
+    pub const AUTH_FAILED: Self = Self(5);
     pub const PARAMETER: Self = Self(8);
     pub const UNSUPPORTED: Self = Self(9);
     pub const NETWORK: Self = Self(12);
@@ -24,14 +25,17 @@ impl ErrorCode {
     pub const DISSOLVE_FAILED: Self = Self(10003);
     pub const LEAVE_FAILED: Self = Self(10004);
     pub const JOIN_FAILED: Self = Self(10005);
+    pub const NO_PERMISSION_TO_JOIN: Self = Self(10007);
     pub const MEETING_CANCELLED: Self = Self(10008);
     pub const MEETING_CODE_INVALID: Self = Self(10010);
     pub const MEETING_LOCKED: Self = Self(10015);
+    pub const NO_ENTERPRISE_PERMISSION: Self = Self(10016);
     pub const PASSWORD_REQUIRED: Self = Self(10018);
     pub const NO_SUCH_MEETING: Self = Self(10019);
     pub const WRONG_PASSWORD: Self = Self(10020);
     pub const NOT_HOST: Self = Self(10022);
     pub const INSTANT_NOT_ALLOWED: Self = Self(10024);
+    pub const CANNOT_JOIN_PERSONAL_MEETING: Self = Self(10030);
     pub const UNKNOWN_LAYOUT: Self = Self(10031);
     pub const CANNOT_SWITCH_LAYOUT: Self = Self(10032);
     pub const CANNOT_START_WHILE_SHARING: Self = Self(10026);

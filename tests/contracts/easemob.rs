@@ -233,7 +233,7 @@ async fn a_second_401_is_authentication_failed_without_fetching_again() {
         .await;
     let (easemob, health) = adapter(&server.uri());
     let refusal = easemob.join(join(CONF_ID, "")).await.unwrap_err();
-    assert_eq!(refusal.code, ErrorCode(5));
+    assert_eq!(refusal.code, ErrorCode::AUTH_FAILED);
     assert_eq!(
         refusal.message,
         "easemob error 401: Unable to authenticate (OAuth)"
@@ -309,7 +309,7 @@ async fn service_errors_map_by_http_status_and_name_easemobs_text() {
     assert_eq!(health.borrow().last_error, refusal.message);
 
     let refusal = easemob.join(join("403403", "")).await.unwrap_err();
-    assert_eq!(refusal.code, ErrorCode(10016));
+    assert_eq!(refusal.code, ErrorCode::NO_ENTERPRISE_PERMISSION);
     assert_eq!(refusal.message, "easemob error 403: Forbidden");
 
     let refusal = easemob.join(join("500500", "")).await.unwrap_err();

@@ -234,7 +234,7 @@ async fn hiar_codes_map_through_the_table_and_keep_its_reason_and_message() {
     assert_eq!(refusal.message, "hiar error 5002: session is over");
 
     let refusal = hiar.join(join("401")).await.unwrap_err();
-    assert_eq!(refusal.code, ErrorCode(5));
+    assert_eq!(refusal.code, ErrorCode::AUTH_FAILED);
     assert_eq!(refusal.message, "hiar HTTP error 401: Unauthorized");
     server.verify().await;
 }

@@ -176,11 +176,11 @@ async fn errors_map_by_http_status_and_keep_rscs_code_and_text() {
     assert_eq!(health.borrow().last_error, refusal.message);
 
     let refusal = rsc.join(join("401", "", MIC_ONLY)).await.unwrap_err();
-    assert_eq!(refusal.code, ErrorCode(5));
+    assert_eq!(refusal.code, ErrorCode::AUTH_FAILED);
     assert_eq!(refusal.message, "rsc error 401: token expired");
 
     let refusal = rsc.join(join("403", "", MIC_ONLY)).await.unwrap_err();
-    assert_eq!(refusal.code, ErrorCode(10007));
+    assert_eq!(refusal.code, ErrorCode::NO_PERMISSION_TO_JOIN);
     assert_eq!(refusal.message, "rsc error 403: Forbidden");
 
     let refusal = rsc.join(join("500", "", MIC_ONLY)).await.unwrap_err();

@@ -169,7 +169,7 @@ impl Inner {
             .map(|room| room.id)
             .ok_or_else(|| {
                 Refusal::new(
-                    ErrorCode(10030),
+                    ErrorCode::CANNOT_JOIN_PERSONAL_MEETING,
                     format!(
                         "kedacom: no virtual meeting room is reserved for terminal {}; \
                          set kedacom.virtual_meeting_room",
