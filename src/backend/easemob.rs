@@ -155,27 +155,19 @@ impl Inner {
                 .header(header::CONTENT_TYPE, "application/json")
                 .body(body.to_string());
         }
-        let http::Answer {
-            status,
-            body: bytes,
-            latency,
-        } = http::exchange(SERVICE, &self.health, request).await?;
-        let json: Option<Value> = serde_json::from_slice(&bytes).ok();
-        if !status.is_success() {
-            let refusal = ERRORS.refusal(i64::from(status.as_u16()), &describe(status, &json));
-            self.health.refused(latency, &refusal.message);
-            return Err(refusal);
+        let answer = http::exchange(SERVICE, &self.health, request).await?;
+        let json = answer.json();
+        if !answer.status.is_success() {
+            let code = i64::from(answer.status.as_u16());
+            let refusal = ERRORS.refusal(code, &describe(answer.status, &json));
+            return Err(answer.refused(&self.health, refusal));
         }
         // Easemob says errors by status; a 2xx body that is not JSON is not its API.
-        if !bytes.is_empty() && json.is_none() {
-            let refusal = Refusal::new(
-                ErrorCode::NETWORK,
-                format!("{SERVICE}: answered something that is not JSON"),
-            );
-            self.health.unreachable(&refusal.message);
-            return Err(refusal);
+        if !answer.body.is_empty() && json.is_none() {
+            let what = "answered something that is not JSON";
+            return Err(http::not_its_api(SERVICE, &self.health, what));
         }
-        self.health.answered(latency);
+        self.health.answered(answer.latency);
         Ok(json.unwrap_or(Value::Null))
     }
 

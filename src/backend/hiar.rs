@@ -209,37 +209,29 @@ impl Inner {
             .header(header::CONTENT_TYPE, "application/json")
             .header(header::ACCEPT, "application/json")
             .body(body);
-        let http::Answer {
-            status,
-            body: bytes,
-            latency,
-        } = http::exchange(SERVICE, &self.health, request).await?;
-        let reply: Option<Value> = serde_json::from_slice(&bytes).ok();
+        let answer = http::exchange(SERVICE, &self.health, request).await?;
+        let status = answer.status;
+        let reply = answer.json();
         let code = reply
             .as_ref()
             .and_then(|r| r.get("code"))
             .and_then(Value::as_i64);
         let refusal = match code {
             Some(0) if status.is_success() => {
-                self.health.answered(latency);
+                self.health.answered(answer.latency);
                 return Ok(());
             }
             Some(code) => ERRORS.refusal(code, &describe(reply.as_ref())),
             None if status.is_success() => {
-                let refusal = Refusal::new(
-                    ErrorCode::NETWORK,
-                    format!("{SERVICE}: answered without a code: not its API"),
-                );
-                self.health.unreachable(&refusal.message);
-                return Err(refusal);
+                let what = "answered without a code: not its API";
+                return Err(http::not_its_api(SERVICE, &self.health, what));
             }
             None => HTTP_ERRORS.refusal(
                 i64::from(status.as_u16()),
                 status.canonical_reason().unwrap_or_default(),
             ),
         };
-        self.health.refused(latency, &refusal.message);
-        Err(refusal)
+        Err(answer.refused(&self.health, refusal))
     }
 }
 

@@ -4,6 +4,9 @@
 use std::sync::Once;
 use std::time::Duration;
 
+use serde_json::Value;
+
+use super::HealthTracker;
 use crate::wire::{ErrorCode, Refusal};
 
 /// How long connecting may take. Rooms sit on the same LAN or WAN as their platform: a connect
@@ -43,11 +46,25 @@ pub fn unreachable(service: &str, error: &reqwest::Error) -> Refusal {
     Refusal::new(ErrorCode::NETWORK, format!("{service}: {what}"))
 }
 
-/// What a service answered: its status, its body and how long it took.
+/// What a service answered: its status, headers and body, and how long it took.
 pub struct Answer {
     pub status: reqwest::StatusCode,
+    pub headers: reqwest::header::HeaderMap,
     pub body: bytes::Bytes,
     pub latency: Duration,
+}
+
+impl Answer {
+    /// The body as JSON, if it is JSON (an error page may not be).
+    pub fn json(&self) -> Option<Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+
+    /// The service refused with an error of its own: recorded in `health` as its last error.
+    pub fn refused(&self, health: &HealthTracker, refusal: Refusal) -> Refusal {
+        health.refused(self.latency, &refusal.message);
+        refusal
+    }
 }
 
 /// Sends `request` and reads the whole answer. A service that cannot be reached is recorded in
@@ -55,19 +72,20 @@ pub struct Answer {
 /// record).
 pub async fn exchange(
     service: &str,
-    health: &super::HealthTracker,
+    health: &HealthTracker,
     request: reqwest::RequestBuilder,
 ) -> Result<Answer, Refusal> {
     let started = std::time::Instant::now();
     let answer = async {
         let response = request.send().await?;
-        let status = response.status();
-        Ok::<_, reqwest::Error>((status, response.bytes().await?))
+        let (status, headers) = (response.status(), response.headers().clone());
+        Ok::<_, reqwest::Error>((status, headers, response.bytes().await?))
     }
     .await;
     match answer {
-        Ok((status, body)) => Ok(Answer {
+        Ok((status, headers, body)) => Ok(Answer {
             status,
+            headers,
             body,
             latency: started.elapsed(),
         }),
@@ -77,6 +95,14 @@ pub async fn exchange(
             Err(refusal)
         }
     }
+}
+
+/// An answer that is not the service's API (a proxy's error page, a captive portal): as good as
+/// unreachable, code 12, and recorded so.
+pub fn not_its_api(service: &str, health: &HealthTracker, what: &str) -> Refusal {
+    let refusal = Refusal::new(ErrorCode::NETWORK, format!("{service}: {what}"));
+    health.unreachable(&refusal.message);
+    refusal
 }
 
 /// The innermost cause, which says what actually happened ("Connection refused").

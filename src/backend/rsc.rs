@@ -125,26 +125,18 @@ impl Inner {
             .header(header::CONTENT_TYPE, "application/json")
             .header(header::ACCEPT, "application/json")
             .body(self.join_body(request).to_string());
-        let http::Answer {
-            status,
-            body: bytes,
-            latency,
-        } = http::exchange(SERVICE, &self.health, request).await?;
-        let json: Option<Value> = serde_json::from_slice(&bytes).ok();
-        if !status.is_success() {
-            let refusal = ERRORS.refusal(i64::from(status.as_u16()), &describe(status, &json));
-            self.health.refused(latency, &refusal.message);
-            return Err(refusal);
+        let answer = http::exchange(SERVICE, &self.health, request).await?;
+        let json = answer.json();
+        if !answer.status.is_success() {
+            let code = i64::from(answer.status.as_u16());
+            let refusal = ERRORS.refusal(code, &describe(answer.status, &json));
+            return Err(answer.refused(&self.health, refusal));
         }
         let Some(json) = json.filter(Value::is_object) else {
-            let refusal = Refusal::new(
-                ErrorCode::NETWORK,
-                format!("{SERVICE}: the join answer is not a JSON object"),
-            );
-            self.health.unreachable(&refusal.message);
-            return Err(refusal);
+            let what = "the join answer is not a JSON object";
+            return Err(http::not_its_api(SERVICE, &self.health, what));
         };
-        self.health.answered(latency);
+        self.health.answered(answer.latency);
         Ok(json)
     }
 

@@ -4,7 +4,7 @@
 //! request the platform refuses with 10002 (token rejected) or 10102 (not logged in) is retried
 //! once after logging in again, so callers never see an expired session.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::header::{COOKIE, SET_COOKIE};
 use serde::de::DeserializeOwned;
@@ -14,7 +14,6 @@ use super::model::{ERRORS, Envelope, NOT_LOGGED_IN, TOKEN_REJECTED};
 use crate::backend::http;
 use crate::backend::{BackendResult, HealthTracker};
 use crate::config::KedacomConfig;
-use crate::wire::Refusal;
 
 const COOKIE_NAME: &str = "SSO_COOKIE_KEY";
 const SERVICE: &str = "kedacom";
@@ -256,33 +255,15 @@ impl Api {
         &self,
         request: reqwest::RequestBuilder,
     ) -> BackendResult<(Reply, Option<String>)> {
-        let started = Instant::now();
-        let result = async {
-            let response = request.header("API-Level", "3").send().await?;
-            let cookie = session_cookie(&response);
-            let body = response.bytes().await?;
-            Ok::<_, reqwest::Error>((body, cookie))
-        }
-        .await;
-        let (body, cookie) = match result {
-            Ok(answer) => answer,
-            Err(error) => {
-                let refusal = http::unreachable(SERVICE, &error);
-                self.health.unreachable(&refusal.message);
-                return Err(refusal);
-            }
-        };
-        let latency = started.elapsed();
-        let Ok(value) = serde_json::from_slice::<Value>(&body) else {
-            let refusal = Refusal::new(
-                crate::wire::ErrorCode::NETWORK,
-                format!(
-                    "{SERVICE}: answered something that is not its API ({} bytes)",
-                    body.len()
-                ),
+        let request = request.header("API-Level", "3");
+        let answer = http::exchange(SERVICE, &self.health, request).await?;
+        let cookie = session_cookie(&answer.headers);
+        let Some(value) = answer.json() else {
+            let what = format!(
+                "answered something that is not its API ({} bytes)",
+                answer.body.len()
             );
-            self.health.unreachable(&refusal.message);
-            return Err(refusal);
+            return Err(http::not_its_api(SERVICE, &self.health, &what));
         };
         let envelope = Envelope::deserialize(&value).unwrap_or(Envelope {
             success: 0,
@@ -290,11 +271,11 @@ impl Api {
             description: "reply without \"success\"".into(),
         });
         if envelope.success == 1 {
-            self.health.answered(latency);
+            self.health.answered(answer.latency);
             return Ok((Reply::Ok(value), cookie));
         }
         let refusal = ERRORS.refusal(envelope.error_code, &envelope.description);
-        self.health.refused(latency, &refusal.message);
+        self.health.refused(answer.latency, &refusal.message);
         Ok((
             Reply::Refused {
                 code: envelope.error_code,
@@ -323,9 +304,8 @@ fn decode<T: DeserializeOwned>(value: Value) -> BackendResult<T> {
 }
 
 /// The value of the `SSO_COOKIE_KEY` cookie the response sets, if it sets one.
-fn session_cookie(response: &reqwest::Response) -> Option<String> {
-    response
-        .headers()
+fn session_cookie(headers: &reqwest::header::HeaderMap) -> Option<String> {
+    headers
         .get_all(SET_COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
