@@ -1,7 +1,7 @@
 //! Keeping the platform session alive: log in at start (retrying while the platform is away),
 //! send the token and user heartbeats every `heartbeat_secs`, and log in again after three
-//! failed heartbeats. The booked meetings are refreshed on the way, so the panel's meeting
-//! list follows the platform's schedule.
+//! failed heartbeats. The booked meetings are refreshed every minute on the way, so the
+//! panel's meeting list follows the platform's schedule.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,7 +19,9 @@ pub async fn run(inner: Arc<Inner>) {
     let beat = Duration::from_secs(inner.config.heartbeat_secs);
     let mut retry = Duration::from_secs(1);
     let mut failures = 0;
-    let mut list_due = tokio::time::Instant::now();
+    // The room fetches the list itself at start and whenever the platform comes back; this
+    // only follows changes to the schedule in between.
+    let mut list_due = tokio::time::Instant::now() + MEETING_LIST_EVERY;
     loop {
         let wait = match inner.api.logged_in().await {
             Err(refusal) => {

@@ -102,11 +102,7 @@ async fn poll(
         // Unreachable or refused: the health tracker counts it; the next poll tries again.
         Err(_) => return None,
     }
-    let terminals = inner
-        .api
-        .get::<super::model::Terminals>(&format!("{}/mts", super::conf_path(&live.conf_id)), &[])
-        .await
-        .ok()?;
+    let terminals = inner.terminals(&live.conf_id).await.ok()?;
     let own_online = terminals
         .mts
         .iter()
@@ -115,7 +111,8 @@ async fn poll(
         tracing::info!(conf_id = %live.conf_id, "kedacom: the room's terminal left the conference");
         return Some(Happening::Removed);
     }
-    let (people, _) = inner.participants(&live.conf_id, &live.mt_id).await.ok()?;
+    let chairman = inner.chairman(&live.conf_id).await;
+    let people = terminals.others(&live.mt_id, &chairman);
     if known.as_ref() == Some(&people) {
         return None;
     }

@@ -135,8 +135,11 @@ impl Inner {
             .write(Verb::Post, "/api/v1/mc/confs", Some(params))
             .await?;
         // The platform dials the invited terminal itself.
-        let mt_id = self.wait_until_online(&created.conf_id, None).await?;
-        let mut meeting = self.details(&created.conf_id, &mt_id).await?;
+        let (mt_id, terminals) = self.wait_until_online(&created.conf_id, None).await?;
+        let conference: Conference = self.api.get(&conf_path(&created.conf_id), &[]).await?;
+        let mut meeting = self
+            .details(&created.conf_id, &conference, &terminals, &mt_id)
+            .await;
         if meeting.meeting_id.is_empty() {
             meeting.meeting_id = created.meeting_id;
         }
@@ -206,11 +209,11 @@ impl Inner {
             .await?;
         let mt_id = match added.mts.iter().find(|t| !t.mt_id.is_empty()) {
             Some(t) => t.mt_id.clone(),
-            None => self.own_terminal(conf_id).await?.0,
+            None => self.own_terminal(&self.terminals(conf_id).await?, conf_id)?,
         };
         self.dial(conf_id, &mt_id, Verb::Post).await?;
-        self.wait_until_online(conf_id, Some(&mt_id)).await?;
-        let mut meeting = self.details(conf_id, &mt_id).await?;
+        let (_, terminals) = self.wait_until_online(conf_id, Some(&mt_id)).await?;
+        let mut meeting = self.details(conf_id, &conference, &terminals, &mt_id).await;
         meeting.password = request.password;
         meeting.room_is_creator = conference.creator.account == self.config.account;
         self.enter(request.session, conf_id, &mt_id);
@@ -227,17 +230,26 @@ impl Inner {
             .map(drop)
     }
 
-    /// The room's terminal in the conference: its id and whether it is online.
-    async fn own_terminal(&self, conf_id: &str) -> BackendResult<(String, bool)> {
-        let terminals: Terminals = self
-            .api
-            .get(&format!("{}/mts", conf_path(conf_id)), &[])
-            .await?;
+    /// The conference's terminals.
+    async fn terminals(&self, conf_id: &str) -> BackendResult<Terminals> {
+        let path = format!("{}/mts", conf_path(conf_id));
+        self.api.get(&path, &[]).await
+    }
+
+    /// The terminal that chairs the conference; `""` if none does or the platform will not say.
+    async fn chairman(&self, conf_id: &str) -> String {
+        let path = format!("{}/chairman", conf_path(conf_id));
+        let chairman: BackendResult<model::Chairman> = self.api.get(&path, &[]).await;
+        chairman.unwrap_or_default().mt_id
+    }
+
+    /// The room's terminal among `terminals` of `conf_id`: its id.
+    fn own_terminal(&self, terminals: &Terminals, conf_id: &str) -> BackendResult<String> {
         terminals
             .mts
             .iter()
             .find(|t| t.is(&self.config.account))
-            .map(|t| (t.mt_id.clone(), t.online == 1))
+            .map(|t| t.mt_id.clone())
             .ok_or_else(|| {
                 Refusal::new(
                     ErrorCode::JOIN_FAILED,
@@ -249,27 +261,38 @@ impl Inner {
             })
     }
 
-    /// Polls until the room's terminal is online; its id. The daemon's `timeout_ms` bounds the
-    /// wait (a terminal that does not answer the call).
-    async fn wait_until_online(&self, conf_id: &str, mt_id: Option<&str>) -> BackendResult<String> {
+    /// Polls until the room's terminal is online: its id, and the terminals as they then are.
+    /// The daemon's `timeout_ms` bounds the wait (a terminal that does not answer the call).
+    async fn wait_until_online(
+        &self,
+        conf_id: &str,
+        mt_id: Option<&str>,
+    ) -> BackendResult<(String, Terminals)> {
         let every = self.poll_every().min(Duration::from_secs(1));
         loop {
-            match self.own_terminal(conf_id).await {
-                Ok((id, true)) if mt_id.is_none_or(|m| m == id) => return Ok(id),
-                Ok(_) => {}
-                // The platform may list the invited terminal a moment after creating.
-                Err(refusal) if refusal.code == ErrorCode::JOIN_FAILED => {}
-                Err(refusal) => return Err(refusal),
+            let terminals = self.terminals(conf_id).await?;
+            // The platform may list the invited terminal a moment after creating.
+            let own = terminals.mts.iter().find(|t| t.is(&self.config.account));
+            if let Some(own) = own
+                && own.online == 1
+                && mt_id.is_none_or(|m| m == own.mt_id)
+            {
+                return Ok((own.mt_id.clone(), terminals));
             }
             tokio::time::sleep(every).await;
         }
     }
 
-    /// The meeting as the room shows it, from the conference and its terminals.
-    async fn details(&self, conf_id: &str, mt_id: &str) -> BackendResult<MeetingDetails> {
-        let conference: Conference = self.api.get(&conf_path(conf_id), &[]).await?;
-        let (participants, chairman) = self.participants(conf_id, mt_id).await?;
-        Ok(MeetingDetails {
+    /// The meeting as the room shows it, from the conference, its terminals and its chairman.
+    async fn details(
+        &self,
+        conf_id: &str,
+        conference: &Conference,
+        terminals: &Terminals,
+        mt_id: &str,
+    ) -> MeetingDetails {
+        let chairman = self.chairman(conf_id).await;
+        MeetingDetails {
             code: conf_id.to_owned(),
             meeting_id: conference.meeting_id.clone(),
             title: conference.name.clone(),
@@ -286,35 +309,11 @@ impl Inner {
                 RoomRole::Attendee
             },
             room_is_creator: false,
-            participants,
+            participants: terminals.others(mt_id, &chairman),
             waiting: Vec::new(),
             recording_allowed: false,
             recording: false,
-        })
-    }
-
-    /// The other terminals online, and the chairman's terminal id.
-    async fn participants(
-        &self,
-        conf_id: &str,
-        own: &str,
-    ) -> BackendResult<(Vec<super::Participant>, String)> {
-        let terminals: Terminals = self
-            .api
-            .get(&format!("{}/mts", conf_path(conf_id)), &[])
-            .await?;
-        let chairman: model::Chairman = self
-            .api
-            .get(&format!("{}/chairman", conf_path(conf_id)), &[])
-            .await
-            .unwrap_or_default();
-        let people = terminals
-            .mts
-            .iter()
-            .filter(|t| t.online == 1 && t.mt_id != own)
-            .map(|t| t.participant(&chairman.mt_id))
-            .collect();
-        Ok((people, chairman.mt_id))
+        }
     }
 
     /// The room is in `conf_id`: follow it until it leaves.

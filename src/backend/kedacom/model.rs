@@ -110,6 +110,17 @@ pub struct Terminals {
     pub mts: Vec<Terminal>,
 }
 
+impl Terminals {
+    /// The participants besides the room's terminal `own`: the terminals online.
+    pub fn others(&self, own: &str, chairman: &str) -> Vec<Participant> {
+        self.mts
+            .iter()
+            .filter(|t| t.online == 1 && t.mt_id != own)
+            .map(|t| t.participant(chairman))
+            .collect()
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct Chairman {
