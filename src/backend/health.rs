@@ -80,33 +80,43 @@ impl HealthTracker {
         (tracker, receiver)
     }
 
-    /// The service answered (even with an error of its own: it is there).
+    /// The service answered.
     pub fn answered(&self, latency: Duration) {
+        self.record_answer(latency, None);
+    }
+
+    /// The service answered with an error of its own: it is reachable, and this is what went
+    /// wrong.
+    pub fn refused(&self, latency: Duration, error: &str) {
+        self.record_answer(latency, Some(error));
+    }
+
+    /// An answer, published in one change with the error it carried, if any.
+    fn record_answer(&self, latency: Duration, error: Option<&str>) {
         let mut counters = self.inner.lock().expect("health lock");
         counters.failures = 0;
         let refresh_due = counters
             .last_refresh
             .is_none_or(|at| at.elapsed() >= REFRESH_EVERY);
         let latency_ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX);
-        let published = self.published.send_if_modified(|health| {
+        let mut refreshed = false;
+        self.published.send_if_modified(|health| {
+            let new_error = error.is_some_and(|e| e != health.last_error);
+            if let Some(error) = error.filter(|_| new_error) {
+                health.last_error = error.to_owned();
+            }
             if health.connected && !refresh_due {
-                return false;
+                return new_error;
             }
             health.connected = true;
             health.last_ok_at = unix_now();
             health.latency_ms = latency_ms;
+            refreshed = true;
             true
         });
-        if published {
+        if refreshed {
             counters.last_refresh = Some(Instant::now());
         }
-    }
-
-    /// The service answered with an error of its own: it is reachable, and this is what went
-    /// wrong.
-    pub fn refused(&self, latency: Duration, error: &str) {
-        self.answered(latency);
-        self.set_last_error(error);
     }
 
     /// The service could not be reached (refused connection, timeout, garbage). After
@@ -135,20 +145,6 @@ impl HealthTracker {
             health.last_error = error.to_owned();
             changed
         });
-    }
-
-    fn set_last_error(&self, error: &str) {
-        self.published.send_if_modified(|health| {
-            if health.last_error == error {
-                return false;
-            }
-            health.last_error = error.to_owned();
-            true
-        });
-    }
-
-    pub fn current(&self) -> Health {
-        self.published.borrow().clone()
     }
 }
 
