@@ -931,41 +931,12 @@ fn unix_now() -> i64 {
 
 /// Unix seconds as the platform writes times: `2023-11-15T06:13:20+08:00`.
 pub fn iso(secs: i64) -> String {
-    let local = secs + 8 * 3600;
-    let (days, rem) = (local.div_euclid(86_400), local.rem_euclid(86_400));
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    let (h, m, s) = (rem / 3600, rem % 3600 / 60, rem % 60);
-    format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}+08:00")
+    let time = jiff::Timestamp::from_second(secs).expect("a time in range");
+    let beijing = jiff::tz::offset(8).to_datetime(time);
+    beijing.strftime("%Y-%m-%dT%H:%M:%S+08:00").to_string()
 }
 
-/// `YYYY-MM-DDTHH:MM:SS` with `Z` or `±HH:MM` → Unix seconds.
+/// The platform's time format → Unix seconds, read as the adapter reads it.
 pub fn parse_iso(s: &str) -> Option<i64> {
-    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
-    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    let offset = match s.get(19..)? {
-        "" | "Z" => 0,
-        o => {
-            let sign = if o.starts_with('-') { -1 } else { 1 };
-            sign * (o.get(1..3)?.parse::<i64>().ok()? * 3600
-                + o.get(4..6)?.parse::<i64>().ok()? * 60)
-        }
-    };
-    // Howard Hinnant's days_from_civil.
-    let y = if mo <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (if mo > 2 { mo - 3 } else { mo + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(days * 86_400 + h * 3600 + mi * 60 + se - offset)
+    roomsd::backend::kedacom::model::unix_time(s)
 }

@@ -189,52 +189,15 @@ fn string_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D:
     })
 }
 
-/// `2016-11-11T15:30:00+08:00` (the platform's only time format) as Unix seconds. Hand-written:
-/// this one fixed format is all the adapter reads, which does not warrant a date crate.
+/// `2016-11-11T15:30:00+08:00` (the platform's time format) as Unix seconds. A time without
+/// an offset is taken as UTC.
 pub fn unix_time(iso: &str) -> Option<i64> {
-    let b = iso.trim().as_bytes();
-    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' {
-        return None;
-    }
-    let num = |from: usize, to: usize| -> Option<i64> {
-        std::str::from_utf8(&b[from..to]).ok()?.parse().ok()
-    };
-    let (year, month, day) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
-    let (hour, minute, second) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 {
-        return None;
-    }
-    // Skip fractional seconds, then read the offset.
-    let mut rest = &iso.trim()[19..];
-    if let Some(fraction) = rest.strip_prefix('.') {
-        rest = fraction.trim_start_matches(|c: char| c.is_ascii_digit());
-    }
-    let offset = match rest {
-        "" | "Z" => 0,
-        _ => {
-            let sign = match rest.as_bytes()[0] {
-                b'+' => 1,
-                b'-' => -1,
-                _ => return None,
-            };
-            let digits: String = rest[1..].chars().filter(|c| *c != ':').collect();
-            if digits.len() != 4 {
-                return None;
-            }
-            let hours: i64 = digits[..2].parse().ok()?;
-            let minutes: i64 = digits[2..].parse().ok()?;
-            sign * (hours * 3600 + minutes * 60)
-        }
-    };
-    // Days from 1970-01-01 to the date (proleptic Gregorian; H. Hinnant's days_from_civil).
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(days * 86_400 + hour * 3600 + minute * 60 + second - offset)
+    let iso = iso.trim();
+    let timestamp = iso.parse::<jiff::Timestamp>().ok().or_else(|| {
+        let civil: jiff::civil::DateTime = iso.parse().ok()?;
+        jiff::tz::Offset::UTC.to_timestamp(civil).ok()
+    })?;
+    Some(timestamp.as_second())
 }
 
 #[cfg(test)]
@@ -247,6 +210,11 @@ mod tests {
         // 2016-11-11T07:30:00Z
         assert_eq!(unix_time("2016-11-11T15:30:00+08:00"), Some(1_478_849_400));
         assert_eq!(unix_time("2016-11-11T07:30:00.250Z"), Some(1_478_849_400));
+        assert_eq!(
+            unix_time("2016-11-11T07:30:00"),
+            Some(1_478_849_400),
+            "no offset: UTC"
+        );
         assert_eq!(unix_time("2024-02-29T00:00:00-0130"), Some(1_709_170_200));
         assert_eq!(unix_time(""), None);
         assert_eq!(unix_time("2016-13-11T15:30:00+08:00"), None);
