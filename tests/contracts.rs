@@ -6,3 +6,11 @@ mod contracts {
     pub mod kedacom;
     pub mod rsc;
 }
+
+/// A URL nothing listens on: a service that is not there.
+pub fn dead_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    format!("http://{addr}")
+}

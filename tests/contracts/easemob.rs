@@ -93,14 +93,6 @@ fn start(kind: StartKind) -> StartRequest {
     }
 }
 
-/// A URL nothing listens on.
-fn dead_url() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    drop(listener);
-    format!("http://{addr}")
-}
-
 async fn token_requests(server: &MockServer) -> usize {
     let requests = server.received_requests().await.unwrap();
     requests.iter().filter(|r| r.url.path() == TOKEN).count()
@@ -420,7 +412,7 @@ async fn what_easemobs_rest_api_cannot_do_is_unsupported_and_sends_nothing() {
 
 #[tokio::test]
 async fn an_unreachable_service_is_code_12_naming_easemob() {
-    let (easemob, health) = adapter(&dead_url());
+    let (easemob, health) = adapter(&crate::dead_url());
     let refusal = easemob.join(join(CONF_ID, "")).await.unwrap_err();
     assert_eq!(refusal.code, ErrorCode::NETWORK);
     assert!(

@@ -53,13 +53,6 @@ fn join(code: &str) -> JoinRequest {
     }
 }
 
-fn dead_url() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    drop(listener);
-    format!("http://{addr}")
-}
-
 /// The seed's success answer.
 fn ok() -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(json!({
@@ -241,7 +234,7 @@ async fn hiar_codes_map_through_the_table_and_keep_its_reason_and_message() {
 
 #[tokio::test]
 async fn an_unreachable_service_is_code_12_naming_hiar() {
-    let (hiar, health) = adapter(&dead_url(), None);
+    let (hiar, health) = adapter(&crate::dead_url(), None);
     let refusal = hiar.join(join("77")).await.unwrap_err();
     assert_eq!(refusal.code, ErrorCode::NETWORK);
     assert!(

@@ -337,12 +337,9 @@ async fn platform_errors_are_translated_and_name_the_platform_code() {
 
 #[tokio::test]
 async fn a_platform_that_is_not_there_is_error_12_and_disconnected() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let gone = format!("http://{}", listener.local_addr().unwrap());
-    drop(listener);
     let server = MockServer::start().await;
     let mut config = config(&server);
-    config.kedacom.base_url = gone;
+    config.kedacom.base_url = crate::dead_url();
     let (kedacom, health, _reports) = adapter(&config);
     let refusal = kedacom.join(join_request()).await.unwrap_err();
     assert_eq!(refusal.code, ErrorCode::NETWORK);

@@ -42,13 +42,6 @@ const MIC_ONLY: Media = Media {
     camera_on: false,
 };
 
-fn dead_url() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    drop(listener);
-    format!("http://{addr}")
-}
-
 /// The join endpoint with the headers every request must carry.
 fn join_endpoint() -> wiremock::MockBuilder {
     Mock::given(method("POST"))
@@ -191,7 +184,7 @@ async fn errors_map_by_http_status_and_keep_rscs_code_and_text() {
 
 #[tokio::test]
 async fn an_unreachable_service_is_code_12_naming_rsc() {
-    let (rsc, health) = adapter(&dead_url(), "SN-42");
+    let (rsc, health) = adapter(&crate::dead_url(), "SN-42");
     let refusal = rsc.join(join("123", "", MIC_ONLY)).await.unwrap_err();
     assert_eq!(refusal.code, ErrorCode::NETWORK);
     assert!(
