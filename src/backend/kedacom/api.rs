@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use reqwest::header::{COOKIE, SET_COOKIE};
+use serde::Deserialize as _;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -96,16 +97,12 @@ impl Api {
     ) -> BackendResult<Value> {
         let login = self.logged_in().await?;
         match self.send(verb, path, query, params, &login).await? {
-            Reply::Ok(value) => Ok(value),
             Reply::Refused { code, .. } if code == TOKEN_REJECTED || code == NOT_LOGGED_IN => {
                 tracing::info!(code, "kedacom: session expired; logging in again");
                 let login = self.relogin(&login, code).await?;
-                match self.send(verb, path, query, params, &login).await? {
-                    Reply::Ok(value) => Ok(value),
-                    Reply::Refused { code, description } => Err(ERRORS.refusal(code, &description)),
-                }
+                accepted(self.send(verb, path, query, params, &login).await?)
             }
-            Reply::Refused { code, description } => Err(ERRORS.refusal(code, &description)),
+            reply => accepted(reply),
         }
     }
 
@@ -208,12 +205,7 @@ impl Api {
     pub async fn heartbeat(&self, login: &Login) -> BackendResult<()> {
         let token_path = format!("/api/v1/system/token/{}/heartbeat", login.token);
         for path in [token_path.as_str(), "/api/v1/system/heartbeat"] {
-            match self.send(Verb::Post, path, &[], None, login).await? {
-                Reply::Ok(_) => {}
-                Reply::Refused { code, description } => {
-                    return Err(ERRORS.refusal(code, &description));
-                }
-            }
+            accepted(self.send(Verb::Post, path, &[], None, login).await?)?;
         }
         Ok(())
     }
@@ -290,8 +282,7 @@ impl Api {
     }
 }
 
-use serde::Deserialize as _;
-
+/// The platform's data, or its own error as a Rooms refusal.
 fn accepted(reply: Reply) -> BackendResult<Value> {
     match reply {
         Reply::Ok(value) => Ok(value),
