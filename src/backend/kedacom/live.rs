@@ -56,9 +56,14 @@ impl Live {
     }
 }
 
-/// Polls the conference until the room is out of it.
-pub async fn follow(inner: Arc<Inner>, session: Session, live: Arc<Live>) {
-    let mut known: Option<Vec<Participant>> = None;
+/// Polls the conference until the room is out of it. `known` are the participants the room
+/// was told of on entering, so that only changes are reported.
+pub async fn follow(
+    inner: Arc<Inner>,
+    session: Session,
+    live: Arc<Live>,
+    mut known: Vec<Participant>,
+) {
     loop {
         tokio::select! {
             () = live.stop.cancelled() => return,
@@ -84,11 +89,7 @@ pub async fn follow(inner: Arc<Inner>, session: Session, live: Arc<Live>) {
 }
 
 /// One look at the conference: what the room should hear, if anything.
-async fn poll(
-    inner: &Inner,
-    live: &Live,
-    known: &mut Option<Vec<Participant>>,
-) -> Option<Happening> {
+async fn poll(inner: &Inner, live: &Live, known: &mut Vec<Participant>) -> Option<Happening> {
     let conference = inner
         .api
         .get::<Conference>(&super::conf_path(&live.conf_id), &[])
@@ -113,9 +114,9 @@ async fn poll(
     }
     let chairman = inner.chairman(&live.conf_id).await;
     let people = terminals.others(&live.mt_id, &chairman);
-    if known.as_ref() == Some(&people) {
+    if *known == people {
         return None;
     }
-    *known = Some(people.clone());
+    known.clone_from(&people);
     Some(Happening::Participants(people))
 }

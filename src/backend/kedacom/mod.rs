@@ -144,7 +144,7 @@ impl Inner {
             meeting.meeting_id = created.meeting_id;
         }
         meeting.room_is_creator = true;
-        self.enter(request.session, &created.conf_id, &mt_id);
+        self.enter(request.session, &meeting);
         Ok(meeting)
     }
 
@@ -216,7 +216,7 @@ impl Inner {
         let mut meeting = self.details(conf_id, &conference, &terminals, &mt_id).await;
         meeting.password = request.password;
         meeting.room_is_creator = conference.creator.account == self.config.account;
-        self.enter(request.session, conf_id, &mt_id);
+        self.enter(request.session, &meeting);
         Ok(Joined::InMeeting(meeting))
     }
 
@@ -316,14 +316,16 @@ impl Inner {
         }
     }
 
-    /// The room is in `conf_id`: follow it until it leaves.
-    fn enter(self: &Arc<Self>, session: Session, conf_id: &str, mt_id: &str) {
-        let live = Arc::new(Live::new(conf_id, mt_id, self.stop.child_token()));
+    /// The room is in `meeting`: follow it until it leaves.
+    fn enter(self: &Arc<Self>, session: Session, meeting: &MeetingDetails) {
+        let stop = self.stop.child_token();
+        let live = Arc::new(Live::new(&meeting.code, &meeting.room_user_id, stop));
         self.live
             .lock()
             .expect("live lock")
             .insert(session, live.clone());
-        tokio::spawn(live::follow(self.clone(), session, live));
+        let known = meeting.participants.clone();
+        tokio::spawn(live::follow(self.clone(), session, live, known));
     }
 
     fn forget(&self, session: Session) {
