@@ -27,8 +27,8 @@ fn config(fake: &FakeKedacom) -> Config {
     k.username = "room101".into();
     k.password = "pw".into();
     k.account = ROOM.into();
-    k.heartbeat_secs = 1;
-    k.poll_ms = 100;
+    k.heartbeat_secs.0 = 1;
+    k.poll_ms.0 = 100;
     c
 }
 

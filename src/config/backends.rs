@@ -4,6 +4,8 @@
 
 use serde::Deserialize;
 
+use super::{BackendKind, Config, Limit};
+
 /// The Kedacom video platform: meeting management (`mc`) and meeting control (`vc`) APIs.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -16,12 +18,11 @@ pub struct KedacomConfig {
     pub password: String,
     /// The room's terminal on the platform: its E164 number or IP address.
     pub account: String,
-    /// 5 E164, 6 phone, 7 IP, 8 alias@ip.
-    pub account_type: u8,
+    pub account_type: AccountType,
     /// How often the token and user heartbeats keep the session alive.
-    pub heartbeat_secs: u64,
+    pub heartbeat_secs: Limit<1>,
     /// How often the conference and its terminals are polled while joining and in a meeting.
-    pub poll_ms: u64,
+    pub poll_ms: Limit<1>,
     /// The virtual meeting room "pmi" starts; empty: the first one reserved for `account`.
     pub virtual_meeting_room: String,
     /// The call rate the terminal is dialled at, in kbit/s.
@@ -39,12 +40,30 @@ impl Default for KedacomConfig {
             username: String::new(),
             password: String::new(),
             account: String::new(),
-            account_type: 5,
-            heartbeat_secs: 300,
-            poll_ms: 2000,
+            account_type: AccountType(5),
+            heartbeat_secs: Limit(300),
+            poll_ms: Limit(2000),
             virtual_meeting_room: String::new(),
             bitrate: 2048,
             protocol: 0,
+        }
+    }
+}
+
+/// How the platform identifies a terminal: 5 E164, 6 phone, 7 IP, 8 alias@ip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "u8")]
+pub struct AccountType(pub u8);
+
+impl TryFrom<u8> for AccountType {
+    type Error = String;
+    fn try_from(n: u8) -> Result<Self, String> {
+        if (5..=8).contains(&n) {
+            Ok(Self(n))
+        } else {
+            Err(format!(
+                "must be 5 (E164), 6 (phone), 7 (IP) or 8 (alias@ip), not {n}"
+            ))
         }
     }
 }
@@ -82,14 +101,70 @@ pub struct HiarConfig {
     pub user_id: String,
 }
 
-/// Names the first of `keys` (section, key, value) that is empty.
-pub(super) fn require(keys: &[(&str, &str, &str)]) -> Result<(), String> {
-    for (section, key, value) in keys {
-        if value.trim().is_empty() {
-            return Err(format!(
-                "backend.kind = \"{section}\" needs {section}.{key}: see `roomsd print-default-config`"
-            ));
+/// The section of the configured backend has the keys it cannot work without.
+pub(super) fn check_required(config: &Config) -> Result<(), String> {
+    match config.backend.kind {
+        BackendKind::Sim => Ok(()),
+        BackendKind::Kedacom => {
+            let k = &config.kedacom;
+            require(
+                "kedacom",
+                &[
+                    ("base_url", &k.base_url),
+                    ("oauth_consumer_key", &k.oauth_consumer_key),
+                    ("oauth_consumer_secret", &k.oauth_consumer_secret),
+                    ("username", &k.username),
+                    ("password", &k.password),
+                    ("account", &k.account),
+                ],
+            )
+        }
+        BackendKind::Easemob => {
+            let e = &config.easemob;
+            require(
+                "easemob",
+                &[
+                    ("base_url", &e.base_url),
+                    ("org", &e.org),
+                    ("app", &e.app),
+                    ("client_id", &e.client_id),
+                    ("client_secret", &e.client_secret),
+                ],
+            )
+        }
+        BackendKind::Rsc => {
+            let r = &config.rsc;
+            require(
+                "rsc",
+                &[
+                    ("base_url", &r.base_url),
+                    ("token", &r.token),
+                    ("endpoint_id", &r.endpoint_id),
+                ],
+            )
+        }
+        BackendKind::Hiar => {
+            let h = &config.hiar;
+            require(
+                "hiar",
+                &[
+                    ("base_url", &h.base_url),
+                    ("app_id", &h.app_id),
+                    ("app_secret", &h.app_secret),
+                    ("collaboration_id", &h.collaboration_id),
+                    ("user_id", &h.user_id),
+                ],
+            )
         }
     }
-    Ok(())
+}
+
+/// Names the first of `keys` of `section` that is empty.
+fn require(section: &str, keys: &[(&str, &String)]) -> Result<(), String> {
+    match keys.iter().find(|(_, value)| value.trim().is_empty()) {
+        Some((key, _)) => Err(format!(
+            "backend.kind = \"{section}\" needs {section}.{key}: see `roomsd print-default-config`"
+        )),
+        None => Ok(()),
+    }
 }

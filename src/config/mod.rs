@@ -11,7 +11,7 @@ use serde::Deserialize;
 use crate::modules::meeting::normalize_meeting_code;
 
 mod backends;
-pub use backends::{EasemobConfig, HiarConfig, KedacomConfig, RscConfig};
+pub use backends::{AccountType, EasemobConfig, HiarConfig, KedacomConfig, RscConfig};
 
 /// The commented default configuration that `roomsd print-default-config` prints.
 pub const DEFAULT_CONFIG: &str = include_str!("default.toml");
@@ -424,7 +424,7 @@ impl Config {
 
     /// The rules that involve more than one key of the file.
     fn check_consistency(&self) -> Result<(), String> {
-        self.check_backend()?;
+        backends::check_required(self)?;
         let mut codes = std::collections::HashSet::new();
         for meeting in &self.sim.meetings {
             if meeting.code.0.is_empty() {
@@ -447,64 +447,6 @@ impl Config {
             }
         }
         Ok(())
-    }
-}
-
-impl Config {
-    /// The configured service's section has what it takes to reach it.
-    fn check_backend(&self) -> Result<(), String> {
-        match self.backend.kind {
-            BackendKind::Sim => Ok(()),
-            BackendKind::Kedacom => {
-                let k = &self.kedacom;
-                backends::require(&[
-                    ("kedacom", "base_url", &k.base_url),
-                    ("kedacom", "oauth_consumer_key", &k.oauth_consumer_key),
-                    ("kedacom", "oauth_consumer_secret", &k.oauth_consumer_secret),
-                    ("kedacom", "username", &k.username),
-                    ("kedacom", "password", &k.password),
-                    ("kedacom", "account", &k.account),
-                ])?;
-                if !matches!(k.account_type, 5..=8) {
-                    return Err(format!(
-                        "kedacom.account_type must be 5 (E164), 6 (phone), 7 (IP) or 8 (alias@ip), not {}",
-                        k.account_type
-                    ));
-                }
-                if k.heartbeat_secs == 0 || k.poll_ms == 0 {
-                    return Err("kedacom.heartbeat_secs and kedacom.poll_ms must be above 0".into());
-                }
-                Ok(())
-            }
-            BackendKind::Easemob => {
-                let e = &self.easemob;
-                backends::require(&[
-                    ("easemob", "base_url", &e.base_url),
-                    ("easemob", "org", &e.org),
-                    ("easemob", "app", &e.app),
-                    ("easemob", "client_id", &e.client_id),
-                    ("easemob", "client_secret", &e.client_secret),
-                ])
-            }
-            BackendKind::Rsc => {
-                let r = &self.rsc;
-                backends::require(&[
-                    ("rsc", "base_url", &r.base_url),
-                    ("rsc", "token", &r.token),
-                    ("rsc", "endpoint_id", &r.endpoint_id),
-                ])
-            }
-            BackendKind::Hiar => {
-                let h = &self.hiar;
-                backends::require(&[
-                    ("hiar", "base_url", &h.base_url),
-                    ("hiar", "app_id", &h.app_id),
-                    ("hiar", "app_secret", &h.app_secret),
-                    ("hiar", "collaboration_id", &h.collaboration_id),
-                    ("hiar", "user_id", &h.user_id),
-                ])
-            }
-        }
     }
 }
 
@@ -600,9 +542,17 @@ mod tests {
             oauth_consumer_key = \"k\"\noauth_consumer_secret = \"s\"\nusername = \"u\"\n\
             password = \"p\"\naccount = \"1234567\"\n";
         let config = Config::parse(kedacom).unwrap();
-        assert_eq!(config.kedacom.account_type, 5);
+        assert_eq!(config.kedacom.account_type, AccountType(5));
         let err = Config::parse(&format!("{kedacom}account_type = 3\n")).unwrap_err();
-        assert!(err.contains("account_type"), "{err}");
+        assert!(
+            err.contains("account_type") && err.contains("not 3"),
+            "{err}"
+        );
+        let err = Config::parse(&format!("{kedacom}poll_ms = 0\n")).unwrap_err();
+        assert!(
+            err.contains("poll_ms") && err.contains("at least 1"),
+            "{err}"
+        );
     }
 
     #[test]

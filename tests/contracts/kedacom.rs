@@ -27,8 +27,8 @@ fn config(server: &MockServer) -> Config {
     k.username = "room101".into();
     k.password = "pw".into();
     k.account = ROOM.into();
-    k.heartbeat_secs = 3600;
-    k.poll_ms = 50;
+    k.heartbeat_secs.0 = 3600;
+    k.poll_ms.0 = 50;
     config
 }
 
@@ -374,7 +374,7 @@ async fn heartbeats_keep_the_token_and_the_login_alive() {
         .mount(&server)
         .await;
     let mut config = config(&server);
-    config.kedacom.heartbeat_secs = 1;
+    config.kedacom.heartbeat_secs.0 = 1;
     let (_kedacom, _health, _reports) = adapter(&config);
     let beats = async {
         loop {

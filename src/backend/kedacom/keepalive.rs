@@ -16,7 +16,7 @@ const MEETING_LIST_EVERY: Duration = Duration::from_secs(60);
 const RETRY_AT_MOST: Duration = Duration::from_secs(30);
 
 pub async fn run(inner: Arc<Inner>) {
-    let beat = Duration::from_secs(inner.config.heartbeat_secs);
+    let beat = Duration::from_secs(inner.config.heartbeat_secs.0);
     let mut retry = Duration::from_secs(1);
     let mut failures = 0;
     // The room fetches the list itself at start and whenever the platform comes back; this

@@ -84,7 +84,7 @@ impl Inner {
         json!({
             "name": self.room_name,
             "account": self.config.account,
-            "account_type": self.config.account_type,
+            "account_type": self.config.account_type.0,
         })
     }
 
@@ -93,14 +93,14 @@ impl Inner {
         json!({
             "name": self.room_name,
             "account": self.config.account,
-            "account_type": self.config.account_type,
+            "account_type": self.config.account_type.0,
             "bitrate": self.config.bitrate,
             "protocol": self.config.protocol,
         })
     }
 
     fn poll_every(&self) -> Duration {
-        Duration::from_millis(self.config.poll_ms)
+        Duration::from_millis(self.config.poll_ms.0)
     }
 
     fn live(&self, session: Session) -> BackendResult<Arc<Live>> {
@@ -200,7 +200,7 @@ impl Inner {
                 &format!("{}/mts", conf_path(conf_id)),
                 Some(json!({"mts": [{
                     "account": self.config.account,
-                    "account_type": self.config.account_type,
+                    "account_type": self.config.account_type.0,
                     "bitrate": self.config.bitrate,
                     "protocol": self.config.protocol,
                     "forced_call": 0,
