@@ -66,19 +66,7 @@ impl Match for Form {
 }
 
 fn form_fields(body: &[u8]) -> HashMap<String, String> {
-    let decode = |s: &str| {
-        percent_encoding::percent_decode_str(&s.replace('+', " "))
-            .decode_utf8_lossy()
-            .into_owned()
-    };
-    String::from_utf8_lossy(body)
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (decode(k), decode(v))
-        })
-        .collect()
+    form_urlencoded::parse(body).into_owned().collect()
 }
 
 fn ok(body: Value) -> ResponseTemplate {
