@@ -145,19 +145,26 @@ async fn read_request(stream: &mut TcpStream) -> Result<(Request, Vec<u8>), Hand
             return Err(HandshakeError::Io(std::io::ErrorKind::UnexpectedEof.into()));
         }
         buf.extend_from_slice(&chunk[..n]);
-        let mut headers = [httparse::EMPTY_HEADER; 64];
-        let mut parsed = httparse::Request::new(&mut headers);
-        match parsed.parse(&buf) {
-            Ok(httparse::Status::Complete(head_len)) => {
-                let request = to_http_request(&parsed)?;
-                return Ok((request, buf[head_len..].to_vec()));
-            }
-            Ok(httparse::Status::Partial) if buf.len() < MAX_REQUEST => {}
-            Ok(httparse::Status::Partial) => {
-                return Err(HandshakeError::BadRequest("request head too large".into()));
-            }
-            Err(error) => return Err(HandshakeError::BadRequest(error.to_string())),
+        if let Some((request, head_len)) = parse_head(&buf)? {
+            return Ok((request, buf[head_len..].to_vec()));
         }
+    }
+}
+
+/// Parses an upgrade request head from the bytes read so far: the request and the length of
+/// its head once complete, `None` while more bytes are needed. Pure, so it can be fuzzed.
+pub fn parse_head(buf: &[u8]) -> Result<Option<(Request, usize)>, HandshakeError> {
+    let mut headers = [httparse::EMPTY_HEADER; 64];
+    let mut parsed = httparse::Request::new(&mut headers);
+    match parsed.parse(buf) {
+        Ok(httparse::Status::Complete(head_len)) => {
+            Ok(Some((to_http_request(&parsed)?, head_len)))
+        }
+        Ok(httparse::Status::Partial) if buf.len() < MAX_REQUEST => Ok(None),
+        Ok(httparse::Status::Partial) => {
+            Err(HandshakeError::BadRequest("request head too large".into()))
+        }
+        Err(error) => Err(HandshakeError::BadRequest(error.to_string())),
     }
 }
 

@@ -2,8 +2,8 @@
 //! request dispatch and event subscriptions.
 
 mod connection;
-mod dispatch;
-mod handshake;
+pub mod dispatch;
+pub mod handshake;
 mod panel;
 mod subscriptions;
 
