@@ -45,13 +45,31 @@ pub struct ServerConfig {
     /// Serve a non-loopback address without a password. Off by default: an open room controller
     /// on the LAN lets anyone end meetings.
     pub allow_unauthenticated_lan: bool,
+    /// Clients connected at once, counted once they are authenticated: connections still in
+    /// the handshake have their own budget, so idle sockets cannot lock clients out.
     pub max_connections: usize,
+    /// Connections still in the handshake. When they are all taken, the oldest is closed to
+    /// make room for the newcomer.
+    pub max_handshakes: Limit<1>,
+    /// Connections in the handshake from one address (one IPv6 /64); its own oldest is closed
+    /// past this.
+    pub max_handshakes_per_peer: Limit<1>,
+    /// How long a connection may take to complete its handshake.
+    pub handshake_timeout_ms: Limit<100>,
+    /// Browser pages (`Origin`) allowed to connect, e.g. "https://panel.example:8443". The
+    /// panel's own origin is always allowed; clients that send no `Origin` are not browsers.
+    pub allowed_origins: Vec<String>,
     /// The largest text frame accepted; larger ones close the connection with 1009.
     pub max_message_bytes: Limit<1024>,
-    /// Frames waiting to be written to one client. A client that lets it overflow is not
-    /// reading and is disconnected, so that it never holds up anyone else.
+    /// Bytes waiting to be written to one client, replies, events and pongs included. A
+    /// client that lets them pass this is not reading, and is disconnected so that it never
+    /// holds up anyone else.
+    pub max_unsent_bytes: Limit<65536>,
+    /// Frames waiting to be written to one client, the same rule counted in frames.
     pub outbound_queue: Limit<8>,
-    pub handshake_timeout_ms: u64,
+    /// The reply to one batch. Requests of a batch whose reply has reached this are not run,
+    /// and are answered with an error saying so.
+    pub max_batch_reply_bytes: Limit<4096>,
     /// Serve the touch panel (`examples/panel/`) to browsers at `/panel/` on the same port.
     pub panel: bool,
 }
@@ -102,9 +120,14 @@ impl Default for ServerConfig {
             password_file: PathBuf::new(),
             allow_unauthenticated_lan: false,
             max_connections: 64,
+            max_handshakes: Limit(32),
+            max_handshakes_per_peer: Limit(8),
+            handshake_timeout_ms: Limit(3000),
+            allowed_origins: Vec::new(),
             max_message_bytes: Limit(64 * 1024),
+            max_unsent_bytes: Limit(1024 * 1024),
             outbound_queue: Limit(256),
-            handshake_timeout_ms: 5000,
+            max_batch_reply_bytes: Limit(256 * 1024),
             panel: false,
         }
     }

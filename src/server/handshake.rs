@@ -1,23 +1,28 @@
-//! The WebSocket handshake: path, connection limit and authentication (PROTOCOL.md §1).
-//! Refusals happen here, as plain HTTP answers, before any upgrade.
+//! The WebSocket handshake: path, origin, authentication and the connection limit. Refusals
+//! happen here, as plain HTTP answers, before any upgrade.
 //!
 //! The HTTP request is read here rather than by tungstenite because real clients pipeline: their
 //! first frame may arrive in the same TCP segment as the upgrade request, and tungstenite's
 //! server handshake refuses any byte after the request. We parse the request, let tungstenite
 //! validate it and derive the accept key, and hand it the bytes that followed.
 
+use std::time::Instant;
+
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::sync::OwnedSemaphorePermit;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::server::create_response;
-use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::protocol::Role;
 
 use base64::Engine;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use subtle::ConstantTimeEq;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request};
-use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode, header};
+use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode, Version, header};
 
+use super::Context;
+use super::admission::Peer;
 use super::panel;
 
 const AUTH_PREFIX: &str = "auth-";
@@ -29,27 +34,39 @@ const LENIENT_BASE64: GeneralPurpose = GeneralPurpose::new(
 );
 
 /// Why a handshake is refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refused {
     NotFound,
+    /// A browser page from an origin that may not drive the room.
+    ForeignOrigin(String),
     Unauthorized,
     Busy,
 }
 
 impl Refused {
-    fn response(self) -> ErrorResponse {
+    fn response(&self) -> ErrorResponse {
         let (status, body) = match self {
             Self::NotFound => (
                 StatusCode::NOT_FOUND,
-                "not found: the Rooms protocol is served at / and /ws\n",
+                "not found: the Rooms protocol is served at / and /ws\n".to_owned(),
+            ),
+            Self::ForeignOrigin(origin) => (
+                StatusCode::FORBIDDEN,
+                format!(
+                    "forbidden: pages from {origin} may not connect; \
+                     list the origin in server.allowed_origins to allow it\n"
+                ),
             ),
             Self::Unauthorized => (
                 StatusCode::UNAUTHORIZED,
-                "unauthorized: wrong or missing password\n",
+                "unauthorized: wrong or missing password\n".to_owned(),
             ),
-            Self::Busy => (StatusCode::SERVICE_UNAVAILABLE, "too many connections\n"),
+            Self::Busy => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "too many connections\n".to_owned(),
+            ),
         };
-        let mut response = ErrorResponse::new(Some(body.to_owned()));
+        let mut response = ErrorResponse::new(Some(body));
         *response.status_mut() = status;
         response
     }
@@ -72,21 +89,25 @@ pub enum HandshakeError {
     Panel(u16),
 }
 
+/// A connection that became a WebSocket, with its place among the connected clients.
+pub(super) struct Accepted {
+    pub(super) ws: WebSocketStream<TcpStream>,
+    pub(super) slot: OwnedSemaphorePermit,
+}
+
 /// Reads the upgrade request, answers it, and on success returns the WebSocket with any bytes
 /// the client sent after the request already in it.
-pub async fn accept(
+pub(super) async fn accept(
     mut stream: TcpStream,
-    password: &str,
-    at_capacity: bool,
-    serve_panel: bool,
-    config: WebSocketConfig,
-) -> Result<WebSocketStream<TcpStream>, HandshakeError> {
+    peer: Peer,
+    ctx: &Context,
+) -> Result<Accepted, HandshakeError> {
     let (request, tail) = match read_request(&mut stream).await {
         Ok(parsed) => parsed,
         Err(HandshakeError::BadRequest(why)) => return refuse_bad_request(&mut stream, why).await,
         Err(other) => return Err(other),
     };
-    if serve_panel && !is_upgrade(&request) {
+    if ctx.serve_panel && !is_upgrade(&request) {
         let answer = panel::route(request.method().as_str(), request.uri().path());
         let response = panel::response(&answer);
         write_response(&mut stream, &response).await?;
@@ -96,8 +117,15 @@ pub async fn accept(
         Ok(response) => response.map(|()| None),
         Err(error) => return refuse_bad_request(&mut stream, error.to_string()).await,
     };
-    match decide(&request, password, at_capacity) {
-        Ok(offered) => {
+    let decided = decide(&request, &ctx.policy()).and_then(|offered| {
+        let slot = ctx.slots.clone().try_acquire_owned();
+        Ok((offered, slot.map_err(|_| Refused::Busy)?))
+    });
+    match decided {
+        Ok((offered, slot)) => {
+            if !ctx.password.is_empty() {
+                ctx.guesses.succeeded(peer);
+            }
             // Echo the `auth-` sub-protocol as offered: browsers fail the connection otherwise.
             if let Some(offered) = offered {
                 response
@@ -105,12 +133,30 @@ pub async fn accept(
                     .insert(header::SEC_WEBSOCKET_PROTOCOL, offered);
             }
             write_response(&mut stream, &response).await?;
-            Ok(
-                WebSocketStream::from_partially_read(stream, tail, Role::Server, Some(config))
-                    .await,
+            let ws = WebSocketStream::from_partially_read(
+                stream,
+                tail,
+                Role::Server,
+                Some(ctx.ws_config),
             )
+            .await;
+            Ok(Accepted { ws, slot })
         }
         Err(refused) => {
+            if refused == Refused::Unauthorized {
+                let (count, delay) = ctx.guesses.failed(peer, Instant::now());
+                if delay.is_zero() {
+                    tracing::info!(failures = count, "wrong or missing password");
+                } else {
+                    let delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+                    tracing::warn!(
+                        failures = count,
+                        delay_ms,
+                        "wrong passwords in a row: answering slowly"
+                    );
+                    tokio::time::sleep(delay).await;
+                }
+            }
             let response = refused.response();
             write_response(&mut stream, &response).await?;
             Err(HandshakeError::Refused(response.status()))
@@ -157,9 +203,7 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<(Request, usize)>, HandshakeError
     let mut headers = [httparse::EMPTY_HEADER; 64];
     let mut parsed = httparse::Request::new(&mut headers);
     match parsed.parse(buf) {
-        Ok(httparse::Status::Complete(head_len)) => {
-            Ok(Some((to_http_request(&parsed)?, head_len)))
-        }
+        Ok(httparse::Status::Complete(head_len)) => Ok(Some((to_http_request(&parsed)?, head_len))),
         Ok(httparse::Status::Partial) if buf.len() < MAX_REQUEST => Ok(None),
         Ok(httparse::Status::Partial) => {
             Err(HandshakeError::BadRequest("request head too large".into()))
@@ -173,7 +217,11 @@ fn to_http_request(parsed: &httparse::Request) -> Result<Request, HandshakeError
     let mut builder = Request::builder()
         .method(parsed.method.ok_or_else(|| bad("no method"))?)
         .uri(parsed.path.ok_or_else(|| bad("no path"))?)
-        .version(tokio_tungstenite::tungstenite::http::Version::HTTP_11);
+        // tungstenite refuses a WebSocket upgrade over HTTP/1.0, as RFC 6455 asks.
+        .version(match parsed.version {
+            Some(0) => Version::HTTP_10,
+            _ => Version::HTTP_11,
+        });
     for header in parsed.headers.iter() {
         builder = builder.header(header.name, header.value);
     }
@@ -209,30 +257,82 @@ async fn write_response(stream: &mut TcpStream, response: &ErrorResponse) -> std
     stream.flush().await
 }
 
+/// What an upgrade request must satisfy.
+pub struct Policy<'a> {
+    pub password: &'a str,
+    pub allowed_origins: &'a [String],
+    /// The panel is served: its pages, at this server's own origin, may connect.
+    pub serve_panel: bool,
+}
+
 /// Checks one upgrade request: the `auth-` sub-protocol to echo, if offered, or why it is
-/// refused. `at_capacity` refuses with 503.
-fn decide(
-    request: &Request,
-    password: &str,
-    at_capacity: bool,
-) -> Result<Option<HeaderValue>, Refused> {
+/// refused.
+fn decide(request: &Request, policy: &Policy) -> Result<Option<HeaderValue>, Refused> {
     if !matches!(request.uri().path(), "/" | "/ws") {
         return Err(Refused::NotFound);
     }
-    if at_capacity {
-        return Err(Refused::Busy);
-    }
+    check_origin(request, policy)?;
     let offered = offered_auth(request);
-    if !password.is_empty() {
+    if !policy.password.is_empty() {
         let credentials = offered
             .as_ref()
             .and_then(|v| v.to_str().ok())
             .map(|v| &v[AUTH_PREFIX.len()..]);
-        if !credentials.is_some_and(|c| password_matches(c, password)) {
+        if !credentials.is_some_and(|c| password_matches(c, policy.password)) {
             return Err(Refused::Unauthorized);
         }
     }
     Ok(offered)
+}
+
+/// Browsers say which page opened the connection; without a check, any page open on the room
+/// computer could drive the room through loopback. Clients that are not browsers send no
+/// `Origin` and are not concerned.
+fn check_origin(request: &Request, policy: &Policy) -> Result<(), Refused> {
+    let Some(origin) = request.headers().get(header::ORIGIN) else {
+        return Ok(());
+    };
+    let origin = String::from_utf8_lossy(origin.as_bytes()).into_owned();
+    let allowed = policy
+        .allowed_origins
+        .iter()
+        .any(|a| a.trim_end_matches('/').eq_ignore_ascii_case(&origin));
+    if allowed || (policy.serve_panel && is_own_origin(request, &origin, policy.password)) {
+        Ok(())
+    } else {
+        Err(Refused::ForeignOrigin(origin))
+    }
+}
+
+/// Whether `origin` is this server's own, where the panel's pages come from: the scheme and
+/// the `Host` the browser asked for. Without a password the host must be a loopback name too,
+/// or a page of any site could point its own name at 127.0.0.1 (DNS rebinding) and pass.
+fn is_own_origin(request: &Request, origin: &str, password: &str) -> bool {
+    let Some(host) = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+    else {
+        return false;
+    };
+    let same = ["http://", "https://"].iter().any(|scheme| {
+        origin
+            .strip_prefix(scheme)
+            .is_some_and(|rest| rest.eq_ignore_ascii_case(host))
+    });
+    same && (!password.is_empty() || is_loopback_host(host))
+}
+
+/// `localhost`, `127.x.y.z` or `[::1]`, with or without a port.
+fn is_loopback_host(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// The first `auth-…` entry of `Sec-WebSocket-Protocol` (the header may repeat and hold lists).
@@ -274,6 +374,14 @@ fn constant_time_equal(a: &[u8], b: &[u8]) -> bool {
 mod tests {
     use super::*;
 
+    fn policy(password: &str) -> Policy<'_> {
+        Policy {
+            password,
+            allowed_origins: &[],
+            serve_panel: false,
+        }
+    }
+
     fn request(path: &str, protocol: Option<&str>) -> Request {
         let mut builder = Request::builder().uri(path);
         if let Some(p) = protocol {
@@ -286,10 +394,10 @@ mod tests {
     fn accepts_raw_and_url_encoded_base64() {
         // "p+?/>" encodes to "cCs/Lz4=", which has every character that URL-encoding changes.
         let pw = "p+?/>";
-        assert!(decide(&request("/", Some("auth-cCs/Lz4=")), pw, false).is_ok());
-        assert!(decide(&request("/", Some("auth-cCs%2FLz4%3D")), pw, false).is_ok());
+        assert!(decide(&request("/", Some("auth-cCs/Lz4=")), &policy(pw)).is_ok());
+        assert!(decide(&request("/", Some("auth-cCs%2FLz4%3D")), &policy(pw)).is_ok());
         assert!(
-            decide(&request("/", Some("auth-cCs/Lz4")), pw, false).is_ok(),
+            decide(&request("/", Some("auth-cCs/Lz4")), &policy(pw)).is_ok(),
             "unpadded"
         );
     }
@@ -297,15 +405,15 @@ mod tests {
     #[test]
     fn refuses_wrong_or_missing_password() {
         assert_eq!(
-            decide(&request("/", Some("auth-d3Jvbmc=")), "secret", false),
+            decide(&request("/", Some("auth-d3Jvbmc=")), &policy("secret")),
             Err(Refused::Unauthorized)
         );
         assert_eq!(
-            decide(&request("/", None), "secret", false),
+            decide(&request("/", None), &policy("secret")),
             Err(Refused::Unauthorized)
         );
         assert_eq!(
-            decide(&request("/", Some("auth-%%%")), "secret", false),
+            decide(&request("/", Some("auth-%%%")), &policy("secret")),
             Err(Refused::Unauthorized)
         );
     }
@@ -314,12 +422,11 @@ mod tests {
     fn echoes_the_offered_value_from_a_list() {
         let offered = decide(
             &request("/ws", Some("json, auth-c2VjcmV0")),
-            "secret",
-            false,
+            &policy("secret"),
         )
         .unwrap();
         assert_eq!(offered.unwrap(), "auth-c2VjcmV0");
-        let offered = decide(&request("/", Some("auth-anything")), "", false).unwrap();
+        let offered = decide(&request("/", Some("auth-anything")), &policy("")).unwrap();
         assert_eq!(
             offered.unwrap(),
             "auth-anything",
@@ -328,12 +435,96 @@ mod tests {
     }
 
     #[test]
-    fn other_paths_are_not_found_and_capacity_is_busy() {
+    fn other_paths_are_not_found() {
         assert_eq!(
-            decide(&request("/api", None), "", false),
+            decide(&request("/api", None), &policy("")),
             Err(Refused::NotFound)
         );
-        assert_eq!(decide(&request("/", None), "", true), Err(Refused::Busy));
+    }
+
+    fn from_page(origin: &str, host: &str) -> Request {
+        Request::builder()
+            .uri("/")
+            .header(header::ORIGIN, origin)
+            .header(header::HOST, host)
+            .body(())
+            .unwrap()
+    }
+
+    #[test]
+    fn foreign_pages_are_refused_unless_listed() {
+        let evil = from_page("http://evil.example", "127.0.0.1:6295");
+        assert_eq!(
+            decide(&evil, &policy("")),
+            Err(Refused::ForeignOrigin("http://evil.example".into()))
+        );
+        let listed = ["HTTP://evil.example/".to_owned()];
+        let allowing = Policy {
+            allowed_origins: &listed,
+            ..policy("")
+        };
+        assert!(decide(&evil, &allowing).is_ok());
+        assert!(
+            decide(&request("/", None), &policy("")).is_ok(),
+            "no Origin: not a browser"
+        );
+    }
+
+    #[test]
+    fn the_panels_own_origin_is_allowed_while_it_is_served() {
+        let panel = |password| Policy {
+            serve_panel: true,
+            ..policy(password)
+        };
+        let own = from_page("http://127.0.0.1:6295", "127.0.0.1:6295");
+        assert!(decide(&own, &panel("")).is_ok());
+        assert!(decide(&from_page("http://[::1]:6295", "[::1]:6295"), &panel("")).is_ok());
+        assert!(
+            decide(
+                &from_page("http://localhost:6295", "localhost:6295"),
+                &panel("")
+            )
+            .is_ok()
+        );
+        assert!(
+            decide(&own, &policy("")).is_err(),
+            "no panel is served, so no page of ours exists"
+        );
+        assert!(
+            decide(
+                &from_page("http://127.0.0.1:8080", "127.0.0.1:6295"),
+                &panel("")
+            )
+            .is_err(),
+            "another port is another origin"
+        );
+        // DNS rebinding: a site whose name now points at 127.0.0.1.
+        let rebound = from_page("http://evil.example:6295", "evil.example:6295");
+        assert!(decide(&rebound, &panel("")).is_err());
+        let room = from_page("http://room101.lan:6295", "room101.lan:6295");
+        let with_password = Request::builder()
+            .uri("/")
+            .header(header::ORIGIN, "http://room101.lan:6295")
+            .header(header::HOST, "room101.lan:6295")
+            .header(header::SEC_WEBSOCKET_PROTOCOL, "auth-c2VjcmV0")
+            .body(())
+            .unwrap();
+        assert!(
+            decide(&with_password, &panel("secret")).is_ok(),
+            "with a password, a rebinding page would still not get in"
+        );
+        assert_eq!(decide(&room, &panel("secret")), Err(Refused::Unauthorized));
+    }
+
+    #[test]
+    fn http_1_0_upgrades_are_refused() {
+        let head = b"GET / HTTP/1.0\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+            Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+        let (request, _) = parse_head(head).unwrap().unwrap();
+        assert!(create_response(&request).is_err());
+        let eleven = String::from_utf8_lossy(head).replace("HTTP/1.0", "HTTP/1.1");
+        let (request, _) = parse_head(eleven.as_bytes()).unwrap().unwrap();
+        assert!(create_response(&request).is_ok());
     }
 
     #[test]
