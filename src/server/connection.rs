@@ -1,27 +1,34 @@
 //! One client connection: the handshake, then a reader loop that answers requests and forwards
-//! subscribed events, and a writer task that drains a bounded outbound queue.
+//! subscribed events, a writer task that drains a bounded outbound queue, and the ending.
 //!
 //! The queue is what keeps one client from hurting the others: the reader never waits on the
 //! socket, so a client that stops reading only fills its own queue, and is dropped when it
-//! overflows.
+//! overflows. It is bounded in bytes as well as frames, and tungstenite's own write buffer (where
+//! it also puts pongs) is bounded, so a connection's memory is bounded whatever it sends.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use socket2::{SockRef, TcpKeepalive};
 use tokio::net::TcpStream;
-use tokio::sync::{OwnedSemaphorePermit, broadcast, mpsc};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast, mpsc};
+use tokio::task::JoinHandle;
+use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tracing::Instrument;
 
 use super::Context;
+use super::admission::{Peer, PendingSlot};
 use super::dispatch::handle_text;
-use super::handshake;
+use super::handshake::{self, Accepted};
 use super::subscriptions::Subscriptions;
+
+type Socket = WebSocketStream<TcpStream>;
 
 /// How a connection ends.
 enum Ending {
@@ -36,118 +43,93 @@ enum Ending {
 /// How long a closing connection may take to flush what is queued.
 const FLUSH_GRACE: Duration = Duration::from_secs(2);
 
+/// What a queued frame costs beyond its payload (the message, its place in the channel, the
+/// permit), so that a flood of tiny frames is bounded too.
+const FRAME_OVERHEAD: usize = 64;
+
+/// Serves one accepted connection; `pending` is its place among the handshakes.
 pub async fn run(
     stream: TcpStream,
     peer: SocketAddr,
     ctx: Arc<Context>,
     id: u64,
-    permit: Option<OwnedSemaphorePermit>,
+    pending: PendingSlot,
 ) {
     // Instrumented, not entered: a span entered across `.await` leaks into other tasks' logs.
     let span = tracing::info_span!("conn", conn_id = id, %peer);
-    serve(stream, ctx, permit).instrument(span).await;
+    async move {
+        set_socket_options(&stream);
+        let Some(Accepted { ws, slot }) = handshake(stream, peer, &ctx, pending).await else {
+            return;
+        };
+        tracing::info!("client connected");
+        serve(ws, &ctx).await;
+        drop(slot);
+    }
+    .instrument(span)
+    .await;
 }
 
-async fn serve(stream: TcpStream, ctx: Arc<Context>, permit: Option<OwnedSemaphorePermit>) {
-    set_socket_options(&stream);
-    let at_capacity = permit.is_none();
-    let accept = handshake::accept(
-        stream,
-        &ctx.password,
-        at_capacity,
-        ctx.serve_panel,
-        ctx.ws_config,
-    );
-    let ws = match tokio::time::timeout(ctx.handshake_timeout, accept).await {
-        Ok(Ok(ws)) => ws,
+/// The handshake, within its deadline and for as long as no newer connection needs its place.
+async fn handshake(
+    stream: TcpStream,
+    peer: SocketAddr,
+    ctx: &Context,
+    pending: PendingSlot,
+) -> Option<Accepted> {
+    let accept = async {
+        // Sockets that never send a byte are the first to make room for others.
+        stream.readable().await?;
+        pending.spoke();
+        handshake::accept(stream, Peer::from(peer.ip()), ctx).await
+    };
+    let outcome = tokio::select! {
+        outcome = tokio::time::timeout(ctx.handshake_timeout, accept) => outcome,
+        () = pending.evicted.cancelled() => {
+            tracing::info!("handshake closed to make room for a newer connection");
+            return None;
+        }
+    };
+    match outcome {
+        Ok(Ok(accepted)) => Some(accepted),
         Ok(Err(handshake::HandshakeError::Panel(status))) => {
             tracing::debug!(status, "panel request");
-            return;
+            None
         }
         Ok(Err(error)) => {
             tracing::info!(%error, "handshake refused or failed");
-            return;
+            None
         }
         Err(_) => {
             tracing::info!("handshake timed out");
-            return;
+            None
         }
-    };
-    tracing::info!("client connected");
-    let (mut sink, mut source) = ws.split();
-    let (outbound, mut queued) = mpsc::channel::<Message>(ctx.outbound_queue);
-    let writer = tokio::spawn(async move {
-        while let Some(message) = queued.recv().await {
-            let closing = matches!(message, Message::Close(_));
-            // Frames queued together go out in one flush.
-            if sink.feed(message).await.is_err()
-                || ((closing || queued.is_empty()) && sink.flush().await.is_err())
-            {
-                return;
-            }
-            if closing {
-                break;
-            }
-        }
-        let _ = sink.close().await;
-    });
-    let writer_abort = writer.abort_handle();
+    }
+}
 
-    let mut events = ctx.room.subscribe_events();
-    let mut subscriptions = Subscriptions::default();
-    let ending = loop {
-        tokio::select! {
-            () = ctx.shutdown.cancelled() => break Ending::Close(CloseCode::Away, "roomsd is shutting down"),
-            incoming = source.next() => match incoming {
-                Some(Ok(Message::Text(text))) => {
-                    if let Some(reply) = handle_text(&text, &ctx.room, &mut subscriptions).await
-                        && outbound.try_send(Message::Text(reply.into())).is_err()
-                    {
-                        break Ending::Drop;
-                    }
-                }
-                Some(Ok(Message::Binary(_))) => break Ending::Close(CloseCode::Unsupported, "binary frames are not supported: send JSON text"),
-                // Pings are answered by tungstenite itself; pongs are never required.
-                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => {}
-                Some(Ok(Message::Close(_))) | None => break Ending::Quietly,
-                Some(Err(WsError::Capacity(error))) => {
-                    tracing::info!(%error, "message too big");
-                    break Ending::Close(CloseCode::Size, "message too big");
-                }
-                Some(Err(error)) => {
-                    tracing::info!(%error, "connection failed");
-                    break Ending::Quietly;
-                }
-            },
-            event = events.recv() => match event {
-                Ok(frame) => {
-                    if subscriptions.wants(frame.module, frame.name)
-                        && outbound.try_send(Message::Text(frame.text)).is_err()
-                    {
-                        break Ending::Drop;
-                    }
-                }
-                Err(broadcast::error::RecvError::Lagged(missed)) => {
-                    tracing::warn!(missed, "connection fell behind the event stream");
-                    break Ending::Drop;
-                }
-                Err(broadcast::error::RecvError::Closed) => break Ending::Close(CloseCode::Away, "roomsd is shutting down"),
-            },
-        }
-    };
+/// Answers requests and forwards events until the connection ends.
+async fn serve(ws: Socket, ctx: &Context) {
+    let (sink, mut source) = ws.split();
+    let (outbound, writer) = Outbound::start(sink, ctx);
+    let writer_abort = writer.abort_handle();
+    let ending = read_loop(&mut source, &outbound, ctx).await;
     match ending {
         Ending::Close(code, reason) => {
             tracing::info!(%code, reason, "closing connection");
-            let _ = outbound.try_send(Message::Close(Some(CloseFrame {
+            let close = Message::Close(Some(CloseFrame {
                 code,
                 reason: reason.into(),
-            })));
+            }));
+            if outbound.push(close).is_err() {
+                writer_abort.abort();
+            }
         }
         Ending::Quietly => tracing::info!("client disconnected"),
         Ending::Drop => {
             tracing::warn!(
-                queue = ctx.outbound_queue,
-                "client is not reading and its outbound queue overflowed: disconnecting"
+                max_unsent_bytes = ctx.max_unsent_bytes,
+                max_frames = ctx.outbound_queue,
+                "client is not reading and what waits for it passed the limit: disconnecting"
             );
             writer_abort.abort();
         }
@@ -156,7 +138,107 @@ async fn serve(stream: TcpStream, ctx: Arc<Context>, permit: Option<OwnedSemapho
     if tokio::time::timeout(FLUSH_GRACE, writer).await.is_err() {
         writer_abort.abort();
     }
-    drop(permit);
+}
+
+async fn read_loop(source: &mut SplitStream<Socket>, outbound: &Outbound, ctx: &Context) -> Ending {
+    let mut events = ctx.room.subscribe_events();
+    let mut subscriptions = Subscriptions::default();
+    let limits = super::dispatch::Limits {
+        batch_reply_bytes: ctx.max_batch_reply_bytes,
+    };
+    loop {
+        tokio::select! {
+            () = ctx.shutdown.cancelled() => return Ending::Close(CloseCode::Away, "roomsd is shutting down"),
+            incoming = source.next() => match incoming {
+                Some(Ok(Message::Text(text))) => {
+                    if let Some(reply) = handle_text(&text, &ctx.room, &mut subscriptions, &limits).await
+                        && outbound.push(Message::Text(reply.into())).is_err()
+                    {
+                        return Ending::Drop;
+                    }
+                }
+                Some(Ok(Message::Binary(_))) => return Ending::Close(CloseCode::Unsupported, "binary frames are not supported: send JSON text"),
+                // Pings are answered by tungstenite itself; pongs are never required.
+                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => {}
+                Some(Ok(Message::Close(_))) | None => return Ending::Quietly,
+                Some(Err(error)) => return failed(&error),
+            },
+            event = events.recv() => match event {
+                Ok(frame) => {
+                    if subscriptions.wants(frame.module, frame.name)
+                        && outbound.push(Message::Text(frame.text)).is_err()
+                    {
+                        return Ending::Drop;
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    tracing::warn!(missed, "connection fell behind the event stream");
+                    return Ending::Drop;
+                }
+                Err(broadcast::error::RecvError::Closed) => return Ending::Close(CloseCode::Away, "roomsd is shutting down"),
+            },
+        }
+    }
+}
+
+/// How a connection whose frames cannot be read ends: with the close code RFC 6455 gives the
+/// fault, so that the client can tell what it did wrong.
+fn failed(error: &WsError) -> Ending {
+    tracing::info!(%error, "connection failed");
+    match error {
+        WsError::Capacity(_) => Ending::Close(CloseCode::Size, "message too big"),
+        WsError::Utf8(_) => Ending::Close(CloseCode::Invalid, "text frame is not valid UTF-8"),
+        WsError::Protocol(_) => Ending::Close(CloseCode::Protocol, "WebSocket protocol violation"),
+        _ => Ending::Quietly,
+    }
+}
+
+/// The frames waiting for one client's socket, bounded in frames and in bytes. Each frame
+/// carries its share of the byte budget until the writer has handed it to the socket.
+struct Outbound {
+    frames: mpsc::Sender<(Message, OwnedSemaphorePermit)>,
+    bytes: Arc<Semaphore>,
+}
+
+/// The client let what waits for it pass the limit.
+struct Overflow;
+
+impl Outbound {
+    /// The queue, and the writer task that drains it into `sink`.
+    fn start(mut sink: SplitSink<Socket, Message>, ctx: &Context) -> (Self, JoinHandle<()>) {
+        let (frames, mut queued) =
+            mpsc::channel::<(Message, OwnedSemaphorePermit)>(ctx.outbound_queue);
+        let bytes = Arc::new(Semaphore::new(ctx.max_unsent_bytes));
+        let writer = tokio::spawn(async move {
+            while let Some((message, permit)) = queued.recv().await {
+                let closing = matches!(message, Message::Close(_));
+                // Frames queued together go out in one flush.
+                if sink.feed(message).await.is_err()
+                    || ((closing || queued.is_empty()) && sink.flush().await.is_err())
+                {
+                    return;
+                }
+                drop(permit);
+                if closing {
+                    break;
+                }
+            }
+            let _ = sink.close().await;
+        });
+        (Self { frames, bytes }, writer)
+    }
+
+    fn push(&self, message: Message) -> Result<(), Overflow> {
+        let cost = u32::try_from(message.len() + FRAME_OVERHEAD).map_err(|_| Overflow)?;
+        let permit = self
+            .bytes
+            .clone()
+            .try_acquire_many_owned(cost)
+            .map_err(|_| Overflow)?;
+        self.frames
+            .try_send((message, permit))
+            .map_err(|_| Overflow)
+    }
 }
 
 /// Low latency for small frames, and TCP keepalive to find peers that vanished: no application

@@ -12,25 +12,44 @@ use crate::modules::meeting_control::{self, ControlCall};
 use crate::modules::{CallParams, device, meeting, share};
 use crate::room::Command;
 use crate::room::owner::{CallResult, RoomHandle};
-use crate::wire::{self, ErrorCode, Incoming, Outcome, Refusal, Request};
+use crate::wire::{self, ErrorCode, Incoming, Outcome, ProtocolError, Refusal, Request};
+
+/// What one frame's handling may cost.
+pub struct Limits {
+    /// Once a batch's reply has reached this, its remaining requests are not run (a few KB
+    /// of `rpc.discover` calls would otherwise make a reply a thousand times their size).
+    pub batch_reply_bytes: usize,
+}
 
 /// Handles one text frame; the reply to send, if any (notifications get none).
 pub async fn handle_text(
     text: &str,
     room: &RoomHandle,
     subscriptions: &mut Subscriptions,
+    limits: &Limits,
 ) -> Option<String> {
     match wire::parse(text) {
         Incoming::Single(Ok(request)) => handle_request(request, room, subscriptions).await,
         Incoming::Single(Err(error)) => Some(wire::protocol_error(&error)),
         Incoming::Batch(items) => {
             let mut replies = Vec::with_capacity(items.len());
+            let mut reply_bytes = 0;
             for item in items {
                 let reply = match item {
+                    Ok(Request { id: Some(id), .. }) if reply_bytes >= limits.batch_reply_bytes => {
+                        Some(wire::protocol_error(&ProtocolError::not_run(id)))
+                    }
                     Ok(request) => handle_request(request, room, subscriptions).await,
                     Err(error) => Some(wire::protocol_error(&error)),
                 };
+                reply_bytes += reply.as_ref().map_or(0, String::len);
                 replies.extend(reply);
+            }
+            if reply_bytes >= limits.batch_reply_bytes {
+                tracing::info!(
+                    reply_bytes,
+                    "batch reply reached its limit: requests left unrun"
+                );
             }
             wire::batch(&replies)
         }

@@ -31,6 +31,19 @@ pub struct ProtocolError {
 impl ProtocolError {
     pub const PARSE: i32 = -32700;
     pub const INVALID_REQUEST: i32 = -32600;
+    /// roomsd's own, in the range JSON-RPC leaves to servers: a request of a batch that was
+    /// not run because the batch's reply had reached its limit.
+    pub const NOT_RUN: i32 = -32000;
+
+    /// The answer to a request of a batch that was not run, so the client knows to send it
+    /// again.
+    pub fn not_run(id: &RawValue) -> Self {
+        Self {
+            id: Some(id.get().to_owned()),
+            code: Self::NOT_RUN,
+            message: "Not run: the batch's reply reached its size limit; send fewer requests per batch",
+        }
+    }
 
     fn parse_error() -> Self {
         Self {
