@@ -153,7 +153,10 @@ impl Drop for PendingSlot {
     }
 }
 
-/// Wrong passwords per peer, to slow down guessing.
+/// Wrong passwords per peer, to slow down guessing. After a few, a peer's passwords are
+/// checked one at a time with a growing pause between them, however many connections it
+/// opens; an attempt that would wait too long is turned away unchecked, so it tells the
+/// guesser nothing.
 #[derive(Default)]
 pub struct Guesses {
     peers: Mutex<HashMap<Peer, Failures>>,
@@ -163,22 +166,60 @@ pub struct Guesses {
 struct Failures {
     count: u32,
     last: Instant,
+    /// When the peer's next password may be checked.
+    next_turn: Instant,
+}
+
+/// When a peer's password may be checked.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Turn {
+    Now,
+    After(Duration),
+    /// Not within [`MAX_WAIT`]: turn the attempt away, and say when to come back.
+    Busy(Duration),
 }
 
 /// Wrong passwords answered at once; typing mistakes should not be punished.
-const FREE_GUESSES: u32 = 3;
-const FIRST_DELAY: Duration = Duration::from_millis(250);
-/// The longest wait; under the handshake deadline, so the refusal still arrives.
-const MAX_DELAY: Duration = Duration::from_secs(2);
+const FREE_GUESSES: u32 = 2;
+const FIRST_PAUSE: Duration = Duration::from_millis(250);
+const MAX_PAUSE: Duration = Duration::from_secs(2);
+/// The longest an attempt waits for its turn; under the default handshake deadline, so that
+/// its answer still arrives.
+const MAX_WAIT: Duration = Duration::from_millis(2500);
 /// A peer's failures are forgotten after this long without a new one.
 const FORGET_AFTER: Duration = Duration::from_secs(15 * 60);
 /// Peers remembered at most, so that many addresses cannot grow the table without bound.
 const MAX_PEERS: usize = 4096;
 
 impl Guesses {
-    /// Records a wrong password from `peer`: how many in a row now, and how long to wait
-    /// before answering it.
-    pub fn failed(&self, peer: Peer, now: Instant) -> (u32, Duration) {
+    /// Takes `peer`'s next turn to have its password checked, counting it as wrong until it
+    /// proves right (the right one clears the peer's record).
+    pub fn turn(&self, peer: Peer, now: Instant) -> Turn {
+        let mut peers = self.peers.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(failures) = peers.get_mut(&peer) else {
+            return Turn::Now;
+        };
+        if now.duration_since(failures.last) >= FORGET_AFTER {
+            peers.remove(&peer);
+            return Turn::Now;
+        }
+        let slot = failures.next_turn.max(now);
+        let wait = slot - now;
+        if wait > MAX_WAIT {
+            return Turn::Busy(wait);
+        }
+        // Counted as wrong already, so that attempts made side by side space out further.
+        failures.count = failures.count.saturating_add(1);
+        failures.next_turn = slot + pause_after(failures.count);
+        if wait.is_zero() {
+            Turn::Now
+        } else {
+            Turn::After(wait)
+        }
+    }
+
+    /// Records a wrong password from `peer` (its turn counted it already); how many in a row.
+    pub fn failed(&self, peer: Peer, now: Instant) -> u32 {
         let mut peers = self.peers.lock().unwrap_or_else(PoisonError::into_inner);
         if peers.len() >= MAX_PEERS && !peers.contains_key(&peer) {
             peers.retain(|_, f| now.duration_since(f.last) < FORGET_AFTER);
@@ -189,15 +230,12 @@ impl Guesses {
             }
         }
         let failures = peers.entry(peer).or_insert(Failures {
-            count: 0,
+            count: 1,
             last: now,
+            next_turn: now + pause_after(1),
         });
-        if now.duration_since(failures.last) >= FORGET_AFTER {
-            failures.count = 0;
-        }
-        failures.count = failures.count.saturating_add(1);
         failures.last = now;
-        (failures.count, delay_after(failures.count))
+        failures.count
     }
 
     /// The right password: the peer starts afresh.
@@ -207,14 +245,14 @@ impl Guesses {
     }
 }
 
-/// The wait before answering the `count`th wrong password in a row: none for the first few,
-/// then doubling up to [`MAX_DELAY`].
-fn delay_after(count: u32) -> Duration {
-    match count.checked_sub(FREE_GUESSES + 1) {
+/// The pause after the `n`th wrong password in a row before the next may be checked: none for
+/// the first few, then doubling up to [`MAX_PAUSE`].
+fn pause_after(n: u32) -> Duration {
+    match n.checked_sub(FREE_GUESSES + 1) {
         None => Duration::ZERO,
-        Some(doublings) => FIRST_DELAY
+        Some(doublings) => FIRST_PAUSE
             .saturating_mul(1 << doublings.min(16))
-            .min(MAX_DELAY),
+            .min(MAX_PAUSE),
     }
 }
 
@@ -285,32 +323,73 @@ mod tests {
         assert_ne!(Peer::from("::c000:201".parse::<IpAddr>().unwrap()), peer(1));
     }
 
+    /// `n` attempts in a row from one peer, each answered (wrong) as soon as its turn comes;
+    /// how long each waited.
+    fn waits(guesses: &Guesses, peer: Peer, n: usize, mut now: Instant) -> Vec<u128> {
+        (0..n)
+            .map(|_| {
+                let wait = match guesses.turn(peer, now) {
+                    Turn::Now => Duration::ZERO,
+                    Turn::After(wait) => wait,
+                    Turn::Busy(_) => panic!("one at a time is never turned away"),
+                };
+                now += wait;
+                guesses.failed(peer, now);
+                wait.as_millis()
+            })
+            .collect()
+    }
+
     #[test]
     fn guessing_waits_longer_after_a_few_failures() {
         let guesses = Guesses::default();
         let now = Instant::now();
-        let delays: Vec<_> = (0..8).map(|_| guesses.failed(peer(1), now).1).collect();
-        let ms: Vec<_> = delays.iter().map(Duration::as_millis).collect();
-        assert_eq!(ms, [0, 0, 0, 250, 500, 1000, 2000, 2000]);
-        assert_eq!(guesses.failed(peer(2), now).1, Duration::ZERO, "per peer");
-        guesses.succeeded(peer(1));
-        assert_eq!(guesses.failed(peer(1), now), (1, Duration::ZERO));
-        let later = now + FORGET_AFTER;
-        for _ in 0..5 {
-            guesses.failed(peer(3), now);
-        }
         assert_eq!(
-            guesses.failed(peer(3), later).0,
-            1,
+            waits(&guesses, peer(1), 8, now),
+            [0, 0, 0, 250, 500, 1000, 2000, 2000]
+        );
+        assert_eq!(guesses.turn(peer(2), now), Turn::Now, "per peer");
+        guesses.succeeded(peer(1));
+        assert_eq!(
+            guesses.turn(peer(1), now),
+            Turn::Now,
+            "the right one clears it"
+        );
+        waits(&guesses, peer(3), 5, now);
+        let later = now + FORGET_AFTER + Duration::from_secs(60);
+        assert_eq!(
+            guesses.turn(peer(3), later),
+            Turn::Now,
             "forgotten after a while"
         );
+    }
+
+    #[test]
+    fn many_connections_do_not_guess_faster() {
+        let guesses = Guesses::default();
+        let now = Instant::now();
+        waits(&guesses, peer(1), 3, now);
+        // Ten at once: one turn each, spaced out, and those that would wait too long are
+        // turned away without a check.
+        let turns: Vec<_> = (0..10).map(|_| guesses.turn(peer(1), now)).collect();
+        let ms = |t: &Turn| match t {
+            Turn::Now => 0,
+            Turn::After(d) | Turn::Busy(d) => d.as_millis(),
+        };
+        let checked: Vec<_> = turns
+            .iter()
+            .filter(|t| !matches!(t, Turn::Busy(_)))
+            .map(ms)
+            .collect();
+        assert_eq!(checked, [250, 750, 1750]);
+        assert!(turns[3..].iter().all(|t| matches!(t, Turn::Busy(_))));
     }
 
     #[test]
     fn the_table_of_guessers_is_bounded() {
         let guesses = Guesses::default();
         let now = Instant::now();
-        for n in 0..(MAX_PEERS as u32 + 100) {
+        for n in 0..(u32::try_from(MAX_PEERS).unwrap() + 100) {
             guesses.failed(Peer::from(IpAddr::from(n.to_be_bytes())), now);
         }
         assert!(guesses.peers.lock().unwrap().len() <= MAX_PEERS);

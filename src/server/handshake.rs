@@ -6,7 +6,7 @@
 //! server handshake refuses any byte after the request. We parse the request, let tungstenite
 //! validate it and derive the accept key, and hand it the bytes that followed.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -22,7 +22,7 @@ use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request};
 use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode, Version, header};
 
 use super::Context;
-use super::admission::Peer;
+use super::admission::{Peer, Turn};
 use super::panel;
 
 const AUTH_PREFIX: &str = "auth-";
@@ -40,6 +40,8 @@ pub enum Refused {
     /// A browser page from an origin that may not drive the room.
     ForeignOrigin(String),
     Unauthorized,
+    /// Too many wrong passwords from this address: come back after this long.
+    Guessing(Duration),
     Busy,
 }
 
@@ -61,12 +63,24 @@ impl Refused {
                 StatusCode::UNAUTHORIZED,
                 "unauthorized: wrong or missing password\n".to_owned(),
             ),
+            Self::Guessing(retry) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "too many wrong passwords from this address: try again in {} s\n",
+                    retry.as_secs() + 1
+                ),
+            ),
             Self::Busy => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "too many connections\n".to_owned(),
             ),
         };
         let mut response = ErrorResponse::new(Some(body));
+        if let Self::Guessing(retry) = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry.as_secs() + 1));
+        }
         *response.status_mut() = status;
         response
     }
@@ -117,51 +131,56 @@ pub(super) async fn accept(
         Ok(response) => response.map(|()| None),
         Err(error) => return refuse_bad_request(&mut stream, error.to_string()).await,
     };
+    if !ctx.password.is_empty() {
+        // After a few wrong passwords an address's attempts wait their turn, the right one
+        // too: answering it sooner would tell a guesser which one it was.
+        match ctx.guesses.turn(peer, Instant::now()) {
+            Turn::Now => {}
+            Turn::After(wait) => tokio::time::sleep(wait).await,
+            Turn::Busy(retry) => return refuse(&mut stream, &Refused::Guessing(retry)).await,
+        }
+    }
     let decided = decide(&request, &ctx.policy()).and_then(|offered| {
         let slot = ctx.slots.clone().try_acquire_owned();
         Ok((offered, slot.map_err(|_| Refused::Busy)?))
     });
-    match decided {
-        Ok((offered, slot)) => {
-            if !ctx.password.is_empty() {
-                ctx.guesses.succeeded(peer);
-            }
-            // Echo the `auth-` sub-protocol as offered: browsers fail the connection otherwise.
-            if let Some(offered) = offered {
-                response
-                    .headers_mut()
-                    .insert(header::SEC_WEBSOCKET_PROTOCOL, offered);
-            }
-            write_response(&mut stream, &response).await?;
-            let ws = WebSocketStream::from_partially_read(
-                stream,
-                tail,
-                Role::Server,
-                Some(ctx.ws_config),
-            )
-            .await;
-            Ok(Accepted { ws, slot })
-        }
+    let (offered, slot) = match decided {
+        Ok(decided) => decided,
         Err(refused) => {
             if refused == Refused::Unauthorized {
-                let (count, delay) = ctx.guesses.failed(peer, Instant::now());
-                if delay.is_zero() {
-                    tracing::info!(failures = count, "wrong or missing password");
-                } else {
-                    let delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+                let failures = ctx.guesses.failed(peer, Instant::now());
+                if failures > 3 {
                     tracing::warn!(
-                        failures = count,
-                        delay_ms,
-                        "wrong passwords in a row: answering slowly"
+                        failures,
+                        "wrong passwords in a row: slowing this address down"
                     );
-                    tokio::time::sleep(delay).await;
+                } else {
+                    tracing::info!(failures, "wrong or missing password");
                 }
             }
-            let response = refused.response();
-            write_response(&mut stream, &response).await?;
-            Err(HandshakeError::Refused(response.status()))
+            return refuse(&mut stream, &refused).await;
         }
+    };
+    if !ctx.password.is_empty() {
+        ctx.guesses.succeeded(peer);
     }
+    // Echo the `auth-` sub-protocol as offered: browsers fail the connection otherwise.
+    if let Some(offered) = offered {
+        response
+            .headers_mut()
+            .insert(header::SEC_WEBSOCKET_PROTOCOL, offered);
+    }
+    write_response(&mut stream, &response).await?;
+    let ws =
+        WebSocketStream::from_partially_read(stream, tail, Role::Server, Some(ctx.ws_config)).await;
+    Ok(Accepted { ws, slot })
+}
+
+/// Answers a refusal, and fails the handshake with it.
+async fn refuse<T>(stream: &mut TcpStream, refused: &Refused) -> Result<T, HandshakeError> {
+    let response = refused.response();
+    write_response(stream, &response).await?;
+    Err(HandshakeError::Refused(response.status()))
 }
 
 /// Whether the request asks for a WebSocket; anything else may be a browser wanting the panel.
