@@ -103,3 +103,43 @@ async fn connections_over_the_limit_get_503() {
     );
     assert_eq!(first.status().await, 0, "the first keeps working");
 }
+
+/// jsonrpsee's own WebSocket client, as an integrator would use it: it cannot offer a
+/// sub-protocol, so it sends the password as `Authorization`.
+async fn stock_jsonrpsee_client(
+    addr: std::net::SocketAddr,
+    authorization: &str,
+) -> Result<jsonrpsee::ws_client::WsClient, jsonrpsee::core::ClientError> {
+    let mut headers = tokio_tungstenite::tungstenite::http::HeaderMap::new();
+    headers.insert("Authorization", authorization.parse().unwrap());
+    jsonrpsee::ws_client::WsClientBuilder::default()
+        .set_headers(headers)
+        .build(common::url(addr))
+        .await
+}
+
+#[tokio::test]
+async fn a_stock_jsonrpsee_client_authenticates_with_an_authorization_header() {
+    use jsonrpsee::core::client::ClientT;
+    let daemon = with_password("secret").await;
+    let client = stock_jsonrpsee_client(daemon.local_addr(), "Bearer secret")
+        .await
+        .expect("Bearer is accepted, with no sub-protocol echoed");
+    let mut params = jsonrpsee::core::params::ObjectParams::new();
+    params.insert("path", ["Meeting", "MeetingInfo"]).unwrap();
+    let result: serde_json::Value = client.request("Query", params).await.unwrap();
+    assert_eq!(result["error_code"], 0, "{result}");
+    assert_eq!(result["data"]["meeting_info"]["meeting_status"], 0);
+
+    // "room:secret"
+    assert!(
+        stock_jsonrpsee_client(daemon.local_addr(), "Basic cm9vbTpzZWNyZXQ=")
+            .await
+            .is_ok()
+    );
+    assert!(
+        stock_jsonrpsee_client(daemon.local_addr(), "Bearer wrong")
+            .await
+            .is_err()
+    );
+}

@@ -293,15 +293,41 @@ fn decide(request: &Request, policy: &Policy) -> Result<Option<HeaderValue>, Ref
     check_origin(request, policy)?;
     let offered = offered_auth(request);
     if !policy.password.is_empty() {
-        let credentials = offered
+        let by_protocol = offered
             .as_ref()
             .and_then(|v| v.to_str().ok())
-            .map(|v| &v[AUTH_PREFIX.len()..]);
-        if !credentials.is_some_and(|c| password_matches(c, policy.password)) {
+            .map(|v| &v[AUTH_PREFIX.len()..])
+            .is_some_and(|c| password_matches(c, policy.password));
+        if !by_protocol && !authorization_matches(request, policy.password) {
             return Err(Refused::Unauthorized);
         }
     }
     Ok(offered)
+}
+
+/// `Authorization: Bearer <password>` or `Basic <base64(any-user:password)>`, for clients whose
+/// library cannot offer a sub-protocol (jsonrpsee's, for one); nothing is echoed then.
+fn authorization_matches(request: &Request, password: &str) -> bool {
+    let Some(value) = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let (scheme, credentials) = value.trim().split_once(' ').unwrap_or((value, ""));
+    let credentials = credentials.trim();
+    if scheme.eq_ignore_ascii_case("bearer") {
+        constant_time_equal(credentials.as_bytes(), password.as_bytes())
+    } else if scheme.eq_ignore_ascii_case("basic") {
+        let Ok(decoded) = LENIENT_BASE64.decode(credentials) else {
+            return false;
+        };
+        let offered = decoded.splitn(2, |&b| b == b':').nth(1).unwrap_or_default();
+        constant_time_equal(offered, password.as_bytes())
+    } else {
+        false
+    }
 }
 
 /// Browsers say which page opened the connection; without a check, any page open on the room
@@ -451,6 +477,41 @@ mod tests {
             "auth-anything",
             "echoed even when no password is set"
         );
+    }
+
+    fn authorized(value: &str) -> Request {
+        Request::builder()
+            .uri("/")
+            .header(header::AUTHORIZATION, value)
+            .body(())
+            .unwrap()
+    }
+
+    #[test]
+    fn the_password_may_come_as_an_authorization_header() {
+        let secret = policy("secret");
+        assert_eq!(decide(&authorized("Bearer secret"), &secret), Ok(None));
+        assert_eq!(decide(&authorized("bearer  secret "), &secret), Ok(None));
+        // "room:secret" and ":secret"; the user name is not checked.
+        assert_eq!(
+            decide(&authorized("Basic cm9vbTpzZWNyZXQ="), &secret),
+            Ok(None)
+        );
+        assert_eq!(decide(&authorized("Basic OnNlY3JldA"), &secret), Ok(None));
+        for wrong in [
+            "Bearer secre",
+            "Bearer",
+            "Basic c2VjcmV0",
+            "Basic cm9vbTpzZWNyZXR4",
+            "Digest secret",
+            "secret",
+        ] {
+            assert_eq!(
+                decide(&authorized(wrong), &secret),
+                Err(Refused::Unauthorized),
+                "{wrong}"
+            );
+        }
     }
 
     #[test]
