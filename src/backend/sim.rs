@@ -452,6 +452,12 @@ impl Backend for Simulator {
         "sim"
     }
 
+    /// A start or join the room gave up may have got in just before: it is left.
+    fn abandon(&self, session: Session) -> BoxFuture<'static, ()> {
+        self.inner.end_session(session);
+        Box::pin(async {})
+    }
+
     fn start(&self, request: StartRequest) -> BoxFuture<'static, BackendResult<MeetingDetails>> {
         let inner = self.inner.clone();
         Box::pin(async move {
