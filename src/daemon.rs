@@ -29,6 +29,13 @@ pub enum StartError {
     Exposed(String),
 }
 
+/// The daemon stopped because a part of it failed, not because it was asked to.
+#[derive(Debug, thiserror::Error)]
+pub enum Crashed {
+    #[error("internal error: the room's owner task panicked")]
+    OwnerPanicked,
+}
+
 /// How the daemon is hosted. The defaults suit a terminal and the tests; `roomsd` under systemd
 /// fills in what the service manager hands it.
 #[derive(Default)]
@@ -66,7 +73,8 @@ pub struct Daemon {
     local_addr: SocketAddr,
     shutdown: CancellationToken,
     server: JoinHandle<()>,
-    owner: JoinHandle<()>,
+    /// The owner task, watched: `false` if it panicked.
+    owner: JoinHandle<bool>,
     /// Saves device settings; ends after the owner, having saved the last change.
     settings_writer: Option<JoinHandle<()>>,
     display_watcher: Option<JoinHandle<()>>,
@@ -132,6 +140,18 @@ impl Daemon {
             settings,
             shutdown.clone(),
         );
+        // A room owner that panicked would leave the server answering from its last snapshot,
+        // with every call refused: stop the daemon instead, so that it is restarted.
+        let owner_shutdown = shutdown.clone();
+        let owner = tokio::spawn(async move {
+            let ended = owner.await;
+            if ended.as_ref().is_err_and(tokio::task::JoinError::is_panic) {
+                tracing::error!("internal error: the room's owner task panicked; stopping");
+                owner_shutdown.cancel();
+                return false;
+            }
+            true
+        });
         let server_config = config.server.clone();
         let server_shutdown = shutdown.clone();
         let server = tokio::spawn(async move {
@@ -169,13 +189,16 @@ impl Daemon {
     /// or time out, and returns when all is done.
     pub async fn stop(self) {
         self.shutdown.cancel();
-        self.stopped().await;
+        if let Err(crashed) = self.stopped().await {
+            tracing::error!("{crashed}");
+        }
     }
 
-    /// Waits until the daemon has stopped (after its shutdown token is cancelled).
-    pub async fn stopped(self) {
+    /// Waits until the daemon has stopped: after its shutdown token is cancelled, or on its own
+    /// when a part of it failed (then the error says which).
+    pub async fn stopped(self) -> Result<(), Crashed> {
         let _ = self.server.await;
-        let _ = self.owner.await;
+        let owner_ok = self.owner.await.unwrap_or(false);
         if let Some(writer) = self.settings_writer {
             let _ = writer.await;
         }
@@ -183,5 +206,10 @@ impl Daemon {
             let _ = watcher.await;
         }
         tracing::info!("stopped");
+        if owner_ok {
+            Ok(())
+        } else {
+            Err(Crashed::OwnerPanicked)
+        }
     }
 }

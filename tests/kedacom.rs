@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::kedacom_fake::FakeKedacom;
+use common::kedacom_fake::{FakeKedacom, Fault};
 use common::{Client, WAIT, start};
 use roomsd::config::{BackendKind, Config};
 use roomsd::daemon::Daemon;
@@ -35,7 +35,11 @@ fn config(fake: &FakeKedacom) -> Config {
 /// A daemon on the fake, and a panel subscribed to Meeting and Backend once the platform is
 /// reached.
 async fn room(fake: &FakeKedacom) -> (Daemon, Client) {
-    let daemon = start(config(fake)).await;
+    room_with(config(fake)).await
+}
+
+async fn room_with(config: Config) -> (Daemon, Client) {
+    let daemon = start(config).await;
     let mut panel = Client::connect(daemon.local_addr()).await;
     panel.subscribe(&["Meeting"]).await;
     panel.subscribe(&["Backend"]).await;
@@ -293,4 +297,155 @@ async fn the_backend_node_and_its_event_follow_the_platform() {
     tokio::time::timeout(WAIT * 2, back)
         .await
         .expect("told it is back");
+}
+
+/// Waits until `ok` holds, for at most `within`.
+async fn until(within: Duration, what: &str, mut ok: impl FnMut() -> bool) {
+    let wait = async {
+        while !ok() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    tokio::time::timeout(within, wait)
+        .await
+        .unwrap_or_else(|_| panic!("not within {within:?}: {what}"));
+}
+
+/// Waits until `Query ["Meeting", "MeetingInfo"]` shows `status`; the meeting info.
+async fn until_status(panel: &mut Client, within: Duration, status: u64) -> Value {
+    let wait = async {
+        loop {
+            let info =
+                panel.query(&["Meeting", "MeetingInfo"]).await["data"]["meeting_info"].clone();
+            if info["meeting_status"] == status {
+                return info;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    tokio::time::timeout(within, wait)
+        .await
+        .unwrap_or_else(|_| panic!("meeting_status {status} not within {within:?}"))
+}
+
+#[tokio::test]
+async fn a_join_that_times_out_waiting_for_the_terminal_hangs_it_up() {
+    let fake = FakeKedacom::start().await;
+    fake.add_conference("7000001", "Design review", false);
+    fake.set_dial_delay(Duration::from_secs(3));
+    let mut c = config(&fake);
+    c.backend.timeout_ms.0 = 1000;
+    let (timeout, poll) = (Duration::from_millis(1000), Duration::from_millis(100));
+    let (_daemon, mut panel) = room_with(c).await;
+
+    let asked = std::time::Instant::now();
+    let failed = join(&mut panel, "7000001", "").await;
+    assert_eq!(failed["error_code"], 12, "{failed}");
+    assert_eq!(panel.status().await, 0);
+    // Hung up within timeout_ms and one poll (with a margin for a busy machine).
+    let deadline = (timeout + poll + Duration::from_millis(1500)).saturating_sub(asked.elapsed());
+    until(deadline, "the call hung up", || {
+        !fake.dialled("7000001", ROOM)
+    })
+    .await;
+    // The terminal would have answered by now: the call it answers is gone.
+    tokio::time::sleep(Duration::from_secs(3).saturating_sub(asked.elapsed()) + poll * 3).await;
+    assert!(!fake.dialled("7000001", ROOM), "still hung up");
+    assert_eq!(panel.status().await, 0, "the room says what is true");
+}
+
+/// The platform fails right after dialling the room's terminal: the join fails, and the call
+/// is hung up once the platform answers again.
+async fn fails_mid_join(fault: Fault) {
+    let fake = FakeKedacom::start().await;
+    fake.add_conference("7000001", "Design review", false);
+    fake.set_answers(ROOM, false);
+    fake.fault_after_dial(fault);
+    let mut c = config(&fake);
+    c.backend.timeout_ms.0 = 1000;
+    let (_daemon, mut panel) = room_with(c).await;
+
+    let failed = join(&mut panel, "7000001", "").await;
+    assert_eq!(failed["error_code"], 12, "{fault:?}: {failed}");
+    assert_eq!(panel.status().await, 0);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        fake.dialled("7000001", ROOM),
+        "{fault:?}: nobody can hang up while the platform fails"
+    );
+    fake.set_fault(None);
+    until(
+        WAIT * 2,
+        "the call hung up once the platform answers",
+        || !fake.dialled("7000001", ROOM),
+    )
+    .await;
+    assert_eq!(panel.status().await, 0, "the room says what is true");
+    fake.set_answers(ROOM, true);
+    wait_for(&mut panel, |b| b["connected"] == true).await;
+    assert_eq!(join(&mut panel, "7000001", "").await["error_code"], 0);
+}
+
+#[tokio::test]
+async fn a_platform_answering_500_mid_join_gets_the_call_hung_up_when_it_recovers() {
+    fails_mid_join(Fault::Http500).await;
+}
+
+#[tokio::test]
+async fn a_platform_answering_garbage_mid_join_gets_the_call_hung_up_when_it_recovers() {
+    fails_mid_join(Fault::Garbage).await;
+}
+
+#[tokio::test]
+async fn a_platform_hanging_mid_join_gets_the_call_hung_up_when_it_recovers() {
+    fails_mid_join(Fault::Hang).await;
+}
+
+#[tokio::test]
+async fn a_restart_in_a_meeting_shows_the_meeting_and_leave_hangs_up() {
+    let fake = FakeKedacom::start().await;
+    fake.add_conference("7000001", "Design review", false);
+    fake.put_online("7000001", ROOM);
+    let started = std::time::Instant::now();
+    let daemon = start(config(&fake)).await;
+    let mut panel = Client::connect(daemon.local_addr()).await;
+    panel.subscribe(&["Meeting"]).await;
+    let within = Duration::from_secs(5).saturating_sub(started.elapsed());
+    let info = until_status(&mut panel, within, 1).await;
+    assert_eq!(info["meeting_code"], "7000001", "{info}");
+    assert_eq!(info["meeting_title"], "Design review", "{info}");
+    let members = panel.query(&["Members"]).await;
+    assert_eq!(
+        members["data"]["member_count"]["in_meeting"], 3,
+        "{members}"
+    );
+
+    assert_eq!(panel.meeting("LeaveMeeting", Value::Null).await, 0);
+    let left = panel.event("LeaveMeeting").await;
+    assert_eq!(left["error_code"], 0, "{left}");
+    assert!(!fake.dialled("7000001", ROOM), "hung up");
+    assert_eq!(panel.status().await, 0);
+}
+
+#[tokio::test]
+async fn the_platform_coming_back_with_the_call_still_up_shows_the_meeting_again() {
+    let fake = FakeKedacom::start().await;
+    fake.add_conference("7000001", "Design review", false);
+    let (_daemon, mut panel) = room(&fake).await;
+    assert_eq!(join(&mut panel, "7000001", "").await["error_code"], 0);
+
+    fake.go_down().await;
+    let lost = panel.event("LeaveMeeting").await;
+    assert_eq!(lost["data"]["reason"], "backend_lost", "{lost}");
+    assert_eq!(panel.status().await, 0);
+    fake.come_back().await;
+    let info = until_status(&mut panel, WAIT * 2, 1).await;
+    assert_eq!(info["meeting_code"], "7000001", "{info}");
+    assert!(fake.online("7000001", ROOM), "the call carried on");
+
+    // The adopted meeting is followed like a joined one.
+    fake.end_conference("7000001");
+    let ended = panel.event("DissolveMeeting").await;
+    assert_eq!(ended["data"]["reason"], "host_ended", "{ended}");
+    assert_eq!(panel.status().await, 0);
 }

@@ -182,6 +182,31 @@ pub trait Backend: Send + Sync {
         session: Session,
         action: ControlAction,
     ) -> BoxFuture<'static, BackendResult<()>>;
+
+    /// The room has given `session` up without ever showing it as a meeting: its start or join
+    /// failed, timed out or was cut short by a shutdown, or it is a meeting [`reconcile`] found
+    /// that the room did not adopt. Stop following it, and undo what it did on the service (a
+    /// terminal dialled into a conference is hung up). The future ends once that is done, or
+    /// the service says there is nothing to undo; it retries on its own while the service
+    /// cannot be reached, so the room runs it without a timeout. An adapter whose attempts
+    /// leave nothing behind keeps the default, which does nothing.
+    ///
+    /// [`reconcile`]: Backend::reconcile
+    fn abandon(&self, session: Session) -> BoxFuture<'static, ()> {
+        let _ = session;
+        Box::pin(async {})
+    }
+
+    /// Whether the room is in a meeting on the service that it is not following (it was in it
+    /// before the daemon restarted, or when the service went away): that meeting, which the
+    /// adapter follows from now on as `session`, or `None`. The default knows of none.
+    fn reconcile(
+        &self,
+        session: Session,
+    ) -> BoxFuture<'static, BackendResult<Option<MeetingDetails>>> {
+        let _ = session;
+        Box::pin(async { Ok(None) })
+    }
 }
 
 /// Builds the backend the configuration names. Its reports go to `events`, what it learns about

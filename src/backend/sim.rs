@@ -37,12 +37,15 @@ struct Inner {
     health: HealthTracker,
     reachable: AtomicBool,
     next_user: AtomicU64,
+    /// Starts and joins so far: the room's user id in each meeting is `room-<n>`.
+    attempts: AtomicU64,
     active: Mutex<Option<Active>>,
 }
 
 /// The meeting the room is in or waiting for, and the timers that animate it.
 struct Active {
     session: Session,
+    room_user_id: String,
     participants: Vec<Participant>,
     waiting: Vec<Participant>,
     room_role: RoomRole,
@@ -94,6 +97,7 @@ impl Simulator {
                 health,
                 reachable: AtomicBool::new(true),
                 next_user: AtomicU64::new(1),
+                attempts: AtomicU64::new(0),
                 active: Mutex::new(None),
             }),
         };
@@ -202,9 +206,14 @@ impl Inner {
         people
     }
 
+    /// The room's user id in the meeting of the next start or join.
+    fn next_room_user_id(&self) -> String {
+        format!("room-{}", self.attempts.fetch_add(1, Ordering::Relaxed) + 1)
+    }
+
     fn details(
         &self,
-        session: Session,
+        room_user_id: String,
         meeting: &SimMeeting,
         participants: Vec<Participant>,
         waiting: Vec<Participant>,
@@ -219,7 +228,7 @@ impl Inner {
             begin_time: meeting.begin_time,
             end_time: meeting.end_time,
             url: format!("sim://meeting/{}", meeting.code.0),
-            room_user_id: format!("room-{}", session.0),
+            room_user_id,
             room_role: if meeting.room_is_host {
                 RoomRole::Host
             } else {
@@ -244,6 +253,7 @@ impl Inner {
         let stop = CancellationToken::new();
         let previous = self.active.lock().unwrap().replace(Active {
             session,
+            room_user_id: details.room_user_id.clone(),
             participants: details.participants.clone(),
             waiting: details.waiting.clone(),
             room_role: details.room_role,
@@ -421,12 +431,16 @@ async fn wait_for_admission(
         () = stop.cancelled() => return,
         () = tokio::time::sleep(Duration::from_millis(meeting.admit_after_ms)) => {}
     }
-    let Some((people, waiting)) =
-        inner.with_active(session, |a| (a.participants.clone(), a.waiting.clone()))
-    else {
+    let Some((people, waiting, user_id)) = inner.with_active(session, |a| {
+        (
+            a.participants.clone(),
+            a.waiting.clone(),
+            a.room_user_id.clone(),
+        )
+    }) else {
         return;
     };
-    let details = inner.details(session, &meeting, people, waiting);
+    let details = inner.details(user_id, &meeting, people, waiting);
     inner
         .report(Some(session), Happening::Admitted(Box::new(details)))
         .await;
@@ -438,9 +452,16 @@ impl Backend for Simulator {
         "sim"
     }
 
+    /// A start or join the room gave up may have got in just before: it is left.
+    fn abandon(&self, session: Session) -> BoxFuture<'static, ()> {
+        self.inner.end_session(session);
+        Box::pin(async {})
+    }
+
     fn start(&self, request: StartRequest) -> BoxFuture<'static, BackendResult<MeetingDetails>> {
         let inner = self.inner.clone();
         Box::pin(async move {
+            let user_id = inner.next_room_user_id();
             inner.round_trip(inner.settings.join_delay_ms).await?;
             let (code, title) = match request.kind {
                 StartKind::Instant => {
@@ -471,7 +492,7 @@ impl Backend for Simulator {
                 end_time: now + 3600,
                 ..SimMeeting::default()
             };
-            let mut details = inner.details(request.session, &meeting, Vec::new(), Vec::new());
+            let mut details = inner.details(user_id, &meeting, Vec::new(), Vec::new());
             details.room_is_creator = true;
             inner.activate(request.session, &details, request.media);
             Ok(details)
@@ -481,6 +502,7 @@ impl Backend for Simulator {
     fn join(&self, request: JoinRequest) -> BoxFuture<'static, BackendResult<Joined>> {
         let inner = self.inner.clone();
         Box::pin(async move {
+            let user_id = inner.next_room_user_id();
             inner.round_trip(inner.settings.join_delay_ms).await?;
             let Some(meeting) = inner
                 .directory
@@ -513,7 +535,7 @@ impl Backend for Simulator {
             }
             let people = inner.people_of(&meeting);
             let waiting = inner.waiting_of(&meeting, &people);
-            let details = inner.details(request.session, &meeting, people, waiting);
+            let details = inner.details(user_id, &meeting, people, waiting);
             let stop = inner.activate(request.session, &details, request.media);
             if meeting.waiting_room {
                 if meeting.admit_after_ms > 0 {

@@ -233,8 +233,14 @@ fn serve(args: Args) -> ExitCode {
             systemd::stopping();
             shutdown.cancel();
         });
-        daemon.stopped().await;
-        ExitCode::SUCCESS
+        match daemon.stopped().await {
+            Ok(()) => ExitCode::SUCCESS,
+            // Not asked to stop: a failure the service manager restarts the daemon for.
+            Err(crashed) => {
+                tracing::error!("{crashed}");
+                ExitCode::FAILURE
+            }
+        }
     });
     // Everything has stopped; only a file read stuck on a hung file system could remain, and it
     // must not keep the process from exiting.

@@ -257,6 +257,8 @@ pub enum Signal {
     Removed,
     /// The service became unreachable.
     Lost,
+    /// Asked at start or when it comes back, the service says the room is in a meeting.
+    Found,
 }
 
 impl Signal {
@@ -270,6 +272,7 @@ impl Signal {
             Self::HostEnded => "host ends the meeting",
             Self::Removed => "room removed",
             Self::Lost => "service unreachable",
+            Self::Found => "service finds the room in a meeting",
         }
     }
 }
@@ -308,6 +311,7 @@ pub const SIGNALS: &[Transition] = &[
     Transition { from: MEETING, on: Signal::HostEnded, to: Idle, event: m::DISSOLVE_MEETING, failed: false },
     Transition { from: MEETING, on: Signal::Removed, to: Idle, event: m::LEAVE_MEETING, failed: false },
     Transition { from: MEETING, on: Signal::Lost, to: Idle, event: m::LEAVE_MEETING, failed: true },
+    Transition { from: &[Idle], on: Signal::Found, to: InMeeting, event: m::JOIN_MEETING_COMPLETED, failed: false },
 ];
 
 /// Where `signal` takes the room from `state`, if anywhere.

@@ -254,6 +254,7 @@ impl Room {
             Completed::Controlled(session, action, result) => {
                 return self.control_completed(session, action, result);
             }
+            Completed::Reconciled(session, result) => return self.reconciled(session, result),
             Completed::Started(session, _)
             | Completed::Joined(session, _)
             | Completed::Left(session, _)
@@ -261,7 +262,13 @@ impl Room {
         };
         if self.phase.session() != Some(session) {
             tracing::debug!(?session, "dropping a backend answer for an earlier meeting");
-            return Vec::new();
+            // A start or join that got in after the room gave it up: undo it.
+            return match completed {
+                Completed::Started(_, Ok(_)) | Completed::Joined(_, Ok(_)) => {
+                    vec![Effect::Run(BackendOp::Abandon(session))]
+                }
+                _ => Vec::new(),
+            };
         }
         let early = match &mut self.phase {
             Phase::Joining { early, .. } => std::mem::take(early),
@@ -423,6 +430,15 @@ impl Room {
             .phase
             .session()
             .expect("entering a meeting from an attempt");
+        self.enter_meeting_as(session, meeting)
+    }
+
+    /// In `meeting`, followed as `session`, with the event that says so.
+    pub(super) fn enter_meeting_as(
+        &mut self,
+        session: Session,
+        meeting: MeetingDetails,
+    ) -> Vec<Effect> {
         self.layout.reset();
         self.record_requested = false;
         self.phase = Phase::InMeeting {
@@ -459,8 +475,11 @@ impl Room {
         effects
     }
 
-    /// A start or join failed: back to Idle and the room's own devices.
+    /// A start or join failed: back to Idle and the room's own devices, and the attempt is
+    /// abandoned, so that what it did on the service (a call placed before the failure) is
+    /// undone and Idle stays true.
     fn join_failed(&mut self, refusal: &Refusal) -> Vec<Effect> {
+        let attempt = self.phase.session();
         self.phase = Phase::Idle;
         let mut effects = vec![failed_event(
             m::JOIN_MEETING_COMPLETED,
@@ -468,14 +487,18 @@ impl Room {
             self.joined_data(),
         )];
         effects.extend(self.devices_leave_meeting());
+        effects.extend(attempt.map(|s| Effect::Run(BackendOp::Abandon(s))));
         effects
     }
 
-    /// The service came back (the meeting list may have changed meanwhile) or went away (which
-    /// ends any meeting: nothing the room does in it can reach the service).
+    /// The service came back (the meeting list may have changed meanwhile, and the room may
+    /// still be in a meeting it had to let go of) or went away (which ends any meeting: nothing
+    /// the room does in it can reach the service).
     pub(super) fn reachability_changed(&mut self, reachable: bool) -> Vec<Effect> {
         if reachable {
-            return vec![Effect::Run(BackendOp::MeetingList)];
+            let mut effects = vec![Effect::Run(BackendOp::MeetingList)];
+            effects.extend(self.reconcile());
+            return effects;
         }
         let lost = Refusal::new(
             ErrorCode::NETWORK,

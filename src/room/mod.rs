@@ -18,7 +18,10 @@ mod machine_doc;
 mod meeting;
 pub mod owner;
 #[cfg(test)]
+mod owner_tests;
+#[cfg(test)]
 mod props;
+mod reconcile;
 pub mod screens;
 mod share;
 #[cfg(test)]
@@ -107,6 +110,13 @@ pub enum BackendOp {
         change: MediaChange,
     },
     Control(Session, ControlAction),
+    /// Give up an attempt the room never showed as a meeting, undoing what it did on the
+    /// service (`Backend::abandon`). Cuts short the attempt's start or join if it is still
+    /// running. No answer comes back.
+    Abandon(Session),
+    /// Ask the service whether the room is in a meeting it is not following, to be followed as
+    /// this session if so (`Backend::reconcile`).
+    Reconcile(Session),
 }
 
 /// The answer to a [`BackendOp`].
@@ -119,6 +129,7 @@ pub enum Completed {
     MeetingList(BackendResult<Vec<ScheduledMeeting>>),
     Media(Session, MediaChange, BackendResult<()>),
     Controlled(Session, ControlAction, BackendResult<()>),
+    Reconciled(Session, BackendResult<Option<MeetingDetails>>),
 }
 
 /// What a step of the room produces.
@@ -145,6 +156,9 @@ pub struct Room {
     /// The meeting service's health (`Query ["Backend"]`).
     backend: BackendNode,
     last_session: u64,
+    /// The reconcile under way, and whether another was asked for meanwhile.
+    reconciling: Option<Session>,
+    reconcile_again: bool,
 }
 
 impl Room {
@@ -161,6 +175,8 @@ impl Room {
             record_requested: false,
             backend: BackendNode::new(config.backend.kind.name(), &Health::initial(config)),
             last_session: 0,
+            reconciling: None,
+            reconcile_again: false,
         }
     }
 

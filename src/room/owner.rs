@@ -6,20 +6,24 @@
 //! so a client that gets the ack and then queries sees the new state, and gets the ack before
 //! the events it caused (its connection handles the ack first).
 
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::FutureExt;
+
 use serde_json::Value;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
-use tokio::task::JoinHandle;
+use tokio::task::{AbortHandle, JoinHandle};
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::device::DeviceSettings;
 use super::snapshot::Snapshot;
-use super::{BackendOp, Command, Completed, Effect, Event, Room};
-use crate::backend::{Backend, BackendEvent, BackendResult, Health};
+use super::{BackendOp, Command, Completed, Effect, Event, Phase, Room};
+use crate::backend::{Backend, BackendEvent, BackendResult, Health, Session};
 use crate::wire::{self, ErrorCode, Refusal};
 
 /// What a command gets: the data a synchronous action answers with, or why it was refused.
@@ -92,8 +96,8 @@ pub struct Inputs {
     pub health: watch::Receiver<Health>,
 }
 
-/// Starts the owner task. It stops when `shutdown` is cancelled, then waits (up to the backend
-/// timeout) for backend operations under way.
+/// Starts the owner task. It stops when `shutdown` is cancelled, abandons a start or join still
+/// under way, then waits (up to the backend timeout) for backend operations under way.
 pub fn spawn(
     room: Room,
     backend: Arc<dyn Backend>,
@@ -119,6 +123,7 @@ pub fn spawn(
         events,
         device_settings: settings.device_settings,
         in_flight: TaskTracker::new(),
+        attempts: HashMap::new(),
         heartbeat: settings.heartbeat,
     };
     let task = tokio::spawn(owner.run(commands, completed, inputs, shutdown));
@@ -134,6 +139,8 @@ struct Owner {
     events: broadcast::Sender<EventFrame>,
     device_settings: watch::Sender<DeviceSettings>,
     in_flight: TaskTracker,
+    /// The start or join of each attempt still running, to cut short when it is abandoned.
+    attempts: HashMap<Session, AbortHandle>,
     heartbeat: Option<Heartbeat>,
 }
 
@@ -156,7 +163,8 @@ impl Owner {
             beats.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             beats
         });
-        self.run_op(BackendOp::MeetingList);
+        let effects = self.room.started();
+        self.commit(effects);
         loop {
             tokio::select! {
                 () = shutdown.cancelled() => break,
@@ -166,6 +174,9 @@ impl Owner {
                     let _ = reply.send(result);
                 }
                 Some(done) = completed.recv() => {
+                    if let Completed::Started(session, _) | Completed::Joined(session, _) = &done {
+                        self.attempts.remove(session);
+                    }
                     let effects = self.room.complete(done);
                     self.commit(effects);
                 }
@@ -187,6 +198,11 @@ impl Owner {
                     }
                 }
             }
+        }
+        // The room will not see this attempt's answer: whatever it dialled is hung up.
+        if let Phase::Joining { session, .. } = self.room.phase() {
+            let session = *session;
+            self.abandon(session);
         }
         self.in_flight.close();
         if tokio::time::timeout(self.timeout, self.in_flight.wait())
@@ -233,11 +249,17 @@ impl Owner {
         });
     }
 
-    fn run_op(&self, op: BackendOp) {
+    fn run_op(&mut self, op: BackendOp) {
+        let attempt = match &op {
+            BackendOp::Start(req) => Some(req.session),
+            BackendOp::Join(req) => Some(req.session),
+            BackendOp::Abandon(session) => return self.abandon(*session),
+            _ => None,
+        };
         let backend = self.backend.clone();
         let completed = self.completed_tx.clone();
         let timeout = self.timeout;
-        self.in_flight.spawn(async move {
+        let task = self.in_flight.spawn(async move {
             let done = match op {
                 BackendOp::Start(req) => {
                     let session = req.session;
@@ -269,9 +291,33 @@ impl Owner {
                     let answer = within(timeout, backend.control(session, action.clone())).await;
                     Completed::Controlled(session, action, answer)
                 }
+                BackendOp::Reconcile(session) => Completed::Reconciled(
+                    session,
+                    within(timeout, backend.reconcile(session)).await,
+                ),
+                BackendOp::Abandon(_) => unreachable!("abandoning runs without an answer"),
             };
             // Gone only at shutdown.
             let _ = completed.send(done).await;
+        });
+        if let Some(session) = attempt {
+            self.attempts.insert(session, task.abort_handle());
+        }
+    }
+
+    /// Cuts the attempt's start or join short if it still runs (so it dials nothing more), then
+    /// lets the backend undo what it did. The backend retries on its own until it is done, so
+    /// this runs without the operation timeout; at shutdown it gets what is left of it.
+    fn abandon(&mut self, session: Session) {
+        if let Some(attempt) = self.attempts.remove(&session) {
+            attempt.abort();
+        }
+        let backend = self.backend.clone();
+        self.in_flight.spawn(async move {
+            let undo = async move { backend.abandon(session).await };
+            if AssertUnwindSafe(undo).catch_unwind().await.is_err() {
+                tracing::error!(?session, "internal error: abandoning the attempt panicked");
+            }
         });
     }
 }
@@ -298,18 +344,38 @@ async fn next_beat(beats: &mut Option<tokio::time::Interval>) {
     }
 }
 
-/// A backend answer, or error 12 once the timeout passes.
+/// A backend answer; error 12 once the timeout passes; error 1 if the operation panics (a bug
+/// in an adapter ends that operation, not the room's wait for it).
 async fn within<T>(
     timeout: Duration,
     op: impl Future<Output = BackendResult<T>>,
 ) -> BackendResult<T> {
-    tokio::time::timeout(timeout, op).await.unwrap_or_else(|_| {
-        Err(Refusal::new(
+    let op = AssertUnwindSafe(op).catch_unwind();
+    match tokio::time::timeout(timeout, op).await {
+        Ok(Ok(answer)) => answer,
+        Ok(Err(panic)) => {
+            let what = panic_message(panic.as_ref());
+            tracing::error!(panic = %what, "internal error: a backend operation panicked");
+            Err(Refusal::new(
+                ErrorCode::FAIL,
+                format!("internal error in the meeting service adapter: {what}"),
+            ))
+        }
+        Err(_) => Err(Refusal::new(
             ErrorCode::NETWORK,
             format!(
                 "the meeting service did not answer within {} ms",
                 timeout.as_millis()
             ),
-        ))
-    })
+        )),
+    }
+}
+
+/// What a panic said, when it said it with a string.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a panic")
 }

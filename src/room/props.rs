@@ -235,8 +235,10 @@ impl Run {
 
     fn keep(&mut self, effects: Vec<Effect>) -> Vec<Effect> {
         for effect in &effects {
-            if let Effect::Run(op) = effect {
-                self.pending.push(op.clone());
+            match effect {
+                Effect::Run(BackendOp::Abandon(_)) => {}
+                Effect::Run(op) => self.pending.push(op.clone()),
+                _ => {}
             }
         }
         effects
@@ -259,8 +261,15 @@ impl Run {
                     return Vec::new();
                 }
                 let op = self.pending.remove(pick % self.pending.len());
+                // What the service finds is adopted by an Idle room only.
+                let found =
+                    matches!(op, BackendOp::Reconcile(_)) && ok && before == MeetingState::Idle;
                 let (completed, session, signal) = answer(op, ok, waiting_room, role, others);
                 let signal = signal.filter(|_| session.is_some() && session == current);
+                let signal = if found { Some(Signal::Found) } else { signal };
+                if found {
+                    (self.role, self.others) = (role, others);
+                }
                 let effects = self.room.complete(completed);
                 if before == MeetingState::Joining && signal.is_some() {
                     if matches!(signal, Some(Signal::Entered | Signal::Waiting)) {
@@ -502,6 +511,16 @@ fn answer(
             session, change, ..
         } => (Completed::Media(session, change, result(ok)), None, None),
         BackendOp::Control(s, action) => (Completed::Controlled(s, action, result(ok)), None, None),
+        // Found (the caller tells whether the room adopts it), nothing, or no answer.
+        BackendOp::Reconcile(s) => {
+            let found = match (ok, waiting_room) {
+                (true, _) => Ok(Some(meeting)),
+                (false, true) => Ok(None),
+                (false, false) => Err(failure()),
+            };
+            (Completed::Reconciled(s, found), None, None)
+        }
+        BackendOp::Abandon(_) => unreachable!("abandoning has no answer"),
     }
 }
 
@@ -625,7 +644,17 @@ proptest! {
             let layout_before = run.layout_state();
             let screens_before = run.room.screens.info();
             let setup_before = run.room.screens.setup();
+            let attempt = run.room.phase.session();
             let effects = run.apply(step);
+            let failed = super::test_support::events(&effects)
+                .iter()
+                .any(|e| e.name == "JoinMeetingCompleted" && e.code != ErrorCode::OK);
+            if failed {
+                let abandoned = effects.iter().any(
+                    |e| matches!(e, Effect::Run(BackendOp::Abandon(s)) if Some(*s) == attempt),
+                );
+                prop_assert!(abandoned, "a failed attempt is abandoned: {:?}", step);
+            }
             let tree = run.tree();
             let names: Vec<&str> = super::test_support::events(&effects)
                 .iter()

@@ -77,6 +77,14 @@ impl Share {
         }
     }
 
+    /// The room turned out to be in a meeting (found by reconciling): the meeting has the
+    /// display, so a cast ends and the guide closes.
+    pub fn meeting_found(&mut self) {
+        if self.state == ShareState::Guide || self.casting() {
+            self.state = ShareState::Idle;
+        }
+    }
+
     /// The meeting ended: so did sharing into it.
     pub fn meeting_ends(&mut self) {
         if self.sharing_in_meeting() {

@@ -6,6 +6,9 @@
 //!   platform has dialled it;
 //! - join: add the terminal to the conference, dial it, wait until it is online;
 //! - leave: hang up; dissolve: end the conference;
+//! - abandon (a start or join the room gave up): hang up what it dialled, retrying until the
+//!   platform confirms; reconcile: the live conference the terminal is online in, if any
+//!   ([`recover`]);
 //! - in a meeting, the conference and its terminals are polled every `poll_ms`: who is there,
 //!   who chairs, and whether the conference or the room's place in it is gone (the host ended
 //!   it, or removed the room).
@@ -17,6 +20,7 @@ mod api;
 mod keepalive;
 mod live;
 pub mod model;
+mod recover;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -39,6 +43,7 @@ use crate::wire::{ErrorCode, Refusal};
 use api::{Api, Verb};
 use live::Live;
 use model::{BookedList, Conference, Created, Terminals, VirtualRooms};
+use recover::Placed;
 
 /// The adapter. Dropping it stops its heartbeats and pollers.
 pub struct Kedacom {
@@ -53,6 +58,12 @@ struct Inner {
     events: mpsc::Sender<BackendEvent>,
     /// The conference of each meeting the room is in.
     live: Mutex<HashMap<Session, Arc<Live>>>,
+    /// What each start or join placed on the platform, until the room is out of it: what
+    /// abandoning it hangs up.
+    placed: Mutex<HashMap<Session, Placed>>,
+    /// The abandoned attempts being hung up, with their conference when known: reconciling
+    /// must not take them for a meeting the room is in.
+    abandoning: Mutex<HashMap<Session, Option<String>>>,
     stop: CancellationToken,
 }
 
@@ -68,6 +79,8 @@ impl Kedacom {
             room_name: config.room.name.clone(),
             events,
             live: Mutex::new(HashMap::new()),
+            placed: Mutex::new(HashMap::new()),
+            abandoning: Mutex::new(HashMap::new()),
             stop: stop.clone(),
         });
         tokio::spawn(keepalive::run(inner.clone()));
@@ -130,10 +143,14 @@ impl Inner {
                 params["template_id"] = json!(self.virtual_room().await?);
             }
         }
+        // From here on the platform may create the conference and dial the terminal, even if
+        // its answer never arrives.
+        self.placing(request.session, None, None);
         let created: Created = self
             .api
             .write(Verb::Post, "/api/v1/mc/confs", Some(params))
             .await?;
+        self.placing(request.session, Some(&created.conf_id), None);
         // The platform dials the invited terminal itself.
         let (mt_id, terminals) = self.wait_until_online(&created.conf_id, None).await?;
         let conference: Conference = self.api.get(&conf_path(&created.conf_id), &[]).await?;
@@ -193,6 +210,7 @@ impl Inner {
                 format!("kedacom: conference {conf_id} needs a password"),
             ));
         }
+        self.placing(request.session, Some(conf_id), None);
         let added: Terminals = self
             .api
             .write(
@@ -211,6 +229,7 @@ impl Inner {
             Some(t) => t.mt_id.clone(),
             None => self.own_terminal(&self.terminals(conf_id).await?, conf_id)?,
         };
+        self.placing(request.session, Some(conf_id), Some(&mt_id));
         self.dial(conf_id, &mt_id, Verb::Post).await?;
         let (_, terminals) = self.wait_until_online(conf_id, Some(&mt_id)).await?;
         let mut meeting = self.details(conf_id, &conference, &terminals, &mt_id).await;
@@ -328,10 +347,12 @@ impl Inner {
         tokio::spawn(live::follow(self.clone(), session, live, known));
     }
 
+    /// The room is out of `session`'s meeting: stop following it.
     fn forget(&self, session: Session) {
         if let Some(live) = self.live.lock().expect("live lock").remove(&session) {
             live.stop.cancel();
         }
+        self.placed.lock().expect("placed lock").remove(&session);
     }
 
     async fn leave(self: Arc<Self>, session: Session) -> BackendResult<()> {
@@ -461,5 +482,16 @@ impl Backend for Kedacom {
         action: ControlAction,
     ) -> BoxFuture<'static, BackendResult<()>> {
         self.inner.clone().control(session, action).boxed()
+    }
+
+    fn abandon(&self, session: Session) -> BoxFuture<'static, ()> {
+        self.inner.clone().abandon(session).boxed()
+    }
+
+    fn reconcile(
+        &self,
+        session: Session,
+    ) -> BoxFuture<'static, BackendResult<Option<MeetingDetails>>> {
+        self.inner.clone().reconcile(session).boxed()
     }
 }

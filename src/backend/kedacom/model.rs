@@ -65,6 +65,13 @@ pub struct Conference {
     pub creator: Person,
 }
 
+/// `GET /api/v1/vc/confs`: the live conferences.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct LiveConferences {
+    pub confs: Vec<Conference>,
+}
+
 /// One terminal of `GET /api/v1/vc/confs/{conf_id}/mts`.
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(default)]

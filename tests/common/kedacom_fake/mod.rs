@@ -14,7 +14,12 @@
 //! Conferences: `add_conference` makes a live one with two other terminals online (mt 1, the
 //! chairman, account `0512001`; mt 2, account `0512002`) and fixed times (Unix 1_700_000_000 to
 //! 1_700_003_600, as in `common::meeting`). Dialled terminals come online at once, or after
-//! `set_dial_delay`; an account marked with `set_answers(account, false)` never does.
+//! `set_dial_delay`; an account marked with `set_answers(account, false)` never does. Until it
+//! answers, a dialled terminal is being called; hanging up ends the call (`dialled` tells
+//! whether a terminal is online or being called).
+//!
+//! Faults: `set_fault` makes every request answer HTTP 500, garbage, or nothing until cleared;
+//! `fault_after_dial` arms one that starts once the next dial has been served.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
@@ -85,7 +90,20 @@ struct Mt {
     account: String,
     account_type: u64,
     online: bool,
+    /// Dialled, not answered yet.
+    calling: bool,
     mute: bool,
+}
+
+/// How the platform misbehaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// HTTP 500 with a plain-text body.
+    Http500,
+    /// HTTP 200 with a body that is not JSON.
+    Garbage,
+    /// No answer at all until the fault is cleared, then the request is served.
+    Hang,
 }
 
 #[derive(Default)]
@@ -168,6 +186,8 @@ struct State {
     requests: Vec<Recorded>,
     dial_delay: Duration,
     no_answer: HashSet<String>,
+    fault: Option<Fault>,
+    fault_after_dial: Option<Fault>,
 }
 
 impl State {
@@ -372,7 +392,34 @@ impl FakeKedacom {
 
     /// The terminal is hung up from the platform (it stays in the conference, offline).
     pub fn hang_up(&self, conf_id: &str, account: &str) {
-        self.with_mt(conf_id, account, |m| m.online = false);
+        self.with_mt(conf_id, account, |m| (m.online, m.calling) = (false, false));
+    }
+
+    /// Whether `account` is online in `conf_id` or being called into it: what hanging up ends.
+    pub fn dialled(&self, conf_id: &str, account: &str) -> bool {
+        self.with_mt(conf_id, account, |m| m.online || m.calling)
+            .unwrap_or(false)
+    }
+
+    /// The terminal `account` is online in `conf_id` already, as when the room's daemon restarts
+    /// in a meeting or someone dialled it from the platform.
+    pub fn put_online(&self, conf_id: &str, account: &str) {
+        let mut st = self.state();
+        let conf = st.confs.get_mut(conf_id).expect("a conference");
+        let mt_id = conf.add_mt(account, 5, "");
+        conf.mt(&mt_id).ok().unwrap().online = true;
+    }
+
+    /// From now on every request meets `fault` (`None`: served again).
+    pub fn set_fault(&self, fault: Option<Fault>) {
+        let mut st = self.state();
+        st.fault = fault;
+        st.fault_after_dial = None;
+    }
+
+    /// `fault` starts once the next dial (POST `…/online_mts`) has been served.
+    pub fn fault_after_dial(&self, fault: Fault) {
+        self.state().fault_after_dial = Some(fault);
     }
 
     /// The terminal is removed from the conference from elsewhere.

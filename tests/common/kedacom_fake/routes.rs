@@ -15,8 +15,8 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use super::{
-    BAD_REQUEST, Booked, CONSUMER_KEY, CONSUMER_SECRET, Conf, Mt, PASSWORD, Person, Recorded,
-    Server, Shared, State, USERNAME, Vmr, iso, parse_iso,
+    BAD_REQUEST, Booked, CONSUMER_KEY, CONSUMER_SECRET, Conf, Fault, Mt, PASSWORD, Person,
+    Recorded, Server, Shared, State, USERNAME, Vmr, iso, parse_iso,
 };
 
 pub(super) fn serve(shared: Arc<Shared>, listener: TcpListener) -> Server {
@@ -61,6 +61,18 @@ async fn handle(
             "down",
         )
             .into_response();
+    }
+    loop {
+        let fault = sh.state.lock().unwrap().fault;
+        match fault {
+            Some(Fault::Hang) => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
+            Some(Fault::Http500) => {
+                return (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
+                    .into_response();
+            }
+            Some(Fault::Garbage) => return (StatusCode::OK, "<html>{\"success\":").into_response(),
+            None => break,
+        }
     }
     let text = |name| {
         headers
@@ -212,6 +224,10 @@ fn route(
                 .ok_or_else(|| api(12103, "conference not found"))?;
             Ok(json!({}))
         }
+        ("GET", ["vc", "confs"]) => {
+            let all: Vec<Value> = st.confs.values().map(Conf::json).collect();
+            Ok(json!({"total": all.len(), "confs": page(all, p)}))
+        }
         ("GET", ["vc", "confs", id]) => Ok(st.conf(id)?.json()),
         ("GET", ["vc", "confs", id, "mts"]) => {
             let mts: Vec<Value> = st.conf(id)?.mts.iter().map(mt_json).collect();
@@ -244,12 +260,14 @@ fn route(
         ("POST", ["vc", "confs", id, "online_mts"]) => {
             let ids = mt_ids(&params(p)?, st.conf(id)?)?;
             dial(sh, st, id, &ids);
+            st.fault = st.fault_after_dial.take().or(st.fault);
             Ok(json!({}))
         }
         ("DELETE", ["vc", "confs", id, "online_mts"]) => {
             let conf = st.conf(id)?;
             for mt_id in mt_ids(&params(p)?, conf)? {
-                conf.mt(&mt_id)?.online = false;
+                let mt = conf.mt(&mt_id)?;
+                (mt.online, mt.calling) = (false, false);
             }
             Ok(json!({}))
         }
@@ -359,13 +377,16 @@ fn create_conf(sh: &Arc<Shared>, st: &mut State, params: &Value) -> Reply {
     Ok(json!({"conf_id": conf_id, "meeting_id": meeting_id}))
 }
 
-/// Calls terminals: they come online now or after the dial delay, unless they do not answer.
+/// Calls terminals: they come online now or after the dial delay, unless they do not answer
+/// (then they are called until hung up). Hanging up first ends the call.
 fn dial(sh: &Arc<Shared>, st: &mut State, conf_id: &str, mt_ids: &[String]) {
     let delay = st.dial_delay;
     let no_answer = st.no_answer.clone();
     let Some(conf) = st.confs.get_mut(conf_id) else {
         return;
     };
+    let called = conf.mts.iter_mut().filter(|m| mt_ids.contains(&m.mt_id));
+    called.for_each(|m| m.calling = !m.online);
     let answering: Vec<String> = conf
         .mts
         .iter()
@@ -374,7 +395,9 @@ fn dial(sh: &Arc<Shared>, st: &mut State, conf_id: &str, mt_ids: &[String]) {
         .collect();
     let answer = move |conf: &mut Conf| {
         let calls = conf.mts.iter_mut().filter(|m| answering.contains(&m.mt_id));
-        calls.for_each(|m| m.online = true);
+        calls.filter(|m| m.calling).for_each(|m| {
+            (m.online, m.calling) = (true, false);
+        });
     };
     if delay.is_zero() {
         return answer(conf);
