@@ -240,7 +240,8 @@ impl Owner {
     fn publish(&self, event: &Event) {
         let method = format!("Event/{}", event.module);
         let text = wire::event(&method, event.name, event.code, &event.message, &event.data);
-        tracing::info!(event = event.name, code = event.code.0, message = %event.message, "event");
+        // Not `message`: journald and JSON logs would take it for the line's own text.
+        tracing::info!(event = event.name, code = event.code.0, detail = %event.message, "event");
         // No receivers is fine: nobody is connected.
         let _ = self.events.send(EventFrame {
             module: event.module,
