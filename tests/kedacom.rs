@@ -3,6 +3,9 @@
 //! and can expire sessions, end conferences remotely, go away and come back.
 
 mod common;
+mod kedacom {
+    pub mod document;
+}
 
 use std::time::Duration;
 

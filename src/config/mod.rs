@@ -11,7 +11,9 @@ use serde::Deserialize;
 use crate::modules::meeting::normalize_meeting_code;
 
 mod backends;
-pub use backends::{AccountType, EasemobConfig, HiarConfig, KedacomConfig, RscConfig};
+pub use backends::{
+    AccountType, ConfType, EasemobConfig, HiarConfig, KedacomConfig, MaxJoinMt, RscConfig, TimeZone,
+};
 
 /// The commented default configuration that `roomsd print-default-config` prints.
 pub const DEFAULT_CONFIG: &str = include_str!("default.toml");

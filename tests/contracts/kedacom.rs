@@ -14,6 +14,8 @@ use tokio::sync::{mpsc, watch};
 use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Match, Mock, MockServer, Request, ResponseTemplate};
 
+mod document;
+
 const ROOM: &str = "1234567";
 
 fn config(server: &MockServer) -> Config {
@@ -216,10 +218,15 @@ async fn an_expired_session_is_renewed_and_the_request_retried_once() {
         .and(path("/api/v1/mc/booked_confs"))
         .and(query_param("account_token", "tok-1"))
         .and(query_param("start", "0"))
-        .and(query_param("count", "10"))
+        .and(query_param("count", "20"))
         .respond_with(refused(10102, "not logged in"))
         .up_to_n_times(1)
         .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/mc/meetings"))
+        .respond_with(ok(json!({"total": 0, "meetings": []})))
         .mount(&server)
         .await;
     Mock::given(method("GET"))
@@ -251,12 +258,7 @@ async fn dissolve_ends_the_conference_with_a_form_body_on_delete() {
     live_conference(&server, 1).await;
     Mock::given(method("POST"))
         .and(path("/api/v1/mc/confs"))
-        .and(FormParams(json!({
-            "create_type": 1, "name": "Room 101的快速会议", "duration": 0, "bitrate": 2048,
-            "invite_members": [{"name": "Room 101", "account": ROOM, "account_type": 5, "bitrate": 2048, "protocol": 0}],
-            "chairman": {"name": "Room 101", "account": ROOM, "account_type": 5},
-            "video_formats": [{"format": 4, "resolution": 13, "frame": 30, "bitrate": 2048}]
-        })))
+        .and(FormParams(document::instant_params("Room 101的快速会议")))
         .respond_with(ok(json!({"conf_id": "7000001", "meeting_id": "m1"})))
         .expect(1)
         .mount(&server)
@@ -308,6 +310,13 @@ async fn platform_errors_are_translated_and_name_the_platform_code() {
     Mock::given(method("GET"))
         .and(path("/api/v1/vc/confs/7000404"))
         .respond_with(refused(12103, "conference not found"))
+        .mount(&server)
+        .await;
+    // Nor is it a booking that could be started early.
+    Mock::given(method("GET"))
+        .and(path("/api/v1/mc/booked_confs/7000404"))
+        .respond_with(refused(12103, "conference not found"))
+        .expect(1)
         .mount(&server)
         .await;
     let (kedacom, health, _reports) = adapter(&config(&server));

@@ -203,7 +203,7 @@ impl Api {
 
     /// Keeps the token and the login alive; an error if either heartbeat fails.
     pub async fn heartbeat(&self, login: &Login) -> BackendResult<()> {
-        let token_path = format!("/api/v1/system/token/{}/heartbeat", login.token);
+        let token_path = format!("/api/v1/system/token/{}/heartbeat", segment(&login.token));
         for path in [token_path.as_str(), "/api/v1/system/heartbeat"] {
             accepted(self.send(Verb::Post, path, &[], None, login).await?)?;
         }
@@ -280,6 +280,23 @@ impl Api {
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
+}
+
+/// `s` as one path segment: everything but RFC 3986's unreserved characters percent-encoded,
+/// so that a `conf_id` like `123#456` (seed 004's own example) stays in the path.
+pub fn segment(s: &str) -> String {
+    use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+    const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    utf8_percent_encode(s, SEGMENT).to_string()
+}
+
+/// The meeting-control path of a live conference.
+pub fn conf_path(conf_id: &str) -> String {
+    format!("/api/v1/vc/confs/{}", segment(conf_id))
 }
 
 /// The platform's data, or its own error as a Rooms refusal.

@@ -92,7 +92,7 @@ pub async fn follow(
 async fn poll(inner: &Inner, live: &Live, known: &mut Vec<Participant>) -> Option<Happening> {
     let conference = inner
         .api
-        .get::<Conference>(&super::conf_path(&live.conf_id), &[])
+        .get::<Conference>(&super::api::conf_path(&live.conf_id), &[])
         .await;
     match conference {
         Ok(_) => {}

@@ -1,10 +1,12 @@
 //! The Kedacom video platform (BACKENDS.md): the room is one of its terminals, identified by
-//! `kedacom.account` (E164 or IP). Meetings are the platform's conferences:
+//! `kedacom.account` as `kedacom.account_type` says (E164, phone, IP or alias@ip). Meetings are
+//! the platform's conferences:
 //!
-//! - start: create a conference (`create_type` 1 instant, or 4 from the room's virtual meeting
-//!   room for "pmi") with the room's terminal invited and as chairman, then wait until the
-//!   platform has dialled it;
-//! - join: add the terminal to the conference, dial it, wait until it is online;
+//! - start ([`start`]): create a conference (`create_type` 1 instant, or 4 from the room's
+//!   virtual meeting room for "pmi") with the room's terminal invited and as chairman, dial
+//!   it, and wait until it is online;
+//! - join: add the terminal to the conference, dial it, wait until it is online; a booked
+//!   meeting that has not begun is started first (`create_type` 5);
 //! - leave: hang up; dissolve: end the conference;
 //! - abandon (a start or join the room gave up): hang up what it dialled, retrying until the
 //!   platform confirms; reconcile: the live conference the terminal is online in, if any
@@ -13,14 +15,16 @@
 //!   who chairs, and whether the conference or the room's place in it is gone (the host ended
 //!   it, or removed the room).
 //!
-//! [`api`] keeps the login alive; [`keepalive`] sends the heartbeats and refreshes the list of
-//! booked meetings.
+//! [`api`] keeps the login alive; [`keepalive`] sends the heartbeats and refreshes the meeting
+//! list ([`schedule`]: ongoing and booked meetings).
 
 mod api;
 mod keepalive;
 mod live;
 pub mod model;
 mod recover;
+mod schedule;
+mod start;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -37,12 +41,11 @@ use super::{
     MeetingDetails, RoomRole, ScheduledMeeting, Session, StartRequest,
 };
 use crate::config::{Config, KedacomConfig};
-use crate::modules::meeting::StartKind;
 use crate::modules::meeting_control::ControlAction;
 use crate::wire::{ErrorCode, Refusal};
-use api::{Api, Verb};
+use api::{Api, Verb, conf_path, segment};
 use live::Live;
-use model::{BookedList, Conference, Created, Terminals, VirtualRooms};
+use model::{Conference, RecorderStarted, Terminal, Terminals};
 use recover::Placed;
 
 /// The adapter. Dropping it stops its heartbeats and pollers.
@@ -112,6 +115,21 @@ impl Inner {
         })
     }
 
+    /// What StartRecord asks the platform for: a recording (no live broadcast) of the
+    /// conference with its shared content, unpublished; seed 004's `recorder` settings.
+    fn recorder_params(&self) -> Value {
+        let mut params = json!({
+            "recorder_mode": 1,
+            "publish_mode": 0,
+            "dual_stream": 1,
+            "anonymous": 0,
+        });
+        if !self.config.vrs_id.is_empty() {
+            params["vrs_id"] = json!(self.config.vrs_id);
+        }
+        params
+    }
+
     fn poll_every(&self) -> Duration {
         Duration::from_millis(self.config.poll_ms.0)
     }
@@ -125,83 +143,21 @@ impl Inner {
             .ok_or_else(|| Refusal::new(ErrorCode::NOT_IN_MEETING, "kedacom: not in a conference"))
     }
 
-    async fn start(self: Arc<Self>, request: StartRequest) -> BackendResult<MeetingDetails> {
-        let mut params = json!({
-            "name": format!("{}的快速会议", self.room_name),
-            "duration": 0,
-            "bitrate": self.config.bitrate,
-            "invite_members": [self.call_target()],
-            "chairman": self.terminal(),
-        });
-        match request.kind {
-            StartKind::Instant => {
-                params["create_type"] = json!(1);
-                params["video_formats"] = json!([{"format": 4, "resolution": 13, "frame": 30, "bitrate": self.config.bitrate}]);
-            }
-            StartKind::Pmi => {
-                params["create_type"] = json!(4);
-                params["template_id"] = json!(self.virtual_room().await?);
-            }
-        }
-        // From here on the platform may create the conference and dial the terminal, even if
-        // its answer never arrives.
-        self.placing(request.session, None, None);
-        let created: Created = self
-            .api
-            .write(Verb::Post, "/api/v1/mc/confs", Some(params))
-            .await?;
-        self.placing(request.session, Some(&created.conf_id), None);
-        // The platform dials the invited terminal itself.
-        let (mt_id, terminals) = self.wait_until_online(&created.conf_id, None).await?;
-        let conference: Conference = self.api.get(&conf_path(&created.conf_id), &[]).await?;
-        let mut meeting = self
-            .details(&created.conf_id, &conference, &terminals, &mt_id)
-            .await;
-        if meeting.meeting_id.is_empty() {
-            meeting.meeting_id = created.meeting_id;
-        }
-        meeting.room_is_creator = true;
-        self.enter(request.session, &meeting);
-        Ok(meeting)
-    }
-
-    /// The virtual meeting room "pmi" starts: the configured one, or the first reserved for
-    /// the room's terminal.
-    async fn virtual_room(&self) -> BackendResult<String> {
-        if !self.config.virtual_meeting_room.is_empty() {
-            return Ok(self.config.virtual_meeting_room.clone());
-        }
-        let rooms: VirtualRooms = self
-            .api
-            .get(
-                "/api/v1/mc/virtual_meeting_rooms",
-                &[("start", "0"), ("count", "0")],
-            )
-            .await?;
-        rooms
-            .virtual_meeting_rooms
-            .into_iter()
-            .find(|room| {
-                room.exclusive_users
-                    .iter()
-                    .any(|u| u.account == self.config.account)
-            })
-            .map(|room| room.id)
-            .ok_or_else(|| {
-                Refusal::new(
-                    ErrorCode::CANNOT_JOIN_PERSONAL_MEETING,
-                    format!(
-                        "kedacom: no virtual meeting room is reserved for terminal {}; \
-                         set kedacom.virtual_meeting_room",
-                        self.config.account
-                    ),
-                )
-            })
+    /// Whether `terminal` is the room's.
+    fn is_own(&self, terminal: &Terminal) -> bool {
+        terminal.is(&self.config.account, self.config.account_type.0)
     }
 
     async fn join(self: Arc<Self>, request: JoinRequest) -> BackendResult<Joined> {
-        let conf_id = request.code.as_str();
-        let conference: Conference = self.api.get(&conf_path(conf_id), &[]).await?;
+        let (conf_id, conference) = match self.api.get(&conf_path(&request.code), &[]).await {
+            Ok(conference) => (request.code.clone(), conference),
+            Err(refusal) if refusal.code == ErrorCode::NO_SUCH_MEETING => {
+                self.start_booked(request.session, &request.code, &request.password, refusal)
+                    .await?
+            }
+            Err(refusal) => return Err(refusal),
+        };
+        let conf_id = conf_id.as_str();
         // The management API admits a terminal without the password, and does not reveal it:
         // the room can only insist that one is given when the conference has one.
         if conference.need_password != 0 && request.password.is_empty() {
@@ -267,7 +223,7 @@ impl Inner {
         terminals
             .mts
             .iter()
-            .find(|t| t.is(&self.config.account))
+            .find(|t| self.is_own(t))
             .map(|t| t.mt_id.clone())
             .ok_or_else(|| {
                 Refusal::new(
@@ -291,7 +247,7 @@ impl Inner {
         loop {
             let terminals = self.terminals(conf_id).await?;
             // The platform may list the invited terminal a moment after creating.
-            let own = terminals.mts.iter().find(|t| t.is(&self.config.account));
+            let own = terminals.mts.iter().find(|t| self.is_own(t));
             if let Some(own) = own
                 && own.online == 1
                 && mt_id.is_none_or(|m| m == own.mt_id)
@@ -311,6 +267,7 @@ impl Inner {
         mt_id: &str,
     ) -> MeetingDetails {
         let chairman = self.chairman(conf_id).await;
+        let zone = self.config.time_zone.0;
         MeetingDetails {
             code: conf_id.to_owned(),
             meeting_id: conference.meeting_id.clone(),
@@ -318,8 +275,8 @@ impl Inner {
             password: String::new(),
             meeting_type: 0,
             creator_name: conference.creator.name.clone(),
-            begin_time: model::unix_time(&conference.start_time).unwrap_or(0),
-            end_time: model::unix_time(&conference.end_time).unwrap_or(0),
+            begin_time: model::unix_time(&conference.start_time, zone).unwrap_or(0),
+            end_time: model::unix_time(&conference.end_time, zone).unwrap_or(0),
             url: String::new(),
             room_user_id: mt_id.to_owned(),
             room_role: if chairman == mt_id {
@@ -330,7 +287,7 @@ impl Inner {
             room_is_creator: false,
             participants: terminals.others(mt_id, &chairman),
             waiting: Vec::new(),
-            recording_allowed: false,
+            recording_allowed: true,
             recording: false,
         }
     }
@@ -369,7 +326,7 @@ impl Inner {
     async fn dissolve(self: Arc<Self>, session: Session) -> BackendResult<()> {
         let live = self.live(session)?;
         let _exiting = live.exiting();
-        let path = format!("/api/v1/mc/confs/{}", live.conf_id);
+        let path = format!("/api/v1/mc/confs/{}", segment(&live.conf_id));
         match self.api.write::<Value>(Verb::Delete, &path, None).await {
             Ok(_) => {}
             // Already over: what was asked for is done.
@@ -380,25 +337,14 @@ impl Inner {
         Ok(())
     }
 
-    async fn meeting_list(self: Arc<Self>) -> BackendResult<Vec<ScheduledMeeting>> {
-        let booked: BookedList = self
-            .api
-            .get(
-                "/api/v1/mc/booked_confs",
-                &[("start", "0"), ("count", "10"), ("order", "0")],
-            )
-            .await?;
-        Ok(booked
-            .booked_confs
-            .iter()
-            .map(model::Booked::scheduled)
-            .collect())
-    }
-
     async fn set_media(self: Arc<Self>, session: Session, media: Media) -> BackendResult<()> {
         let live = self.live(session)?;
         // The platform mutes the terminal's microphone; the camera is the room's own business.
-        let path = format!("{}/mts/{}/mute", conf_path(&live.conf_id), live.mt_id);
+        let path = format!(
+            "{}/mts/{}/mute",
+            conf_path(&live.conf_id),
+            segment(&live.mt_id)
+        );
         let params = json!({"value": i32::from(!media.mic_on)});
         self.api
             .write::<Value>(Verb::Put, &path, Some(params))
@@ -416,7 +362,7 @@ impl Inner {
         let (verb, path, params) = match &action {
             ControlAction::MuteMember { user_id } => (
                 Verb::Put,
-                format!("{conf}/mts/{user_id}/mute"),
+                format!("{conf}/mts/{}/mute", segment(user_id)),
                 json!({"value": 1}),
             ),
             ControlAction::MuteAll { .. } => {
@@ -427,9 +373,22 @@ impl Inner {
                 format!("{conf}/mts"),
                 json!({"mts": [{"mt_id": user_id}]}),
             ),
-            ControlAction::StopVideo { .. }
-            | ControlAction::RequestRecord
-            | ControlAction::StartRecord { .. } => {
+            // Asking is the room's own step (it keeps the request); recording starts with
+            // StartRecord.
+            ControlAction::RequestRecord => return Ok(()),
+            ControlAction::StartRecord { .. } => {
+                let started: RecorderStarted = self
+                    .api
+                    .write(
+                        Verb::Post,
+                        &format!("{conf}/recorders"),
+                        Some(self.recorder_params()),
+                    )
+                    .await?;
+                tracing::info!(conf_id = %live.conf_id, rec_id = %started.rec_id, "kedacom: recording");
+                return Ok(());
+            }
+            ControlAction::StopVideo { .. } => {
                 return Err(Refusal::new(
                     ErrorCode::UNSUPPORTED,
                     format!("kedacom: the control API has no {}", action.name()),
@@ -441,10 +400,6 @@ impl Inner {
         live.poke();
         Ok(())
     }
-}
-
-fn conf_path(conf_id: &str) -> String {
-    format!("/api/v1/vc/confs/{conf_id}")
 }
 
 impl Backend for Kedacom {

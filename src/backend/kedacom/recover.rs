@@ -135,7 +135,7 @@ impl Inner {
             let own = terminals
                 .mts
                 .iter()
-                .find(|t| t.is(&self.config.account) && t.online == 1);
+                .find(|t| self.is_own(t) && t.online == 1);
             if let Some(own) = own {
                 let mt_id = own.mt_id.clone();
                 return Ok(Some(Found {

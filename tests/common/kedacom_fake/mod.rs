@@ -13,10 +13,17 @@
 //!
 //! Conferences: `add_conference` makes a live one with two other terminals online (mt 1, the
 //! chairman, account `0512001`; mt 2, account `0512002`) and fixed times (Unix 1_700_000_000 to
-//! 1_700_003_600, as in `common::meeting`). Dialled terminals come online at once, or after
-//! `set_dial_delay`; an account marked with `set_answers(account, false)` never does. Until it
-//! answers, a dialled terminal is being called; hanging up ends the call (`dialled` tells
-//! whether a terminal is online or being called).
+//! 1_700_003_600, as in `common::meeting`). Creating one (`create.rs`) checks every parameter
+//! seed 004 marks required and the name rules, and refuses a name a live conference has
+//! (20105). Only an automatic-call conference (`call_mode` 2) calls its invitees by itself; a
+//! manual one (0, a virtual meeting room's and a booking's default) calls nobody until
+//! `online_mts` is posted. A conference with `auto_end` ends when its last terminal leaves.
+//! Dialled terminals come online at once, or after `set_dial_delay`; an account marked with
+//! `set_answers(account, false)` never does. Until it answers, a dialled terminal is being
+//! called; hanging up ends the call (`dialled` tells whether a terminal is online or being
+//! called). Terminals are listed with their documented fields only (`mt_id`, `alias`, `e164`,
+//! `ip`, `online`, `mute`, `silence`): the account a test names a terminal by shows as the
+//! field its account type puts it in (5 and 6 `e164`, 7 `ip`, 8 `alias` and `ip`).
 //!
 //! Faults: `set_fault` makes every request answer HTTP 500, garbage, or nothing until cleared;
 //! `fault_after_dial` arms one that starts once the next dial has been served.
@@ -32,6 +39,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+mod create;
 mod routes;
 
 use routes::{Fail, api, serve};
@@ -87,8 +95,10 @@ impl Person {
 struct Mt {
     mt_id: String,
     alias: String,
+    e164: String,
+    ip: String,
+    /// The account it was invited or added with: how tests name it (not on the wire).
     account: String,
-    account_type: u64,
     online: bool,
     /// Dialled, not answered yet.
     calling: bool,
@@ -121,10 +131,14 @@ struct Conf {
     next_mt: u32,
     /// The virtual meeting room it was started from.
     vmr: Option<String>,
+    /// Ends when its last terminal leaves.
+    auto_end: bool,
+    /// Whether StartRecord's recorder runs.
+    recording: bool,
 }
 
 impl Conf {
-    /// The terminal with `account`, added offline if new; its mt_id.
+    /// The terminal with `account` (of `account_type`), added offline if new; its mt_id.
     fn add_mt(&mut self, account: &str, account_type: u64, alias: &str) -> String {
         if let Some(mt) = self.mts.iter().find(|m| m.account == account) {
             return mt.mt_id.clone();
@@ -132,15 +146,29 @@ impl Conf {
         self.next_mt += 1;
         let mt_id = self.next_mt.to_string();
         let alias = if alias.is_empty() { account } else { alias };
-        let (alias, account) = (alias.into(), account.into());
+        let (mut alias, mut e164, mut ip) = (alias.to_string(), String::new(), String::new());
+        match account_type {
+            7 => ip = account.into(),
+            8 => {
+                let (a, i) = account.rsplit_once('@').unwrap_or((account, ""));
+                (alias, ip) = (a.into(), i.into());
+            }
+            _ => e164 = account.into(),
+        }
         self.mts.push(Mt {
             mt_id: mt_id.clone(),
             alias,
-            account,
-            account_type,
+            e164,
+            ip,
+            account: account.into(),
             ..Mt::default()
         });
         mt_id
+    }
+
+    /// An `auto_end` conference without anyone in it or being called is over.
+    fn is_over(&self) -> bool {
+        self.auto_end && !self.mts.iter().any(|m| m.online || m.calling)
     }
 
     fn mt(&mut self, mt_id: &str) -> Result<&mut Mt, Fail> {
@@ -162,6 +190,13 @@ struct Booked {
     name: String,
     start_time: String,
     end_time: String,
+    password: String,
+}
+
+impl Booked {
+    fn meeting_id(&self) -> String {
+        format!("booked-{}", self.conf_id)
+    }
 }
 
 struct Vmr {
@@ -200,6 +235,13 @@ impl State {
         self.confs
             .get_mut(conf_id)
             .ok_or_else(|| api(12103, "conference not found"))
+    }
+
+    /// Ends `conf_id` if it is over (`auto_end`, nobody left).
+    fn sweep(&mut self, conf_id: &str) {
+        if self.confs.get(conf_id).is_some_and(Conf::is_over) {
+            self.confs.remove(conf_id);
+        }
     }
 }
 
@@ -274,6 +316,17 @@ impl FakeKedacom {
     }
 
     pub fn add_booked(&self, conf_id: &str, name: &str, start_time: &str, end_time: &str) {
+        self.add_booked_with_password(conf_id, name, start_time, end_time, "");
+    }
+
+    pub fn add_booked_with_password(
+        &self,
+        conf_id: &str,
+        name: &str,
+        start_time: &str,
+        end_time: &str,
+        password: &str,
+    ) {
         let (conf_id, name) = (conf_id.into(), name.into());
         let (start_time, end_time) = (start_time.into(), end_time.into());
         self.state().booked.push(Booked {
@@ -281,7 +334,27 @@ impl FakeKedacom {
             name,
             start_time,
             end_time,
+            password: password.into(),
         });
+    }
+
+    /// Whether `conf_id` is still a booking that has not begun.
+    pub fn is_booked(&self, conf_id: &str) -> bool {
+        self.state().booked.iter().any(|b| b.conf_id == conf_id)
+    }
+
+    /// The conf_id of the live conference called `name`.
+    pub fn conference_named(&self, name: &str) -> Option<String> {
+        let st = self.state();
+        st.confs
+            .values()
+            .find(|c| c.name == name)
+            .map(|c| c.conf_id.clone())
+    }
+
+    /// Whether StartRecord's recorder runs in `conf_id`.
+    pub fn recording(&self, conf_id: &str) -> bool {
+        self.state().confs.get(conf_id).is_some_and(|c| c.recording)
     }
 
     /// A virtual meeting room reserved for `exclusive_account` (E164, or IP when it has a dot).
@@ -393,6 +466,7 @@ impl FakeKedacom {
     /// The terminal is hung up from the platform (it stays in the conference, offline).
     pub fn hang_up(&self, conf_id: &str, account: &str) {
         self.with_mt(conf_id, account, |m| (m.online, m.calling) = (false, false));
+        self.state().sweep(conf_id);
     }
 
     /// Whether `account` is online in `conf_id` or being called into it: what hanging up ends.
@@ -401,12 +475,17 @@ impl FakeKedacom {
             .unwrap_or(false)
     }
 
-    /// The terminal `account` is online in `conf_id` already, as when the room's daemon restarts
-    /// in a meeting or someone dialled it from the platform.
+    /// The terminal `account` (E164) is online in `conf_id` already, as when the room's daemon
+    /// restarts in a meeting or someone dialled it from the platform.
     pub fn put_online(&self, conf_id: &str, account: &str) {
+        self.put_online_as(conf_id, account, 5);
+    }
+
+    /// `put_online` for an account of `account_type`.
+    pub fn put_online_as(&self, conf_id: &str, account: &str, account_type: u64) {
         let mut st = self.state();
         let conf = st.confs.get_mut(conf_id).expect("a conference");
-        let mt_id = conf.add_mt(account, 5, "");
+        let mt_id = conf.add_mt(account, account_type, "");
         conf.mt(&mt_id).ok().unwrap().online = true;
     }
 
@@ -424,9 +503,11 @@ impl FakeKedacom {
 
     /// The terminal is removed from the conference from elsewhere.
     pub fn kick(&self, conf_id: &str, account: &str) {
-        if let Some(conf) = self.state().confs.get_mut(conf_id) {
+        let mut st = self.state();
+        if let Some(conf) = st.confs.get_mut(conf_id) {
             conf.mts.retain(|m| m.account != account);
         }
+        st.sweep(conf_id);
     }
 
     /// How long a dialled terminal takes to come online (default: at once).
@@ -511,7 +592,7 @@ pub fn iso(secs: i64) -> String {
     beijing.strftime("%Y-%m-%dT%H:%M:%S+08:00").to_string()
 }
 
-/// The platform's time format → Unix seconds, read as the adapter reads it.
+/// The platform's time format → Unix seconds (a time without an offset in +08:00).
 pub fn parse_iso(s: &str) -> Option<i64> {
-    roomsd::backend::kedacom::model::unix_time(s)
+    roomsd::backend::kedacom::model::unix_time(s, jiff::tz::Offset::constant(8))
 }

@@ -14,9 +14,10 @@ use serde_json::{Map, Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+use super::create::{create_conf, dial};
 use super::{
-    BAD_REQUEST, Booked, CONSUMER_KEY, CONSUMER_SECRET, Conf, Fault, Mt, PASSWORD, Person,
-    Recorded, Server, Shared, State, USERNAME, Vmr, iso, parse_iso,
+    BAD_REQUEST, Booked, CONSUMER_KEY, CONSUMER_SECRET, Conf, Fault, Mt, PASSWORD, Recorded,
+    Server, Shared, State, USERNAME, Vmr, parse_iso,
 };
 
 pub(super) fn serve(shared: Arc<Shared>, listener: TcpListener) -> Server {
@@ -41,7 +42,7 @@ pub(super) fn api(code: u32, description: &str) -> Fail {
     Fail::Api(code, description.into())
 }
 
-fn bad(description: &str) -> Fail {
+pub(super) fn bad(description: &str) -> Fail {
     Fail::Api(BAD_REQUEST, description.into())
 }
 
@@ -112,7 +113,15 @@ async fn handle(
             _ => method.to_string(),
         };
         let path = uri.path().strip_prefix("/api/v1/").unwrap_or("");
-        let segs: Vec<&str> = path.split('/').collect();
+        let decoded: Vec<String> = path
+            .split('/')
+            .map(|s| {
+                percent_encoding::percent_decode_str(s)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            })
+            .collect();
+        let segs: Vec<&str> = decoded.iter().map(String::as_str).collect();
         route(
             &sh,
             &mut st,
@@ -213,6 +222,23 @@ fn route(
             let all: Vec<Value> = st.booked.iter().map(booked_json).collect();
             Ok(json!({"total": all.len(), "booked_confs": page(all, p)}))
         }
+        ("GET", ["mc", "booked_confs", id]) => {
+            let booked = st.booked.iter().find(|b| b.conf_id == *id);
+            booked
+                .map(booked_json)
+                .ok_or_else(|| api(12103, "booked meeting not found"))
+        }
+        ("GET", ["mc", "meetings"]) => {
+            let state = p.get("state").map(String::as_str).unwrap_or("");
+            let mut all = Vec::new();
+            if matches!(state, "" | "1") {
+                all.extend(st.booked.iter().map(|b| meeting_json(&booked_json(b), 1)));
+            }
+            if matches!(state, "" | "2") {
+                all.extend(st.confs.values().map(|c| meeting_json(&c.json(), 2)));
+            }
+            Ok(json!({"total": all.len(), "meetings": page(all, p)}))
+        }
         ("GET", ["mc", "virtual_meeting_rooms"]) => {
             let all: Vec<Value> = st.vmrs.iter().map(|v| vmr_json(st, v)).collect();
             Ok(json!({"total": all.len(), "virtual_meeting_rooms": page(all, p)}))
@@ -255,6 +281,7 @@ fn route(
         ("DELETE", ["vc", "confs", id, "mts"]) => {
             let ids = mt_ids(&params(p)?, st.conf(id)?)?;
             st.conf(id)?.mts.retain(|m| !ids.contains(&m.mt_id));
+            st.sweep(id);
             Ok(json!({}))
         }
         ("POST", ["vc", "confs", id, "online_mts"]) => {
@@ -269,7 +296,25 @@ fn route(
                 let mt = conf.mt(&mt_id)?;
                 (mt.online, mt.calling) = (false, false);
             }
+            st.sweep(id);
             Ok(json!({}))
+        }
+        ("POST", ["vc", "confs", id, "recorders"]) => {
+            let params = params(p)?;
+            for key in ["publish_mode", "dual_stream", "anonymous"] {
+                if !matches!(params[key].as_u64(), Some(0 | 1)) {
+                    return Err(bad(&format!("{key} must be 0 or 1")));
+                }
+            }
+            if !matches!(params["recorder_mode"].as_u64(), Some(1..=3)) {
+                return Err(bad("recorder_mode must be 1, 2 or 3"));
+            }
+            let conf = st.conf(id)?;
+            if conf.recording {
+                return Err(api(20900, "already recording"));
+            }
+            conf.recording = true;
+            Ok(json!({"rec_id": "1"}))
         }
         ("PUT", ["vc", "confs", id, "mts", mt_id, "mute"]) => {
             let value = value01(&params(p)?)?;
@@ -293,132 +338,14 @@ fn route(
     }
 }
 
-/// POST /api/v1/mc/confs: create_type 1 (instant) or 4 (virtual meeting room `template_id`).
-/// A virtual meeting room already in use gives its live conference (the fake is lenient).
-fn create_conf(sh: &Arc<Shared>, st: &mut State, params: &Value) -> Reply {
-    let (conf_id, name, vmr) = match params["create_type"].as_u64().unwrap_or(1) {
-        1 => {
-            let name = string(&params["name"]);
-            if name.is_empty() {
-                return Err(bad("name missing"));
-            }
-            let mut conf_id = String::new();
-            while conf_id.is_empty() || st.confs.contains_key(&conf_id) {
-                conf_id = (5_000_000 + st.next()).to_string();
-            }
-            (conf_id, name, None)
-        }
-        4 => {
-            let id = string(&params["template_id"]);
-            let v = st
-                .vmrs
-                .iter()
-                .find(|v| v.id == id)
-                .ok_or_else(|| api(12103, "virtual meeting room not found"))?;
-            (v.e164.clone(), v.name.clone(), Some(id))
-        }
-        other => {
-            return Err(bad(&format!(
-                "create_type {other} is not supported by the fake"
-            )));
-        }
-    };
-    let chairman = &params["chairman"];
-    let or_user = |v: &Value| {
-        Some(string(v))
-            .filter(|s| !s.is_empty())
-            .unwrap_or(USERNAME.into())
-    };
-    let creator = Person {
-        name: or_user(&chairman["name"]),
-        account: or_user(&chairman["account"]),
-        account_type: chairman["account_type"].as_u64().unwrap_or(1),
-    };
-    if !st.confs.contains_key(&conf_id) {
-        let now = roomsd::backend::health::unix_now();
-        let duration = params["duration"].as_i64().unwrap_or(240);
-        let end_time = if duration == 0 {
-            String::new()
-        } else {
-            iso(now + duration * 60)
-        };
-        let meeting_id = format!("meeting-{}", st.next());
-        let conf = Conf {
-            conf_id: conf_id.clone(),
-            meeting_id,
-            name,
-            start_time: iso(now),
-            end_time,
-            need_password: !string(&params["password"]).is_empty(),
-            creator: creator.clone(),
-            vmr,
-            ..Conf::default()
-        };
-        st.confs.insert(conf_id.clone(), conf);
-    }
-    let conf = st.conf(&conf_id)?;
-    let mut ids = Vec::new();
-    for m in list(params, "invite_members")? {
-        let account = string(&m["account"]);
-        if account.is_empty() {
-            return Err(bad("invite_members[].account missing"));
-        }
-        ids.push(conf.add_mt(
-            &account,
-            m["account_type"].as_u64().unwrap_or(5),
-            &string(&m["name"]),
-        ));
-    }
-    if let Some(mt) = conf.mts.iter().find(|m| m.account == creator.account) {
-        conf.chairman = mt.mt_id.clone();
-    }
-    let meeting_id = conf.meeting_id.clone();
-    dial(sh, st, &conf_id, &ids);
-    Ok(json!({"conf_id": conf_id, "meeting_id": meeting_id}))
-}
-
-/// Calls terminals: they come online now or after the dial delay, unless they do not answer
-/// (then they are called until hung up). Hanging up first ends the call.
-fn dial(sh: &Arc<Shared>, st: &mut State, conf_id: &str, mt_ids: &[String]) {
-    let delay = st.dial_delay;
-    let no_answer = st.no_answer.clone();
-    let Some(conf) = st.confs.get_mut(conf_id) else {
-        return;
-    };
-    let called = conf.mts.iter_mut().filter(|m| mt_ids.contains(&m.mt_id));
-    called.for_each(|m| m.calling = !m.online);
-    let answering: Vec<String> = conf
-        .mts
-        .iter()
-        .filter(|m| mt_ids.contains(&m.mt_id) && !no_answer.contains(&m.account))
-        .map(|m| m.mt_id.clone())
-        .collect();
-    let answer = move |conf: &mut Conf| {
-        let calls = conf.mts.iter_mut().filter(|m| answering.contains(&m.mt_id));
-        calls.filter(|m| m.calling).for_each(|m| {
-            (m.online, m.calling) = (true, false);
-        });
-    };
-    if delay.is_zero() {
-        return answer(conf);
-    }
-    let (sh, conf_id) = (sh.clone(), conf_id.to_string());
-    tokio::spawn(async move {
-        tokio::time::sleep(delay).await;
-        if let Some(conf) = sh.state.lock().unwrap().confs.get_mut(&conf_id) {
-            answer(conf);
-        }
-    });
-}
-
 fn booked_json(b: &Booked) -> Value {
     let minutes = match (parse_iso(&b.start_time), parse_iso(&b.end_time)) {
         (Some(s), Some(e)) => (e - s) / 60,
         _ => 0,
     };
-    json!({"name": b.name, "conf_id": b.conf_id, "meeting_id": format!("booked-{}", b.conf_id),
+    json!({"name": b.name, "conf_id": b.conf_id, "meeting_id": b.meeting_id(),
         "conf_type": 0, "start_time": b.start_time, "end_time": b.end_time, "duration": minutes,
-        "bitrate": 2048, "password": "",
+        "bitrate": 2048, "password": b.password,
         "creator": {"name": "Host", "account": "host", "account_type": 1}})
 }
 
@@ -432,15 +359,17 @@ fn vmr_json(st: &State, v: &Vmr) -> Value {
         "conf_name": in_use.map(|c| c.name.as_str()).unwrap_or("")})
 }
 
+/// A terminal with its documented fields only.
 fn mt_json(m: &Mt) -> Value {
-    let e164 = if m.account_type == 5 {
-        m.account.as_str()
-    } else {
-        ""
-    };
-    json!({"mt_id": m.mt_id, "alias": m.alias, "e164": e164, "account": m.account,
-        "account_type": m.account_type, "online": u8::from(m.online), "mute": u8::from(m.mute),
-        "silence": 0})
+    json!({"mt_id": m.mt_id, "alias": m.alias, "e164": m.e164, "ip": m.ip,
+        "online": u8::from(m.online), "mute": u8::from(m.mute), "silence": 0})
+}
+
+/// One of `GET /api/v1/mc/meetings`, from a booking's or a live conference's fields.
+fn meeting_json(c: &Value, state: u8) -> Value {
+    json!({"name": c["name"], "conf_id": c["conf_id"], "meeting_id": c["meeting_id"],
+        "start_time": c["start_time"], "end_time": c["end_time"], "state": state, "video": 1,
+        "creator": c["creator"]})
 }
 
 /// `start` (0-based) and `count` (default 10, 0 = all) of a list.
@@ -456,7 +385,7 @@ fn params(p: &HashMap<String, String>) -> Result<Value, Fail> {
     serde_json::from_str(raw).map_err(|e| bad(&format!("params is not JSON: {e}")))
 }
 
-fn list(v: &Value, key: &str) -> Result<Vec<Value>, Fail> {
+pub(super) fn list(v: &Value, key: &str) -> Result<Vec<Value>, Fail> {
     match &v[key] {
         Value::Null => Ok(Vec::new()),
         Value::Array(items) => Ok(items.clone()),
@@ -484,7 +413,7 @@ fn value01(params: &Value) -> Result<bool, Fail> {
 }
 
 /// A string or number field as a string ("" otherwise).
-fn string(v: &Value) -> String {
+pub(super) fn string(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         Value::Number(n) => n.to_string(),
