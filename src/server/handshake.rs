@@ -157,9 +157,7 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<(Request, usize)>, HandshakeError
     let mut headers = [httparse::EMPTY_HEADER; 64];
     let mut parsed = httparse::Request::new(&mut headers);
     match parsed.parse(buf) {
-        Ok(httparse::Status::Complete(head_len)) => {
-            Ok(Some((to_http_request(&parsed)?, head_len)))
-        }
+        Ok(httparse::Status::Complete(head_len)) => Ok(Some((to_http_request(&parsed)?, head_len))),
         Ok(httparse::Status::Partial) if buf.len() < MAX_REQUEST => Ok(None),
         Ok(httparse::Status::Partial) => {
             Err(HandshakeError::BadRequest("request head too large".into()))
