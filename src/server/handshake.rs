@@ -208,8 +208,8 @@ async fn write_response(stream: &mut TcpStream, response: &ErrorResponse) -> std
 }
 
 /// Checks one upgrade request: the `auth-` sub-protocol to echo, if offered, or why it is
-/// refused. `at_capacity` refuses with 503.
-fn decide(
+/// refused. `at_capacity` refuses with 503. Pure, so it can be fuzzed.
+pub fn decide(
     request: &Request,
     password: &str,
     at_capacity: bool,

@@ -1,0 +1,263 @@
+//! Text frames, as a client sends them, through the whole request path: `wire::parse`, method
+//! routing, the room (with the simulator behind it) and the reply envelopes.
+//!
+//! The input is one connection's frames, one per line, handled in order against a fresh room,
+//! so a frame can subscribe, join a meeting, then act in it. The oracle: no panic; every reply
+//! is a conforming JSON-RPC 2.0 reply (JSON, `"jsonrpc": "2.0"`, an id, `result` xor `error`,
+//! an array for a batch, nothing for notifications only) with no raw brace inside a string
+//! but the echoed ids; every event the frames caused is a conforming notification.
+
+#![no_main]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use libfuzzer_sys::fuzz_target;
+use roomsd::backend::health::{Health, HealthTracker};
+use roomsd::config::{Config, MeetingCode, SimMeeting};
+use roomsd::room::Room;
+use roomsd::room::device::DeviceSettings;
+use roomsd::room::owner::{self, Inputs, OwnerSettings};
+use roomsd::server::dispatch::handle_text;
+use roomsd::server::subscriptions::Subscriptions;
+use serde_json::{Map, Value};
+use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
+
+/// The simulator's meetings: one of each behaviour, as in the integration tests, and one whose
+/// title and creator hold braces.
+fn config() -> Config {
+    let meeting = |code: &str, title: &str| SimMeeting {
+        code: MeetingCode(code.into()),
+        title: title.into(),
+        participants: 2,
+        begin_time: 1_700_000_000,
+        end_time: 1_700_003_600,
+        ..SimMeeting::default()
+    };
+    let mut c = Config::default();
+    c.sim.join_delay_ms = 50;
+    c.backend.timeout_ms.0 = 2000;
+    c.share.capture_devices = vec!["hdmi-in".into()];
+    c.sim.meetings = vec![
+        meeting("111222333", "Weekly sync"),
+        SimMeeting {
+            password: "1234".into(),
+            ..meeting("222333444", "Board review")
+        },
+        SimMeeting {
+            waiting_room: true,
+            admit_after_ms: 300,
+            waiting: 2,
+            ..meeting("333444555", "All hands")
+        },
+        SimMeeting {
+            locked: true,
+            ..meeting("444555666", "Locked review")
+        },
+        SimMeeting {
+            room_is_host: true,
+            participants: 3,
+            recording_allowed: true,
+            churn_ms: 200,
+            ..meeting("555666777", "Hosted")
+        },
+        SimMeeting {
+            host_ends_after_ms: 300,
+            ..meeting("666777888", "Short")
+        },
+        SimMeeting {
+            creator: "}}}}{".into(),
+            ..meeting("121212121", "Plan {Q3} }}}}")
+        },
+    ];
+    c
+}
+
+fuzz_target!(|data: &[u8]| {
+    // Text frames are UTF-8: tungstenite refuses anything else before it reaches us.
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    // A fresh runtime per input: nothing a run leaves behind reaches the next, so every crash
+    // reproduces from its input alone. The clock is paused and jumps ahead whenever every task
+    // waits, so the simulator's delays cost nothing.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .expect("a runtime");
+    runtime.block_on(run(text));
+});
+
+async fn run(text: &str) {
+    let config = config();
+    let shutdown = CancellationToken::new();
+    let (reports_tx, reports) = mpsc::channel(256);
+    let (health_tracker, health) = HealthTracker::new(Health::initial(&config));
+    let backend = roomsd::backend::build(&config, reports_tx, health_tracker);
+    let (settings_tx, _settings_rx) = watch::channel(DeviceSettings::default());
+    let room = Room::new(&config, DeviceSettings::default());
+    let (room, owner) = owner::spawn(
+        room,
+        Arc::clone(&backend),
+        Inputs {
+            reports,
+            displays: None,
+            health,
+        },
+        OwnerSettings {
+            backend_timeout: Duration::from_millis(config.backend.timeout_ms.0),
+            event_capacity: 4096,
+            device_settings: settings_tx,
+            heartbeat: None,
+        },
+        shutdown.clone(),
+    );
+    let mut events = room.subscribe_events();
+    let mut subscriptions = Subscriptions::default();
+    for frame in text.split('\n') {
+        let reply = handle_text(frame, &room, &mut subscriptions).await;
+        check_reply(frame, reply.as_deref());
+    }
+    // Let what the frames started finish (joins, admissions, the host ending a meeting): on the
+    // paused clock, this is instant.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    shutdown.cancel();
+    owner.await.expect("the owner task ends without a panic");
+    while let Ok(event) = events.try_recv() {
+        check_event(&event.text);
+    }
+}
+
+/// The reply to `frame` conforms to JSON-RPC 2.0 and to the wire's brace rule.
+fn check_reply(frame: &str, reply: Option<&str>) {
+    let input: Option<Value> = serde_json::from_str(frame).ok();
+    let Some(reply) = reply else {
+        // Only notifications go unanswered: an object without an id, or a batch of them.
+        let notification = |v: &Value| v.as_object().is_some_and(|o| !o.contains_key("id"));
+        let quiet = match &input {
+            Some(Value::Array(items)) => !items.is_empty() && items.iter().all(notification),
+            Some(v) => notification(v),
+            None => false,
+        };
+        assert!(
+            quiet,
+            "no reply to a frame that is not a notification: {frame:?}"
+        );
+        return;
+    };
+    let value: Value = serde_json::from_str(reply)
+        .unwrap_or_else(|e| panic!("the reply is not JSON ({e}): {reply:?} to {frame:?}"));
+    let members = match &value {
+        Value::Array(members) => {
+            assert!(
+                frame.trim_start().starts_with('['),
+                "an array answers a single request: {reply:?} to {frame:?}"
+            );
+            assert!(!members.is_empty(), "an empty batch reply to {frame:?}");
+            if let Some(Value::Array(items)) = &input {
+                assert!(members.len() <= items.len(), "more replies than requests");
+            }
+            members.iter().collect()
+        }
+        single => {
+            if let Some(Value::Object(request)) = &input
+                && let Some(id @ (Value::String(_) | Value::Number(_))) = request.get("id")
+                && single.get("result").is_some()
+            {
+                assert_eq!(single.get("id"), Some(id), "the id is echoed: {reply:?}");
+            }
+            vec![single]
+        }
+    };
+    for member in members {
+        let object = member
+            .as_object()
+            .unwrap_or_else(|| panic!("a reply that is not an object: {reply:?}"));
+        check_reply_object(object, reply);
+    }
+    check_braces(reply, &value);
+}
+
+fn check_reply_object(reply: &Map<String, Value>, text: &str) {
+    assert_eq!(reply.get("jsonrpc"), Some(&Value::from("2.0")), "{text:?}");
+    let id = reply
+        .get("id")
+        .unwrap_or_else(|| panic!("a reply without an id: {text:?}"));
+    assert!(
+        matches!(id, Value::String(_) | Value::Number(_) | Value::Null),
+        "an id that is no id: {text:?}"
+    );
+    match (reply.get("result"), reply.get("error")) {
+        (Some(result), None) => {
+            // The Rooms dialect: a method, and an in-band outcome (or the OpenRPC document).
+            assert!(
+                reply.get("method").is_some_and(Value::is_string),
+                "{text:?}"
+            );
+            if reply["method"] != "rpc.discover" {
+                assert!(result["error_code"].is_u64(), "{text:?}");
+                assert!(result["message"].is_string(), "{text:?}");
+            }
+        }
+        (None, Some(error)) => {
+            assert!(error["code"].is_i64(), "{text:?}");
+            assert!(error["message"].is_string(), "{text:?}");
+        }
+        _ => panic!("a reply needs result xor error: {text:?}"),
+    }
+}
+
+/// An event: a notification (no id) named `Event/<Module>` with its outcome and data.
+fn check_event(text: &str) {
+    let value: Value = serde_json::from_str(text)
+        .unwrap_or_else(|e| panic!("the event is not JSON ({e}): {text:?}"));
+    assert_eq!(value["jsonrpc"], "2.0", "{text:?}");
+    assert!(
+        value.get("id").is_none(),
+        "an event is a notification: {text:?}"
+    );
+    assert!(
+        value["method"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("Event/")),
+        "{text:?}"
+    );
+    let params = &value["params"];
+    assert!(params["sub_event"].is_string(), "{text:?}");
+    assert!(params["error_code"].is_u64(), "{text:?}");
+    assert!(params["message"].is_string(), "{text:?}");
+    assert!(params.get("data").is_some(), "{text:?}");
+    check_braces(text, &value);
+}
+
+/// Every brace on the wire is an object's own, except in ids echoed as the client wrote them.
+fn check_braces(text: &str, value: &Value) {
+    let mut objects = 0;
+    if !count_objects(value, &mut objects) {
+        return; // An id with braces: whether the client wrote them raw or escaped is not known.
+    }
+    let raw = text.bytes().filter(|b| matches!(b, b'{' | b'}')).count();
+    assert_eq!(raw, 2 * objects, "a raw brace inside a string: {text:?}");
+}
+
+/// Counts the objects in `value`; false when a reply's string id holds a brace.
+fn count_objects(value: &Value, objects: &mut usize) -> bool {
+    match value {
+        Value::Object(map) => {
+            *objects += 1;
+            if map.contains_key("jsonrpc")
+                && map
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .is_some_and(|id| id.contains(['{', '}']))
+            {
+                return false;
+            }
+            map.values().all(|child| count_objects(child, objects))
+        }
+        Value::Array(items) => items.iter().all(|v| count_objects(v, objects)),
+        _ => true,
+    }
+}
