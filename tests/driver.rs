@@ -465,8 +465,12 @@ async fn device_settings_survive_a_restart() {
     }
     drop(c);
     daemon.stop().await;
+    // A save that a crash interrupted left its temporary file: the next start removes it.
+    let left = dir.path().join(".state.json.Xy12Zw.tmp");
+    std::fs::write(&left, "{\"speaker_vol").unwrap();
 
     let daemon = start(config.clone()).await;
+    assert!(!left.exists(), "the interrupted save's file is still there");
     let mut c = Client::connect(daemon.local_addr()).await;
     let device = c.query(&["Device"]).await;
     assert_eq!(device["data"]["device"]["speaker_info"]["volume"], 23);
