@@ -143,9 +143,45 @@ async fn run(text: &str) {
     }
 }
 
+/// `text` with every `\u` escape of a UTF-16 surrogate replaced by `\u003f`, for serde_json.
+///
+/// JSON's grammar allows any `\uXXXX`, lone surrogates included (RFC 8259 §8.2), and so does
+/// the server's parser, which reads a frame's structure without decoding its strings: a request
+/// whose params hold `"\ud83d\ud555"` is still a request, and an id holding it is echoed as
+/// written. serde_json's `Value` refuses such strings, so the oracle reads both sides this way.
+fn without_surrogates(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("\\u") {
+        return text.into();
+    }
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' && i + 1 < bytes.len() {
+            let hex = text.get(i + 2..i + 6).filter(|_| bytes[i + 1] == b'u');
+            if let Some(unit) = hex.and_then(|h| u16::from_str_radix(h, 16).ok())
+                && (0xD800..=0xDFFF).contains(&unit)
+            {
+                out.push_str("\\u003f");
+                i += 6;
+            } else {
+                // Any other escape, copied whole so that `\\\\` never starts a new one.
+                let len = text[i + 1..].chars().next().map_or(0, char::len_utf8);
+                out.push_str(&text[i..i + 1 + len]);
+                i += 1 + len;
+            }
+        } else {
+            let len = text[i..].chars().next().map_or(1, char::len_utf8);
+            out.push_str(&text[i..i + len]);
+            i += len;
+        }
+    }
+    out.into()
+}
+
 /// The reply to `frame` conforms to JSON-RPC 2.0 and to the wire's brace rule.
 fn check_reply(frame: &str, reply: Option<&str>) {
-    let input: Option<Value> = serde_json::from_str(frame).ok();
+    let input: Option<Value> = serde_json::from_str(&without_surrogates(frame)).ok();
     let Some(reply) = reply else {
         // Only notifications go unanswered: an object without an id, or a batch of them.
         let notification = |v: &Value| v.as_object().is_some_and(|o| !o.contains_key("id"));
@@ -160,7 +196,7 @@ fn check_reply(frame: &str, reply: Option<&str>) {
         );
         return;
     };
-    let value: Value = serde_json::from_str(reply)
+    let value: Value = serde_json::from_str(&without_surrogates(reply))
         .unwrap_or_else(|e| panic!("the reply is not JSON ({e}): {reply:?} to {frame:?}"));
     let members = match &value {
         Value::Array(members) => {
