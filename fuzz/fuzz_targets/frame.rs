@@ -97,7 +97,7 @@ static FRAMES: AtomicU64 = AtomicU64::new(0);
 
 fn count_frame() {
     let n = FRAMES.fetch_add(1, Ordering::Relaxed) + 1;
-    if n % 100_000 == 0 {
+    if n.is_multiple_of(100_000) {
         eprintln!("#frames {n}");
     }
 }
