@@ -9,6 +9,7 @@
 
 #![no_main]
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -21,7 +22,8 @@ use roomsd::room::device::DeviceSettings;
 use roomsd::room::owner::{self, Inputs, OwnerSettings};
 use roomsd::server::dispatch::handle_text;
 use roomsd::server::subscriptions::Subscriptions;
-use serde_json::{Map, Value};
+use serde_json::Value;
+use serde_json::value::RawValue;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
@@ -179,15 +181,36 @@ fn without_surrogates(text: &str) -> std::borrow::Cow<'_, str> {
     out.into()
 }
 
+/// A JSON object's members, undecoded: read this way, a frame is JSON exactly when the server
+/// finds it so (serde_json's `Value` also refuses numbers beyond `f64`, which JSON allows).
+type Members<'a> = BTreeMap<String, &'a RawValue>;
+
+/// `text` read as the server reads it: `None` when it is not JSON; else whether it is an array,
+/// and its objects (`None` for an item that is not one).
+fn members(text: &str) -> Option<(bool, Vec<Option<Members<'_>>>)> {
+    let raw: &RawValue = serde_json::from_str(text).ok()?;
+    if raw.get().starts_with('[') {
+        let items: Vec<&RawValue> = serde_json::from_str(raw.get()).ok()?;
+        let objects = items
+            .into_iter()
+            .map(|item| serde_json::from_str(item.get()).ok())
+            .collect();
+        Some((true, objects))
+    } else {
+        Some((false, vec![serde_json::from_str(raw.get()).ok()]))
+    }
+}
+
 /// The reply to `frame` conforms to JSON-RPC 2.0 and to the wire's brace rule.
 fn check_reply(frame: &str, reply: Option<&str>) {
-    let input: Option<Value> = serde_json::from_str(&without_surrogates(frame)).ok();
+    let frame = without_surrogates(frame);
+    let input = members(&frame);
     let Some(reply) = reply else {
         // Only notifications go unanswered: an object without an id, or a batch of them.
-        let notification = |v: &Value| v.as_object().is_some_and(|o| !o.contains_key("id"));
+        let notification = |m: &Option<Members>| m.as_ref().is_some_and(|m| !m.contains_key("id"));
         let quiet = match &input {
-            Some(Value::Array(items)) => !items.is_empty() && items.iter().all(notification),
-            Some(v) => notification(v),
+            Some((true, items)) => !items.is_empty() && items.iter().all(notification),
+            Some((false, single)) => notification(&single[0]),
             None => false,
         };
         assert!(
@@ -196,66 +219,90 @@ fn check_reply(frame: &str, reply: Option<&str>) {
         );
         return;
     };
-    let value: Value = serde_json::from_str(&without_surrogates(reply))
-        .unwrap_or_else(|e| panic!("the reply is not JSON ({e}): {reply:?} to {frame:?}"));
-    let members = match &value {
-        Value::Array(members) => {
-            assert!(
-                frame.trim_start().starts_with('['),
-                "an array answers a single request: {reply:?} to {frame:?}"
-            );
-            assert!(!members.is_empty(), "an empty batch reply to {frame:?}");
-            if let Some(Value::Array(items)) = &input {
-                assert!(members.len() <= items.len(), "more replies than requests");
-            }
-            members.iter().collect()
+    let reply = without_surrogates(reply);
+    let (batch, replies) =
+        members(&reply).unwrap_or_else(|| panic!("the reply is not JSON: {reply:?} to {frame:?}"));
+    if batch {
+        assert!(
+            matches!(input, Some((true, _))),
+            "an array answers a single request: {reply:?} to {frame:?}"
+        );
+        assert!(!replies.is_empty(), "an empty batch reply to {frame:?}");
+        if let Some((true, items)) = &input {
+            assert!(replies.len() <= items.len(), "more replies than requests");
         }
-        single => {
-            if let Some(Value::Object(request)) = &input
-                && let Some(id @ (Value::String(_) | Value::Number(_))) = request.get("id")
-                && single.get("result").is_some()
-            {
-                assert_eq!(single.get("id"), Some(id), "the id is echoed: {reply:?}");
-            }
-            vec![single]
-        }
-    };
-    for member in members {
-        let object = member
-            .as_object()
-            .unwrap_or_else(|| panic!("a reply that is not an object: {reply:?}"));
-        check_reply_object(object, reply);
     }
-    check_braces(reply, &value);
+    let mut objects = 0;
+    let mut raw_id_braces = false;
+    for member in &replies {
+        let member = member
+            .as_ref()
+            .unwrap_or_else(|| panic!("a reply that is not an object: {reply:?}"));
+        objects += 1 + check_reply_object(member, &reply);
+        raw_id_braces |= member["id"].get().contains(['{', '}']);
+    }
+    // The id is echoed byte for byte.
+    if let (Some((false, single)), [Some(answer)]) = (&input, replies.as_slice())
+        && let Some(request) = &single[0]
+        && let Some(id) = request.get("id")
+        && answer.contains_key("result")
+    {
+        assert_eq!(answer["id"].get(), id.get(), "the id is echoed: {reply:?}");
+    }
+    // Every brace is an object's own, but in ids, echoed as the client wrote them.
+    if !raw_id_braces {
+        let raw = reply.bytes().filter(|b| matches!(b, b'{' | b'}')).count();
+        assert_eq!(raw, 2 * objects, "a raw brace inside a string: {reply:?}");
+    }
 }
 
-fn check_reply_object(reply: &Map<String, Value>, text: &str) {
-    assert_eq!(reply.get("jsonrpc"), Some(&Value::from("2.0")), "{text:?}");
+/// Checks one reply object; the objects inside it (its own not counted). Everything but the id
+/// is the server's own JSON, so it is read strictly.
+fn check_reply_object(reply: &Members, text: &str) -> usize {
+    assert_eq!(
+        reply.get("jsonrpc").map(|v| v.get()),
+        Some("\"2.0\""),
+        "{text:?}"
+    );
     let id = reply
         .get("id")
-        .unwrap_or_else(|| panic!("a reply without an id: {text:?}"));
+        .unwrap_or_else(|| panic!("a reply without an id: {text:?}"))
+        .get();
     assert!(
-        matches!(id, Value::String(_) | Value::Number(_) | Value::Null),
+        id == "null"
+            || id.starts_with(['"', '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9']),
         "an id that is no id: {text:?}"
     );
-    match (reply.get("result"), reply.get("error")) {
+    let strict = |key: &str| -> Option<Value> {
+        reply.get(key).map(|raw| {
+            serde_json::from_str(raw.get())
+                .unwrap_or_else(|e| panic!("{key} is not JSON ({e}): {text:?}"))
+        })
+    };
+    let objects = match (strict("result"), strict("error")) {
         (Some(result), None) => {
             // The Rooms dialect: a method, and an in-band outcome (or the OpenRPC document).
-            assert!(
-                reply.get("method").is_some_and(Value::is_string),
-                "{text:?}"
-            );
-            if reply["method"] != "rpc.discover" {
+            let method = strict("method").unwrap_or_else(|| panic!("no method: {text:?}"));
+            assert!(method.is_string(), "{text:?}");
+            if method != "rpc.discover" {
                 assert!(result["error_code"].is_u64(), "{text:?}");
                 assert!(result["message"].is_string(), "{text:?}");
             }
+            count_objects(&result)
         }
         (None, Some(error)) => {
             assert!(error["code"].is_i64(), "{text:?}");
             assert!(error["message"].is_string(), "{text:?}");
+            count_objects(&error)
         }
         _ => panic!("a reply needs result xor error: {text:?}"),
-    }
+    };
+    let known = ["jsonrpc", "method", "id", "result", "error"];
+    assert!(
+        reply.keys().all(|k| known.contains(&k.as_str())),
+        "unexpected keys: {text:?}"
+    );
+    objects
 }
 
 /// An event: a notification (no id) named `Event/<Module>` with its outcome and data.
@@ -278,35 +325,19 @@ fn check_event(text: &str) {
     assert!(params["error_code"].is_u64(), "{text:?}");
     assert!(params["message"].is_string(), "{text:?}");
     assert!(params.get("data").is_some(), "{text:?}");
-    check_braces(text, &value);
-}
-
-/// Every brace on the wire is an object's own, except in ids echoed as the client wrote them.
-fn check_braces(text: &str, value: &Value) {
-    let mut objects = 0;
-    if !count_objects(value, &mut objects) {
-        return; // An id with braces: whether the client wrote them raw or escaped is not known.
-    }
     let raw = text.bytes().filter(|b| matches!(b, b'{' | b'}')).count();
-    assert_eq!(raw, 2 * objects, "a raw brace inside a string: {text:?}");
+    assert_eq!(
+        raw,
+        2 * count_objects(&value),
+        "a raw brace inside a string: {text:?}"
+    );
 }
 
-/// Counts the objects in `value`; false when a reply's string id holds a brace.
-fn count_objects(value: &Value, objects: &mut usize) -> bool {
+/// Objects in `value`, itself included.
+fn count_objects(value: &Value) -> usize {
     match value {
-        Value::Object(map) => {
-            *objects += 1;
-            if map.contains_key("jsonrpc")
-                && map
-                    .get("id")
-                    .and_then(Value::as_str)
-                    .is_some_and(|id| id.contains(['{', '}']))
-            {
-                return false;
-            }
-            map.values().all(|child| count_objects(child, objects))
-        }
-        Value::Array(items) => items.iter().all(|v| count_objects(v, objects)),
-        _ => true,
+        Value::Object(map) => 1 + map.values().map(count_objects).sum::<usize>(),
+        Value::Array(items) => items.iter().map(count_objects).sum(),
+        _ => 0,
     }
 }
