@@ -5,6 +5,10 @@
 //! renamed over the old one, so a power cut leaves the old settings or the new, never half a
 //! file. A file that cannot be read or parsed is logged and the defaults are used: a room must
 //! start even when its state is damaged.
+//!
+//! A crash during a save leaves its temporary file behind. Temporary files are named
+//! `.state.json.XXXXXX.tmp`, and [`StateFile::load`], which runs once at start before any save,
+//! removes those left over (and the `.tmpXXXXXX` files that versions before this naming left).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -16,6 +20,9 @@ use crate::config::Config;
 use crate::room::device::DeviceSettings;
 
 const FILE_NAME: &str = "state.json";
+/// Temporary files of a save: `.state.json.XXXXXX.tmp`.
+const TEMP_PREFIX: &str = ".state.json.";
+const TEMP_SUFFIX: &str = ".tmp";
 
 /// The settings file, or why there is none.
 #[derive(Debug, Clone)]
@@ -49,8 +56,10 @@ impl StateFile {
     }
 
     /// The saved settings; the defaults when there are none yet, or (logged) when the file is
-    /// unreadable, corrupt or holds values out of range.
+    /// unreadable, corrupt or holds values out of range. Removes the temporary files of saves
+    /// that a crash interrupted: call it at start, before the writer runs.
     pub fn load(&self) -> DeviceSettings {
+        self.remove_stale_temp_files();
         let text = match std::fs::read_to_string(&self.path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -74,11 +83,43 @@ impl StateFile {
         }
     }
 
+    fn dir(&self) -> &Path {
+        self.path.parent().unwrap_or(Path::new("."))
+    }
+
+    /// Removes what interrupted saves left in the directory: our temporary files, and the
+    /// unnamed ones earlier versions wrote (`.tmp` and six characters, empty or a JSON object,
+    /// so that nobody else's file in a shared directory is touched). Failures are logged only.
+    fn remove_stale_temp_files(&self) {
+        let Ok(entries) = std::fs::read_dir(self.dir()) else {
+            return; // No directory yet, or unreadable: `load` says so if it matters.
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            let ours = name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX);
+            if !ours && !is_legacy_temp_file(name, &entry.path()) {
+                continue;
+            }
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => {
+                    tracing::info!(path = %entry.path().display(), "removed the temporary file of an interrupted save");
+                }
+                Err(e) => {
+                    tracing::warn!(path = %entry.path().display(), error = %e, "cannot remove the temporary file of an interrupted save");
+                }
+            }
+        }
+    }
+
     /// Writes `settings` atomically: temporary file, fsync, rename, fsync of the directory.
     pub fn save(&self, settings: &DeviceSettings) -> std::io::Result<()> {
-        let dir = self.path.parent().unwrap_or(Path::new("."));
+        let dir = self.dir();
         std::fs::create_dir_all(dir)?;
-        let mut file = tempfile::NamedTempFile::new_in(dir)?;
+        let mut file = tempfile::Builder::new()
+            .prefix(TEMP_PREFIX)
+            .suffix(TEMP_SUFFIX)
+            .tempfile_in(dir)?;
         serde_json::to_writer_pretty(&mut file, settings)?;
         file.write_all(b"\n")?;
         file.as_file().sync_all()?;
@@ -109,6 +150,21 @@ impl StateFile {
     }
 }
 
+/// `.tmpXXXXXX` (tempfile's default name, which saves used before they had a prefix of their
+/// own) holding nothing or a JSON object: what such a save left.
+fn is_legacy_temp_file(name: &str, path: &Path) -> bool {
+    let Some(random) = name.strip_prefix(".tmp") else {
+        return false;
+    };
+    if random.len() != 6 || !random.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return false;
+    }
+    match std::fs::read(path) {
+        Ok(bytes) => bytes.is_empty() || bytes.starts_with(b"{"),
+        Err(_) => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,6 +188,73 @@ mod tests {
         // Nothing but the file itself is left behind.
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(names.len(), 1);
+    }
+
+    #[test]
+    fn saves_name_their_temporary_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = StateFile::in_dir(dir.path());
+        // What a save makes before the rename, as a crash would leave it.
+        let temp = tempfile::Builder::new()
+            .prefix(TEMP_PREFIX)
+            .suffix(TEMP_SUFFIX)
+            .tempfile_in(dir.path())
+            .unwrap();
+        let name = temp
+            .path()
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            name.starts_with(".state.json.") && name.ends_with(".tmp"),
+            "{name}"
+        );
+        let (_, kept) = temp.keep().unwrap();
+        file.save(&changed()).unwrap();
+        assert!(kept.exists(), "a save removes nothing");
+    }
+
+    #[test]
+    fn load_removes_what_interrupted_saves_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = StateFile::in_dir(dir.path());
+        file.save(&changed()).unwrap();
+        let left = [
+            (".state.json.a1B2c3.tmp", "{\"speaker_vol"),
+            (".state.json.zzzzzz.tmp", ""),
+            // Left by versions whose temporary files had tempfile's default name.
+            (".tmpQx7Rt2", "{\n  \"mic_on\": false"),
+            (".tmpAAAAAA", ""),
+        ];
+        let kept = [
+            // Not ours: other names, or a `.tmp` file holding something else.
+            (".tmpNotOurs", "{}"),
+            (".tmpBBBBBB", "other data"),
+            ("notes.txt", "{}"),
+            (".state.json.bak", "{}"),
+        ];
+        for (name, text) in left.iter().chain(&kept) {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        assert_eq!(file.load(), changed());
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        let mut expected: Vec<String> = kept.iter().map(|(n, _)| n.to_string()).collect();
+        expected.push("state.json".into());
+        expected.sort();
+        assert_eq!(names, expected);
+    }
+
+    #[test]
+    fn load_without_a_directory_gives_the_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = StateFile::in_dir(&dir.path().join("not-yet"));
+        assert_eq!(file.load(), DeviceSettings::default());
     }
 
     #[test]

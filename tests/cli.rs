@@ -125,3 +125,45 @@ fn check_config_refuses_an_open_lan_without_a_password() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("server.password"));
 }
+
+#[test]
+fn check_config_names_a_bad_secret_without_showing_it() {
+    for (text, secret, key) in [
+        // A password written as a number: the TOML error would quote the line.
+        (
+            "[server]\nlisten = \"127.0.0.1:6295\"\npassword = 80211905\n",
+            "80211905",
+            "server.password",
+        ),
+        // Unterminated: a syntax error, for which TOML names no key.
+        (
+            "[server]\npassword = \"hunter2\n",
+            "hunter2",
+            "server.password",
+        ),
+        (
+            "[backend]\nkind = \"kedacom\"\n\n[kedacom]\noauth_consumer_secret = [\"c0nsumer-s3cret\"]\n",
+            "c0nsumer-s3cret",
+            "kedacom.oauth_consumer_secret",
+        ),
+        (
+            "[easemob]\nclient_secret = 4242\n",
+            "4242",
+            "easemob.client_secret",
+        ),
+    ] {
+        let (_file, out) = check_config(text.as_bytes());
+        assert_eq!(out.status.code(), Some(2), "{text}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !stderr.contains(secret) && !stdout.contains(secret),
+            "the secret shows: {stderr}"
+        );
+        let line = text[..text.find(secret).unwrap()].matches('\n').count() + 1;
+        assert!(
+            stderr.contains(&format!("line {line}")) && stderr.contains(key),
+            "line {line} and {key} are named: {stderr}"
+        );
+    }
+}

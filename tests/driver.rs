@@ -465,8 +465,12 @@ async fn device_settings_survive_a_restart() {
     }
     drop(c);
     daemon.stop().await;
+    // A save that a crash interrupted left its temporary file: the next start removes it.
+    let left = dir.path().join(".state.json.Xy12Zw.tmp");
+    std::fs::write(&left, "{\"speaker_vol").unwrap();
 
     let daemon = start(config.clone()).await;
+    assert!(!left.exists(), "the interrupted save's file is still there");
     let mut c = Client::connect(daemon.local_addr()).await;
     let device = c.query(&["Device"]).await;
     assert_eq!(device["data"]["device"]["speaker_info"]["volume"], 23);
@@ -612,5 +616,91 @@ async fn recording_is_requested_started_and_shown() {
             50003,
             "the meeting is already being recorded"
         )
+    );
+}
+
+/// How many objects `value` holds, itself included.
+fn objects_in(value: &Value) -> usize {
+    match value {
+        Value::Object(map) => 1 + map.values().map(objects_in).sum::<usize>(),
+        Value::Array(items) => items.iter().map(objects_in).sum(),
+        _ => 0,
+    }
+}
+
+/// The frame is JSON whose only braces are its objects' own: none is left raw inside a string.
+fn assert_braces_are_structural(frame: &str) -> Value {
+    let value: Value = serde_json::from_str(frame).expect("the frame is JSON");
+    let objects = objects_in(&value);
+    assert_eq!(frame.matches('{').count(), objects, "a raw '{{' in {frame}");
+    assert_eq!(frame.matches('}').count(), objects, "a raw '}}' in {frame}");
+    value
+}
+
+#[tokio::test]
+async fn braces_in_a_title_or_creator_name_do_not_cut_a_drivers_match() {
+    const TITLE: &str = "Plan {Q3} }}}} review";
+    const CREATOR: &str = "}}}}{";
+    let mut config = driver_config();
+    config.sim.meetings.push(SimMeeting {
+        creator: CREATOR.into(),
+        ..meeting("121212121", TITLE)
+    });
+    let daemon = start(config).await;
+    let mut c = Client::connect(daemon.local_addr()).await;
+
+    // The booked meetings, as the list shows them.
+    let mut listed = Value::Null;
+    for _ in 0..50 {
+        let frame = c
+            .raw(&query_request("list", &["Meeting", "MeetingList"]))
+            .await;
+        listed = assert_braces_are_structural(&frame)["result"]["data"]["meeting_list"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["meeting_code"] == "121212121")
+            .cloned()
+            .unwrap_or_default();
+        if !listed.is_null() {
+            assert!(
+                frame.contains(
+                    r#""meeting_title": "Plan \u007bQ3\u007d \u007d\u007d\u007d\u007d review""#
+                ),
+                "{frame}"
+            );
+            assert!(
+                frame.contains(r#""meeting_creator_name": "\u007d\u007d\u007d\u007d\u007b""#),
+                "{frame}"
+            );
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(listed["meeting_title"], TITLE);
+    assert_eq!(listed["meeting_creator_name"], CREATOR);
+
+    // In the meeting: the Query a driver polls, and the events that carry the meeting.
+    c.subscribe(&["Meeting"]).await;
+    c.join_meeting("121212121").await;
+    let frame = c
+        .raw(&query_request("info", &["Meeting", "MeetingInfo"]))
+        .await;
+    assert_driver_match_ends_at_the_end(&frame, "}}}}");
+    let info = assert_braces_are_structural(&frame);
+    assert_eq!(
+        info["result"]["data"]["meeting_info"]["meeting_title"],
+        TITLE
+    );
+    assert_eq!(
+        info["result"]["data"]["meeting_info"]["meeting_creator_name"],
+        CREATOR
+    );
+    assert_eq!(c.meeting("LeaveMeeting", json!(null)).await, 0);
+    let frame = c.event_raw("LeaveMeeting").await;
+    let event = assert_braces_are_structural(&frame);
+    assert_eq!(
+        event["params"]["data"]["meeting_info"]["meeting_title"],
+        TITLE
     );
 }

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use crate::modules::meeting::normalize_meeting_code;
 
 mod backends;
+mod toml_error;
 pub use backends::{
     AccountType, ConfType, EasemobConfig, HiarConfig, KedacomConfig, MaxJoinMt, RscConfig, TimeZone,
 };
@@ -433,8 +434,7 @@ impl Config {
 
     /// Parses and checks configuration text.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let mut config: Self =
-            toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())?;
+        let mut config: Self = toml::from_str(text).map_err(|e| toml_error::describe(text, &e))?;
         config.server.read_password_file()?;
         config.check_consistency()?;
         Ok(config)

@@ -121,6 +121,17 @@ mod tests {
     }
 
     #[test]
+    fn fragments_escape_braces_inside_strings() {
+        let s = Snapshot::build(&json!({"meeting": {"meeting_info": {"meeting_title": "a}}}}{"}}}));
+        let escaped = r#"{"meeting_title": "a\u007d\u007d\u007d\u007d\u007b"}"#;
+        assert_eq!(
+            s.fragment(&["Meeting", "MeetingInfo"]),
+            Some(format!(r#"{{"meeting_info": {escaped}}}"#).as_str())
+        );
+        assert!(s.fragment::<&str>(&[]).unwrap().contains(escaped));
+    }
+
+    #[test]
     fn unknown_paths_are_absent() {
         let s = Snapshot::build(&tree());
         assert_eq!(s.fragment(&["Meeting", "Nope"]), None);

@@ -285,8 +285,8 @@ pub struct Policy<'a> {
 }
 
 /// Checks one upgrade request: the `auth-` sub-protocol to echo, if offered, or why it is
-/// refused.
-fn decide(request: &Request, policy: &Policy) -> Result<Option<HeaderValue>, Refused> {
+/// refused. Pure, so it can be fuzzed.
+pub fn decide(request: &Request, policy: &Policy) -> Result<Option<HeaderValue>, Refused> {
     if !matches!(request.uri().path(), "/" | "/ws") {
         return Err(Refused::NotFound);
     }

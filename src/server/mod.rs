@@ -6,7 +6,7 @@ mod connection;
 pub mod dispatch;
 pub mod handshake;
 mod panel;
-mod subscriptions;
+pub mod subscriptions;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,4 +1,7 @@
 //! Envelopes of everything the server writes, in the byte-exact form of PROTOCOL.md §2.2–2.3.
+//!
+//! Every string goes through `to_wire`, which escapes `{` and `}` inside strings, or is a
+//! fragment it rendered. The exception is the request id, echoed raw as the client wrote it.
 
 use serde::Serialize;
 use serde_json::Value;
@@ -284,6 +287,16 @@ mod tests {
         assert_eq!(
             out,
             r#"{"jsonrpc": "2.0", "method": "Event/Meeting", "params": {"sub_event": "LeaveMeeting", "error_code": 0, "message": "", "data": {"reason": "requested"}}}"#
+        );
+    }
+
+    #[test]
+    fn ids_echo_raw_and_other_strings_escape_braces() {
+        let refusal = Refusal::new(ErrorCode::UNSUPPORTED, "unknown method \"X}\"");
+        let out = reply("X}", id(r#""{id}""#), &Outcome::refused(&refusal));
+        assert_eq!(
+            out,
+            r#"{"jsonrpc": "2.0", "method": "X\u007d", "id": "{id}", "result": {"error_code": 9, "message": "unknown method \"X\u007d\""}}"#
         );
     }
 

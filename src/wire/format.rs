@@ -1,6 +1,13 @@
 //! The serializer that writes JSON exactly as the vendor's device does (and as Python's
 //! `json.dumps(..., ensure_ascii=False)` does): `", "` between items, `": "` after keys, nothing
 //! else, non-ASCII text as UTF-8.
+//!
+//! One difference: `{` and `}` inside strings are written as `\u007b` and `\u007d`. Drivers end
+//! their match of a reply at the first `}}}}` (PROTOCOL.md §2.2), so a meeting title such as
+//! `"x}}}}"`, chosen by whoever booked the meeting, would cut their match short and wedge them.
+//! Escaped, the text reads back unchanged in every JSON parser, and the only braces on the wire
+//! are the structure's own. The vendor's strings never hold braces, so its examples are
+//! unchanged byte for byte.
 
 use std::io;
 
@@ -30,6 +37,32 @@ impl Formatter for WireFormatter {
     fn begin_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
         w.write_all(b": ")
     }
+
+    /// Text between escapes, keys included: braces become `\u007b` and `\u007d`.
+    fn write_string_fragment<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        write_escaping_braces(w, fragment)
+    }
+}
+
+/// Writes `text`, the inside of a JSON string, with `{` and `}` as `\u` escapes.
+fn write_escaping_braces<W: ?Sized + io::Write>(w: &mut W, text: &str) -> io::Result<()> {
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    for (i, &byte) in bytes.iter().enumerate() {
+        let escape: &[u8] = match byte {
+            b'{' => b"\\u007b",
+            b'}' => b"\\u007d",
+            _ => continue,
+        };
+        w.write_all(&bytes[start..i])?;
+        w.write_all(escape)?;
+        start = i + 1;
+    }
+    w.write_all(&bytes[start..])
 }
 
 /// Appends the wire form of `value` to `out`.
@@ -77,5 +110,22 @@ mod tests {
     #[test]
     fn control_characters_and_quotes_are_escaped_on_one_line() {
         assert_eq!(to_wire(&json!("a\"b\nc")), r#""a\"b\nc""#);
+    }
+
+    #[test]
+    fn braces_in_strings_are_escaped_and_read_back_unchanged() {
+        let title = "Plan {Q3} }}}} \"{\" 的}";
+        let value = json!({"meeting_title": title, "list": [{"k{}": "}"}]});
+        let wire = to_wire(&value);
+        assert_eq!(
+            wire,
+            r#"{"meeting_title": "Plan \u007bQ3\u007d \u007d\u007d\u007d\u007d \"\u007b\" 的\u007d", "list": [{"k\u007b\u007d": "\u007d"}]}"#
+        );
+        // The only braces left are the structure's own.
+        assert_eq!(wire.matches('{').count(), 2);
+        assert_eq!(wire.matches('}').count(), 2);
+        let back: serde_json::Value = serde_json::from_str(&wire).unwrap();
+        assert_eq!(back, value);
+        assert_eq!(back["meeting_title"], title);
     }
 }

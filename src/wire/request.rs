@@ -13,6 +13,9 @@ use serde_json::value::RawValue;
 #[derive(Debug)]
 pub struct Request<'a> {
     /// The id exactly as the client wrote it, echoed byte for byte; `None` for a notification.
+    /// Echoed raw, an id string is the one text on the wire whose braces are not escaped
+    /// (`wire::to_wire` escapes them everywhere else): the client chose it, and JSON-RPC wants
+    /// its own id back.
     pub id: Option<&'a RawValue>,
     pub method: Cow<'a, str>,
     /// Parsed by each method's handler, which knows what it expects.
