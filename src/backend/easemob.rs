@@ -31,8 +31,8 @@ use tokio::sync::mpsc;
 use super::health::unix_now;
 use super::http::{self, ErrorTable};
 use super::{
-    Backend, BackendEvent, BackendResult, HealthTracker, JoinRequest, Joined, Media,
-    MeetingDetails, RoomRole, ScheduledMeeting, Session, StartRequest,
+    Backend, BackendEvent, BackendResult, Capability, CodeRule, HealthTracker, JoinRequest, Joined,
+    Media, MeetingDetails, Profile, RoomRole, ScheduledMeeting, Session, StartRequest,
 };
 use crate::config::Config;
 use crate::modules::meeting::StartKind;
@@ -40,6 +40,20 @@ use crate::modules::meeting_control::ControlAction;
 use crate::wire::{ErrorCode, Refusal};
 
 const SERVICE: &str = "easemob";
+
+/// What easemob lets the room do (`backend::Profile`).
+pub const PROFILE: Profile = Profile {
+    service: SERVICE,
+    capabilities: &[
+        Capability::StartInstant,
+        Capability::Join,
+        Capability::Dissolve,
+        Capability::MemberList,
+        Capability::RemoveMember,
+        Capability::EndDetection,
+    ],
+    code_rule: CodeRule::Alphanumeric,
+};
 
 /// Easemob answers errors by HTTP status, so the table is keyed by status. 403: the
 /// audio/video service is not enabled for the app.

@@ -137,6 +137,17 @@ impl HealthTracker {
         });
     }
 
+    /// One exchange failed in a way that says nothing about the service being there (the
+    /// simulator's injected failures): recorded as the last error, neither counted towards
+    /// disconnection nor clearing the count.
+    pub fn failed_once(&self, error: &str) {
+        self.published.send_if_modified(|health| {
+            let changed = health.last_error != error;
+            health.last_error = error.to_owned();
+            changed
+        });
+    }
+
     /// The service is gone, whatever the count says (e.g. heartbeats and re-login failed).
     pub fn disconnected(&self, error: &str) {
         self.published.send_if_modified(|health| {

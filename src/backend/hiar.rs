@@ -33,14 +33,20 @@ use tokio::sync::mpsc;
 use super::health::unix_now;
 use super::http::{self, ErrorTable};
 use super::{
-    Backend, BackendEvent, BackendResult, HealthTracker, JoinRequest, Joined, Media,
-    MeetingDetails, RoomRole, ScheduledMeeting, Session, StartRequest,
+    Backend, BackendEvent, BackendResult, Capability, CodeRule, HealthTracker, JoinRequest, Joined,
+    MeetingDetails, Profile, RoomRole,
 };
 use crate::config::Config;
-use crate::modules::meeting_control::ControlAction;
 use crate::wire::{ErrorCode, Refusal};
 
 const SERVICE: &str = "hiar";
+
+/// What hiar lets the room do (`backend::Profile`).
+pub const PROFILE: Profile = Profile {
+    service: SERVICE,
+    capabilities: &[Capability::Join],
+    code_rule: CodeRule::Identifier,
+};
 
 /// HiAR's own codes. The access guide publishes one, 1001 `INVALID_PARAM`; join is the only
 /// call, so any other is "join failed".
@@ -272,20 +278,9 @@ fn rfc3339(unix: i64) -> String {
     timestamp.strftime("%Y-%m-%dT%H:%M:%S+00:00").to_string()
 }
 
-fn unsupported(what: &str) -> Refusal {
-    Refusal::new(
-        ErrorCode::UNSUPPORTED,
-        format!("{SERVICE} cannot {what}: its API only invites into an existing session"),
-    )
-}
-
 impl Backend for Hiar {
     fn kind(&self) -> &'static str {
         SERVICE
-    }
-
-    fn start(&self, _request: StartRequest) -> BoxFuture<'static, BackendResult<MeetingDetails>> {
-        Box::pin(async { Err(unsupported("start a meeting")) })
     }
 
     fn join(&self, request: JoinRequest) -> BoxFuture<'static, BackendResult<Joined>> {
@@ -313,33 +308,6 @@ impl Backend for Hiar {
                 recording: false,
             }))
         })
-    }
-
-    fn leave(&self, _session: Session) -> BoxFuture<'static, BackendResult<()>> {
-        // No leave call is published; the client hangs up its own media.
-        Box::pin(async { Ok(()) })
-    }
-
-    fn dissolve(&self, _session: Session) -> BoxFuture<'static, BackendResult<()>> {
-        Box::pin(async { Err(unsupported("end a session")) })
-    }
-
-    fn meeting_list(&self) -> BoxFuture<'static, BackendResult<Vec<ScheduledMeeting>>> {
-        // No schedule is published: an empty list rather than an error on every refresh.
-        Box::pin(async { Ok(Vec::new()) })
-    }
-
-    fn set_media(&self, _session: Session, _media: Media) -> BoxFuture<'static, BackendResult<()>> {
-        Box::pin(async { Err(unsupported("change the microphone or camera")) })
-    }
-
-    fn control(
-        &self,
-        _session: Session,
-        action: ControlAction,
-    ) -> BoxFuture<'static, BackendResult<()>> {
-        let what = format!("carry out {}", action.name());
-        Box::pin(async move { Err(unsupported(&what)) })
     }
 }
 

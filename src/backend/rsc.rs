@@ -24,14 +24,20 @@ use tokio::sync::mpsc;
 
 use super::http::{self, ErrorTable};
 use super::{
-    Backend, BackendEvent, BackendResult, HealthTracker, JoinRequest, Joined, Media,
-    MeetingDetails, RoomRole, ScheduledMeeting, Session, StartRequest,
+    Backend, BackendEvent, BackendResult, Capability, CodeRule, HealthTracker, JoinRequest, Joined,
+    MeetingDetails, Profile, RoomRole,
 };
 use crate::config::Config;
-use crate::modules::meeting_control::ControlAction;
-use crate::wire::{ErrorCode, Refusal};
+use crate::wire::ErrorCode;
 
 const SERVICE: &str = "rsc";
+
+/// What rsc lets the room do (`backend::Profile`).
+pub const PROFILE: Profile = Profile {
+    service: SERVICE,
+    capabilities: &[Capability::Join],
+    code_rule: CodeRule::Identifier,
+};
 
 const JOIN_PATH: &str = "/rsc/api/v2/user/sessions/actions/join";
 
@@ -197,20 +203,9 @@ fn describe(status: reqwest::StatusCode, json: &Option<Value>) -> String {
     }
 }
 
-fn unsupported(what: &str) -> Refusal {
-    Refusal::new(
-        ErrorCode::UNSUPPORTED,
-        format!("{SERVICE} cannot {what}: its API only documents joining a session"),
-    )
-}
-
 impl Backend for Rsc {
     fn kind(&self) -> &'static str {
         SERVICE
-    }
-
-    fn start(&self, _request: StartRequest) -> BoxFuture<'static, BackendResult<MeetingDetails>> {
-        Box::pin(async { Err(unsupported("start a meeting")) })
     }
 
     fn join(&self, request: JoinRequest) -> BoxFuture<'static, BackendResult<Joined>> {
@@ -219,36 +214,5 @@ impl Backend for Rsc {
             let reply = inner.join(&request).await?;
             Ok(Joined::InMeeting(inner.details(&request, &reply)))
         })
-    }
-
-    fn leave(&self, _session: Session) -> BoxFuture<'static, BackendResult<()>> {
-        // Nothing to tell RSC (no leave call is documented), and nothing kept per meeting.
-        Box::pin(async { Ok(()) })
-    }
-
-    fn dissolve(&self, _session: Session) -> BoxFuture<'static, BackendResult<()>> {
-        Box::pin(async { Err(unsupported("end a meeting")) })
-    }
-
-    fn meeting_list(&self) -> BoxFuture<'static, BackendResult<Vec<ScheduledMeeting>>> {
-        // No schedule is documented: an empty list rather than an error on every refresh.
-        Box::pin(async { Ok(Vec::new()) })
-    }
-
-    fn set_media(&self, _session: Session, _media: Media) -> BoxFuture<'static, BackendResult<()>> {
-        Box::pin(async {
-            Err(unsupported(
-                "change the microphone or camera in a meeting (mediaOpts are set at join)",
-            ))
-        })
-    }
-
-    fn control(
-        &self,
-        _session: Session,
-        action: ControlAction,
-    ) -> BoxFuture<'static, BackendResult<()>> {
-        let what = format!("carry out {}", action.name());
-        Box::pin(async move { Err(unsupported(&what)) })
     }
 }

@@ -13,8 +13,9 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    Backend, BackendEvent, BackendResult, Happening, HealthTracker, JoinRequest, Joined, Media,
-    MeetingDetails, Participant, RoomRole, ScheduledMeeting, Session, StartRequest,
+    Backend, BackendEvent, BackendResult, Capability, CodeRule, Happening, HealthTracker,
+    JoinRequest, Joined, Media, MeetingDetails, Participant, Profile, RoomRole, ScheduledMeeting,
+    Session, StartRequest,
 };
 use crate::config::{Config, MeetingCode, SimConfig, SimMeeting};
 use crate::modules::meeting::StartKind;
@@ -54,6 +55,13 @@ struct Active {
     /// Cancels this meeting's timers when the room is out of it.
     stop: CancellationToken,
 }
+
+/// The simulator can do everything, and takes dial-pad codes like the services it stands for.
+pub const PROFILE: Profile = Profile {
+    service: "sim",
+    capabilities: &Capability::ALL,
+    code_rule: CodeRule::Digits,
+};
 
 /// How long the simulated host takes to answer a non-host's recording request.
 const HOST_ANSWERS_AFTER: Duration = Duration::from_millis(500);
@@ -128,7 +136,14 @@ impl Simulator {
 
 impl Inner {
     /// What every request to the service goes through: its delay and the injected faults.
+    ///
+    /// It feeds the health as an adapter's exchanges do: an answer refreshes `last_ok_at` and
+    /// `latency_ms` (the whole round trip, work and added latency). An injected
+    /// `failure_rate` failure is recorded as the last error but does not count towards the
+    /// service being gone: it rehearses one operation failing, while `disconnect_after_ms`
+    /// rehearses an outage. A hang records nothing, as a request still under way would not.
     async fn round_trip(&self, work_ms: u64) -> BackendResult<()> {
+        let started = std::time::Instant::now();
         let delay = work_ms + self.settings.latency_ms;
         tokio::time::sleep(Duration::from_millis(delay)).await;
         if self.settings.hang {
@@ -143,11 +158,11 @@ impl Inner {
         if self.settings.failure_rate.0 > 0.0
             && rand::rng().random_bool(self.settings.failure_rate.0)
         {
-            return Err(Refusal::new(
-                ErrorCode::NETWORK,
-                "simulator: injected network failure",
-            ));
+            let refusal = Refusal::new(ErrorCode::NETWORK, "simulator: injected network failure");
+            self.health.failed_once(&refusal.message);
+            return Err(refusal);
         }
+        self.health.answered(started.elapsed());
         Ok(())
     }
 

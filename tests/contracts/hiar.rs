@@ -273,9 +273,16 @@ async fn everything_but_join_is_unsupported_or_local_and_sends_nothing() {
     ];
     for refusal in refusals {
         assert_eq!(refusal.code, ErrorCode::UNSUPPORTED);
-        assert!(refusal.message.starts_with("hiar cannot "), "{refusal}");
+        assert!(
+            refusal
+                .message
+                .starts_with("the meeting service (hiar) cannot "),
+            "{refusal}"
+        );
     }
+    // No leave call: the room leaves on its own. No schedule: refused like the rest.
     hiar.leave(Session(1)).await.unwrap();
-    assert!(hiar.meeting_list().await.unwrap().is_empty());
+    let list = hiar.meeting_list().await.unwrap_err();
+    assert_eq!(list.code, ErrorCode::UNSUPPORTED);
     assert!(server.received_requests().await.unwrap().is_empty());
 }

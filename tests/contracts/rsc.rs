@@ -223,9 +223,16 @@ async fn everything_but_join_is_unsupported_or_local_and_sends_nothing() {
     ];
     for refusal in refusals {
         assert_eq!(refusal.code, ErrorCode::UNSUPPORTED);
-        assert!(refusal.message.starts_with("rsc cannot "), "{refusal}");
+        assert!(
+            refusal
+                .message
+                .starts_with("the meeting service (rsc) cannot "),
+            "{refusal}"
+        );
     }
+    // No leave call: the room leaves on its own. No schedule: refused like the rest.
     rsc.leave(Session(1)).await.unwrap();
-    assert!(rsc.meeting_list().await.unwrap().is_empty());
+    let list = rsc.meeting_list().await.unwrap_err();
+    assert_eq!(list.code, ErrorCode::UNSUPPORTED);
     assert!(server.received_requests().await.unwrap().is_empty());
 }

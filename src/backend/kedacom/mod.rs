@@ -447,6 +447,25 @@ fn conf_path(conf_id: &str) -> String {
     format!("/api/v1/vc/confs/{conf_id}")
 }
 
+/// What the platform lets the room do (`backend::Profile`): everything but stopping a
+/// participant's video and recording, which its control API has no call for.
+pub fn capabilities() -> &'static [super::Capability] {
+    use super::Capability;
+    &[
+        Capability::StartInstant,
+        Capability::StartPmi,
+        Capability::Join,
+        Capability::Leave,
+        Capability::Dissolve,
+        Capability::MemberList,
+        Capability::Mute,
+        Capability::RemoveMember,
+        Capability::MeetingList,
+        Capability::EndDetection,
+        Capability::Media,
+    ]
+}
+
 impl Backend for Kedacom {
     fn kind(&self) -> &'static str {
         "kedacom"
