@@ -80,6 +80,11 @@ impl HealthTracker {
         (tracker, receiver)
     }
 
+    /// The health as last published.
+    pub fn current(&self) -> Health {
+        self.published.borrow().clone()
+    }
+
     /// The service answered.
     pub fn answered(&self, latency: Duration) {
         self.record_answer(latency, None);

@@ -5,6 +5,7 @@
 //! channel it was built with. Every meeting attempt carries a [`Session`] so that the room can
 //! drop reports about a meeting it has already left.
 
+pub mod contact;
 pub mod easemob;
 pub mod health;
 pub mod hiar;
