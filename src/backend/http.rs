@@ -105,6 +105,33 @@ pub fn not_its_api(service: &str, health: &HealthTracker, what: &str) -> Refusal
     refusal
 }
 
+/// What the answer to a contact probe says (a request chosen to cost the service nothing,
+/// whose answer only proves it is there): a gateway saying the service is away (502, 503, 504)
+/// is unreachable; refused credentials (401, 403) are an error of the service's own, recorded;
+/// anything else (405 for a method the path does not take, 404, 2xx) is an answer.
+pub fn probed(service: &str, health: &HealthTracker, answer: &Answer) -> Result<(), Refusal> {
+    let status = answer.status.as_u16();
+    let reason = answer.status.canonical_reason().unwrap_or_default();
+    match status {
+        502..=504 => Err(not_its_api(
+            service,
+            health,
+            &format!("its gateway answers HTTP {status} {reason}"),
+        )),
+        401 | 403 => Err(answer.refused(
+            health,
+            Refusal::new(
+                ErrorCode::AUTH_FAILED,
+                format!("{service}: the credentials are refused (HTTP {status} {reason})"),
+            ),
+        )),
+        _ => {
+            health.answered(answer.latency);
+            Ok(())
+        }
+    }
+}
+
 /// The innermost cause, which says what actually happened ("Connection refused").
 fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
     let mut cause = error;
