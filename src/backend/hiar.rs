@@ -256,7 +256,7 @@ impl Inner {
     /// the service is there and, when its gateway checks signatures first, the credentials.
     async fn probe(&self) -> BackendResult<()> {
         let request = self.signed("GET", &self.invite_url, String::new())?;
-        let answer = http::exchange(SERVICE, &self.health, request).await?;
+        let answer = http::exchange_behind_gateway(SERVICE, &self.health, request).await?;
         let code = answer
             .json()
             .and_then(|r| r.get("code").and_then(Value::as_i64).map(|c| (c, r)));
@@ -273,7 +273,7 @@ impl Inner {
     /// POSTs `body` to `url`, signed; Ok when HiAR answers code 0.
     async fn post(&self, url: &str, body: &Value) -> BackendResult<()> {
         let request = self.signed("POST", url, body.to_string())?;
-        let answer = http::exchange(SERVICE, &self.health, request).await?;
+        let answer = http::exchange_behind_gateway(SERVICE, &self.health, request).await?;
         let status = answer.status;
         let reply = answer.json();
         let code = reply

@@ -164,7 +164,7 @@ impl Inner {
             .bearer_auth(&self.token)
             .header("x-endpoint-id", &self.endpoint_id)
             .header(header::ACCEPT, "application/json");
-        let answer = http::exchange(SERVICE, &self.health, request).await?;
+        let answer = http::exchange_behind_gateway(SERVICE, &self.health, request).await?;
         http::probed(SERVICE, &self.health, &answer)
     }
 
@@ -201,7 +201,7 @@ impl Inner {
             .header(header::CONTENT_TYPE, "application/json")
             .header(header::ACCEPT, "application/json")
             .body(self.join_body(request).to_string());
-        let answer = http::exchange(SERVICE, &self.health, request).await?;
+        let answer = http::exchange_behind_gateway(SERVICE, &self.health, request).await?;
         let json = answer.json();
         if !answer.status.is_success() {
             let code = i64::from(answer.status.as_u16());

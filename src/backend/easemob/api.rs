@@ -107,7 +107,7 @@ impl Api {
                 .header(header::CONTENT_TYPE, "application/json")
                 .body(body.to_string());
         }
-        let answer = http::exchange(SERVICE, &self.health, request).await?;
+        let answer = http::exchange_behind_gateway(SERVICE, &self.health, request).await?;
         let json = answer.json();
         if !answer.status.is_success() {
             let code = i64::from(answer.status.as_u16());
