@@ -227,6 +227,67 @@ impl Profile {
 mod tests {
     use super::*;
 
+    /// The capability table of `docs/BACKENDS.md`, from the declarations.
+    fn capability_table() -> String {
+        let kinds = [
+            BackendKind::Sim,
+            BackendKind::Kedacom,
+            BackendKind::Easemob,
+            BackendKind::Rsc,
+            BackendKind::Hiar,
+        ];
+        let profiles = kinds.map(Profile::of);
+        let mut table = String::from("| capability |");
+        for kind in kinds {
+            table.push_str(&format!(" {} |", kind.name()));
+        }
+        table.push_str("\n| --- |");
+        table.push_str(&" --- |".repeat(kinds.len()));
+        table.push('\n');
+        for capability in Capability::ALL {
+            table.push_str(&format!("| `{}` |", capability.name()));
+            for profile in &profiles {
+                let mark = if profile.can(capability) {
+                    "yes"
+                } else {
+                    "—"
+                };
+                table.push_str(&format!(" {mark} |"));
+            }
+            table.push('\n');
+        }
+        table.push_str("| meeting code |");
+        for profile in &profiles {
+            let shown = match profile.code_rule {
+                CodeRule::Digits => "digits, `#`, `*`",
+                CodeRule::Alphanumeric => "letters and digits",
+                CodeRule::Identifier => "letters, digits, `.`, `_`, `-`",
+            };
+            table.push_str(&format!(" {shown} |"));
+        }
+        table.push('\n');
+        table
+    }
+
+    #[test]
+    fn backends_doc_table_is_current() {
+        const PATH: &str = "docs/BACKENDS.md";
+        const BEGIN: &str = "<!-- capabilities: generated from backend::Profile -->\n";
+        const END: &str = "<!-- end of capabilities -->";
+        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(PATH);
+        let doc = std::fs::read_to_string(file).unwrap();
+        let start = doc.find(BEGIN).expect("the table's start marker") + BEGIN.len();
+        let end = doc.find(END).expect("the table's end marker");
+        let rendered = format!("{}{}{}", &doc[..start], capability_table(), &doc[end..]);
+        crate::generated::ensure_current(
+            PATH,
+            &rendered,
+            "UPDATE_DOCS",
+            "backends_doc_table_is_current",
+            "the backends' capabilities changed",
+        );
+    }
+
     const RULES: [CodeRule; 3] = [
         CodeRule::Digits,
         CodeRule::Alphanumeric,
