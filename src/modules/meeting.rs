@@ -211,7 +211,9 @@ struct StartParams {
 // serde's `default` (needed by `deserialize_with`) hides that the code is required.
 #[schemars(extend("required" = ["meeting_code"]))]
 struct JoinParams {
-    /// The code as typed; what it may look like depends on the meeting service.
+    /// The code as typed. Its form depends on the configured meeting service: `Query
+    /// ["Backend"]` answers its `meeting_code_pattern` (`x-meeting-code-patterns` lists each
+    /// service's); a code that does not match is refused with 10010.
     #[serde(default, deserialize_with = "string_or_integer")]
     #[schemars(schema_with = "meeting_code_schema")]
     meeting_code: Option<String>,
@@ -269,9 +271,6 @@ fn meeting_code_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         }));
     }
     schemars::json_schema!({
-        "description": "The code as typed. Its form depends on the configured meeting service: \
-            `Query [\"Backend\"]` answers its `meeting_code_pattern`; a code that does not \
-            match is refused with 10010.",
         "anyOf": any_of,
         "x-meeting-code-patterns": by_service,
     })
