@@ -283,3 +283,26 @@ async fn a_service_away_at_start_is_shown_away_then_reached() {
     panel.wait_backend(|b| b["connected"] == true).await;
     assert_eq!(fake.tokens_given(), 1);
 }
+
+#[tokio::test]
+async fn the_rooms_own_user_removed_from_the_conference_takes_it_out() {
+    let fake = easemob_fake::start().await;
+    // The room's media client is in the conference as the room's Easemob user.
+    fake.add_conference(CONF, "", &[("alice", 7), (ROOM_USER, 3)]);
+    let (_daemon, mut panel) = room(&fake).await;
+    assert_eq!(join(&mut panel, CONF, "").await["error_code"], 0);
+    let members = panel.query(&["Members"]).await["data"].clone();
+    assert_eq!(
+        nicknames(&members),
+        ["Room 101", "alice"],
+        "the room once, as itself"
+    );
+
+    fake.state()
+        .conferences
+        .iter_mut()
+        .for_each(|c| c.members.retain(|(name, _)| name != ROOM_USER));
+    let removed = panel.event("LeaveMeeting").await;
+    assert_eq!(removed["error_code"], 0, "{removed}");
+    assert_eq!(removed["data"]["reason"], "removed");
+}

@@ -91,14 +91,17 @@ pub(super) fn participants(members: &[Member], room: &str) -> Vec<Participant> {
 
 impl Inner {
     /// Follows `conference` for `session` from now on (ending any earlier follow), starting
-    /// from `known` (the participants the room was given).
+    /// from what the answer the room was given (`reply`) says of its members.
     pub(super) fn follow(
         self: &Arc<Self>,
         session: Session,
         conference: &str,
         created: bool,
-        known: Vec<Participant>,
+        reply: &Value,
     ) {
+        let members = members(reply, &self.app_prefix).unwrap_or_default();
+        let room_seen = members.iter().any(|m| m.name == self.username);
+        let known = participants(&members, &self.username);
         let stop = self.stop.child_token();
         let poke = Arc::new(Notify::new());
         let generation = {
@@ -121,7 +124,7 @@ impl Inner {
         tokio::spawn(async move {
             tokio::select! {
                 () = stop.cancelled() => {}
-                () = inner.poll(generation, &conference, &poke, known) => {}
+                () = inner.poll(generation, &conference, &poke, known, room_seen) => {}
             }
         });
     }
@@ -144,10 +147,10 @@ impl Inner {
         conference: &str,
         poke: &Notify,
         mut known: Vec<Participant>,
+        mut room_seen: bool,
     ) {
         let every = Duration::from_millis(self.poll_ms);
         let url = self.api.url(&["conferences", conference]);
-        let mut room_seen = false;
         loop {
             tokio::select! {
                 () = tokio::time::sleep(every) => {}

@@ -240,8 +240,7 @@ impl Backend for Easemob {
                     format!("{SERVICE}: the created conference has no id"),
                 ));
             }
-            let known = details.participants.clone();
-            inner.follow(request.session, &details.code, true, known);
+            inner.follow(request.session, &details.code, true, &reply);
             Ok(details)
         })
     }
@@ -265,8 +264,7 @@ impl Backend for Easemob {
                 ));
             }
             let details = inner.details(&reply, &request.code, false);
-            let known = details.participants.clone();
-            inner.follow(request.session, &details.code, false, known);
+            inner.follow(request.session, &details.code, false, &reply);
             Ok(Joined::InMeeting(details))
         })
     }
@@ -286,7 +284,7 @@ impl Backend for Easemob {
                 Err(refusal) => {
                     // Still in it: follow it again.
                     if let Some(f) = follow {
-                        inner.follow(session, &f.conference, f.created, Vec::new());
+                        inner.follow(session, &f.conference, f.created, &Value::Null);
                     }
                     Err(refusal)
                 }
@@ -350,8 +348,7 @@ impl Backend for Easemob {
                 Ok(reply) => {
                     let details = inner.details(&reply, &conference, created);
                     inner.unfollow(earlier);
-                    let known = details.participants.clone();
-                    inner.follow(session, &conference, created, known);
+                    inner.follow(session, &conference, created, &reply);
                     Ok(Some(details))
                 }
                 Err(refusal) if refusal.code == ErrorCode::NO_SUCH_MEETING => {
