@@ -80,6 +80,11 @@ impl HealthTracker {
         (tracker, receiver)
     }
 
+    /// The health as last published.
+    pub fn current(&self) -> Health {
+        self.published.borrow().clone()
+    }
+
     /// The service answered.
     pub fn answered(&self, latency: Duration) {
         self.record_answer(latency, None);
@@ -133,6 +138,17 @@ impl HealthTracker {
             if gone {
                 health.connected = false;
             }
+            changed
+        });
+    }
+
+    /// One exchange failed in a way that says nothing about the service being there (the
+    /// simulator's injected failures): recorded as the last error, neither counted towards
+    /// disconnection nor clearing the count.
+    pub fn failed_once(&self, error: &str) {
+        self.published.send_if_modified(|health| {
+            let changed = health.last_error != error;
+            health.last_error = error.to_owned();
             changed
         });
     }

@@ -1,22 +1,31 @@
 //! HiAR sessions (seed 001, BACKENDS.md "HiAR sessions").
 //!
-//! HiAR's server API (as far as the seeds go) invites members into an existing session of a
-//! collaboration: POST `/session/invite` `{collaborationID, sessionID, userID, members}`. The
-//! room is one HiAR user (`hiar.user_id`) in one collaboration (`hiar.collaboration_id`), so:
-//! - **join(code)** invites the room's own user into session `code`: `sessionID` is the
-//!   meeting code, the inviter `userID` and the only member are the room's user. The member is
-//!   sent already accepting (`CONFIRM_ACCEPT`) and being called (`MEMBER_CALLING`), because the
-//!   room asked to be in the session; its media and tools are left to the client (empty). A
-//!   code-0 answer puts the room in the meeting as an attendee. HiAR sessions have no password:
-//!   one given is ignored.
-//! - **leave** is local: no leave call is published, and a failing leave would keep the room in
-//!   the meeting for ever. The schedule is empty: none is published.
-//! - starting, dissolving, member control and media changes are answered with code 9.
+//! HiAR's server API, as far as the seeds go, has one call: inviting members into a session of
+//! a collaboration that is under way, POST `/session/invite` `{collaborationID, sessionID,
+//! userID (the inviter), members (the invited)}`. The room is one HiAR user (`hiar.user_id`) in
+//! one collaboration (`hiar.collaboration_id`), so **join(code)** has the room invite itself:
+//! `sessionID` is the typed code, the inviter and the only member are the room's user, sent
+//! already accepting (`CONFIRM_ACCEPT`) and being called (`MEMBER_CALLING`), its media and
+//! tools left to its client (empty). A code-0 answer puts the room in the meeting as an
+//! attendee. HiAR sessions have no password: one given is ignored.
+//!
+//! What stays unknown about that join: whether HiAR lets a user invite itself, whether the
+//! inviter must already be in the session, and what form session ids take (they are the
+//! service's; the code rule accepts identifiers). The invite answer carries nothing about the
+//! session, and no call lists its members or says it ended, so the room cannot follow either;
+//! no call leaves or ends a session. Everything but join is refused with 9 ([`PROFILE`]).
+//!
+//! The service is checked at start and every `backend.check_ms` by a signed GET on the invite
+//! path, which only takes POST ([`http::probed`]).
 //!
 //! Every request is signed (headers `X-HIAR-OPENAPI-APPID`, `-Nonce`, `-DATE`, `-SIGNATURE`).
-//! The signature is pluggable ([`Signer`], [`Hiar::with_signer`]); the default is the scheme of
-//! HiAR's OpenAPI access guide, [`openapi_signature`]. Answers are `{code, message, data}`
-//! (plus `reason`), code 0 for success.
+//! The seed lists those headers as optional, with placeholder values, and publishes no
+//! algorithm. The default ([`openapi_signature`]) is the scheme of HiAR's OpenAPI access guide,
+//! checked against that guide's worked example; it does not cover the body. Not verified
+//! against a live gateway: whether the invite API uses that scheme at all, whether it covers
+//! the body, and which date form and time zone it expects. The signature is pluggable
+//! ([`Signer`], [`Hiar::with_signer`]) for when that is known. Answers are `{code, message,
+//! data}` (plus `reason`), code 0 for success.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,22 +34,30 @@ use base64::Engine as _;
 use futures_util::future::BoxFuture;
 use hmac::{Hmac, KeyInit, Mac};
 use rand::Rng;
-use reqwest::header;
+use reqwest::{RequestBuilder, header};
 use serde_json::{Value, json};
 use sha2::Sha256;
 use tokio::sync::mpsc;
+use tokio_util::sync::{CancellationToken, DropGuard};
 
+use super::contact::{self, Pace};
 use super::health::unix_now;
 use super::http::{self, ErrorTable};
 use super::{
-    Backend, BackendEvent, BackendResult, HealthTracker, JoinRequest, Joined, Media,
-    MeetingDetails, RoomRole, ScheduledMeeting, Session, StartRequest,
+    Backend, BackendEvent, BackendResult, Capability, CodeRule, HealthTracker, JoinRequest, Joined,
+    MeetingDetails, Profile, RoomRole,
 };
 use crate::config::Config;
-use crate::modules::meeting_control::ControlAction;
 use crate::wire::{ErrorCode, Refusal};
 
 const SERVICE: &str = "hiar";
+
+/// What hiar lets the room do (`backend::Profile`).
+pub const PROFILE: Profile = Profile {
+    service: SERVICE,
+    capabilities: &[Capability::Join],
+    code_rule: CodeRule::Identifier,
+};
 
 /// HiAR's own codes. The access guide publishes one, 1001 `INVALID_PARAM`; join is the only
 /// call, so any other is "join failed".
@@ -109,10 +126,11 @@ pub fn openapi_signature(input: &SignInput<'_>) -> String {
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
-/// HiAR sessions as a [`Backend`].
+/// HiAR sessions as a [`Backend`]. Dropping it stops its checks.
 #[derive(Clone)]
 pub struct Hiar {
     inner: Arc<Inner>,
+    _stop: Arc<DropGuard>,
 }
 
 struct Inner {
@@ -141,17 +159,35 @@ impl Hiar {
         signer: Signer,
     ) -> Self {
         let h = &config.hiar;
+        let inner = Arc::new(Inner {
+            client: http::client(Duration::from_millis(config.backend.timeout_ms.0)),
+            invite_url: format!("{}/session/invite", http::base(&h.base_url)),
+            app_id: h.app_id.trim().to_owned(),
+            app_secret: h.app_secret.clone(),
+            collaboration_id: h.collaboration_id.clone(),
+            user_id: h.user_id.clone(),
+            signer,
+            health,
+        });
+        let stop = CancellationToken::new();
+        let probe = Arc::downgrade(&inner);
+        contact::spawn(
+            SERVICE,
+            Pace::of(&config.backend),
+            stop.clone(),
+            move || {
+                let inner = probe.upgrade();
+                async move {
+                    match inner {
+                        Some(inner) => inner.probe().await,
+                        None => Ok(()),
+                    }
+                }
+            },
+        );
         Self {
-            inner: Arc::new(Inner {
-                client: http::client(Duration::from_millis(config.backend.timeout_ms.0)),
-                invite_url: format!("{}/session/invite", http::base(&h.base_url)),
-                app_id: h.app_id.trim().to_owned(),
-                app_secret: h.app_secret.clone(),
-                collaboration_id: h.collaboration_id.clone(),
-                user_id: h.user_id.clone(),
-                signer,
-                health,
-            }),
+            inner,
+            _stop: Arc::new(stop.drop_guard()),
         }
     }
 }
@@ -176,9 +212,8 @@ impl Inner {
         })
     }
 
-    /// POSTs `body` to `url`, signed; Ok when HiAR answers code 0.
-    async fn post(&self, url: &str, body: &Value) -> BackendResult<()> {
-        let body = body.to_string();
+    /// A request to `url` with `body` (`""`: none), signed.
+    fn signed(&self, method: &str, url: &str, body: String) -> BackendResult<RequestBuilder> {
         // The signature covers the path as the server sees it, base path included.
         let path = reqwest::Url::parse(url)
             .map(|u| u.path().to_owned())
@@ -190,7 +225,7 @@ impl Inner {
         let date = rfc3339(unix_now());
         let nonce = uuid_v4();
         let signature = (self.signer)(&SignInput {
-            method: "POST",
+            method,
             path: &path,
             query: "",
             app_id: &self.app_id,
@@ -199,17 +234,46 @@ impl Inner {
             nonce: &nonce,
             body: body.as_bytes(),
         });
-        let request = self
+        let method =
+            reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::POST);
+        let mut request = self
             .client
-            .post(url)
+            .request(method, url)
             .header("X-HIAR-OPENAPI-APPID", &self.app_id)
             .header("X-HIAR-OPENAPI-Nonce", &nonce)
             .header("X-HIAR-OPENAPI-DATE", &date)
             .header("X-HIAR-OPENAPI-SIGNATURE", &signature)
-            .header(header::CONTENT_TYPE, "application/json")
-            .header(header::ACCEPT, "application/json")
-            .body(body);
-        let answer = http::exchange(SERVICE, &self.health, request).await?;
+            .header(header::ACCEPT, "application/json");
+        if !body.is_empty() {
+            request = request
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(body);
+        }
+        Ok(request)
+    }
+
+    /// The contact check: a signed GET on the invite path, which only takes POST. It proves
+    /// the service is there and, when its gateway checks signatures first, the credentials.
+    async fn probe(&self) -> BackendResult<()> {
+        let request = self.signed("GET", &self.invite_url, String::new())?;
+        let answer = http::exchange_behind_gateway(SERVICE, &self.health, request).await?;
+        let code = answer
+            .json()
+            .and_then(|r| r.get("code").and_then(Value::as_i64).map(|c| (c, r)));
+        match code {
+            // HiAR's own refusal of the request (its signature, its app id): recorded.
+            Some((code, reply)) if code != 0 && !matches!(answer.status.as_u16(), 404 | 405) => {
+                let refusal = ERRORS.refusal(code, &describe(Some(&reply)));
+                Err(answer.refused(&self.health, refusal))
+            }
+            _ => http::probed(SERVICE, &self.health, &answer),
+        }
+    }
+
+    /// POSTs `body` to `url`, signed; Ok when HiAR answers code 0.
+    async fn post(&self, url: &str, body: &Value) -> BackendResult<()> {
+        let request = self.signed("POST", url, body.to_string())?;
+        let answer = http::exchange_behind_gateway(SERVICE, &self.health, request).await?;
         let status = answer.status;
         let reply = answer.json();
         let code = reply
@@ -272,20 +336,9 @@ fn rfc3339(unix: i64) -> String {
     timestamp.strftime("%Y-%m-%dT%H:%M:%S+00:00").to_string()
 }
 
-fn unsupported(what: &str) -> Refusal {
-    Refusal::new(
-        ErrorCode::UNSUPPORTED,
-        format!("{SERVICE} cannot {what}: its API only invites into an existing session"),
-    )
-}
-
 impl Backend for Hiar {
     fn kind(&self) -> &'static str {
         SERVICE
-    }
-
-    fn start(&self, _request: StartRequest) -> BoxFuture<'static, BackendResult<MeetingDetails>> {
-        Box::pin(async { Err(unsupported("start a meeting")) })
     }
 
     fn join(&self, request: JoinRequest) -> BoxFuture<'static, BackendResult<Joined>> {
@@ -313,33 +366,6 @@ impl Backend for Hiar {
                 recording: false,
             }))
         })
-    }
-
-    fn leave(&self, _session: Session) -> BoxFuture<'static, BackendResult<()>> {
-        // No leave call is published; the client hangs up its own media.
-        Box::pin(async { Ok(()) })
-    }
-
-    fn dissolve(&self, _session: Session) -> BoxFuture<'static, BackendResult<()>> {
-        Box::pin(async { Err(unsupported("end a session")) })
-    }
-
-    fn meeting_list(&self) -> BoxFuture<'static, BackendResult<Vec<ScheduledMeeting>>> {
-        // No schedule is published: an empty list rather than an error on every refresh.
-        Box::pin(async { Ok(Vec::new()) })
-    }
-
-    fn set_media(&self, _session: Session, _media: Media) -> BoxFuture<'static, BackendResult<()>> {
-        Box::pin(async { Err(unsupported("change the microphone or camera")) })
-    }
-
-    fn control(
-        &self,
-        _session: Session,
-        action: ControlAction,
-    ) -> BoxFuture<'static, BackendResult<()>> {
-        let what = format!("carry out {}", action.name());
-        Box::pin(async move { Err(unsupported(&what)) })
     }
 }
 

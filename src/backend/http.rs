@@ -97,12 +97,54 @@ pub async fn exchange(
     }
 }
 
+/// [`exchange`], and a gateway answering 502, 503 or 504 (the service behind it is away)
+/// counted as unreachable rather than as an error of the service's own.
+pub async fn exchange_behind_gateway(
+    service: &str,
+    health: &HealthTracker,
+    request: reqwest::RequestBuilder,
+) -> Result<Answer, Refusal> {
+    let answer = exchange(service, health, request).await?;
+    let status = answer.status.as_u16();
+    if (502..=504).contains(&status) {
+        let reason = answer.status.canonical_reason().unwrap_or_default();
+        return Err(not_its_api(
+            service,
+            health,
+            &format!("its gateway answers HTTP {status} {reason}"),
+        ));
+    }
+    Ok(answer)
+}
+
 /// An answer that is not the service's API (a proxy's error page, a captive portal): as good as
 /// unreachable, code 12, and recorded so.
 pub fn not_its_api(service: &str, health: &HealthTracker, what: &str) -> Refusal {
     let refusal = Refusal::new(ErrorCode::NETWORK, format!("{service}: {what}"));
     health.unreachable(&refusal.message);
     refusal
+}
+
+/// What the answer to a contact probe says (a request chosen to cost the service nothing,
+/// whose answer only proves it is there), sent with [`exchange_behind_gateway`]: refused
+/// credentials (401, 403) are an error of the service's own, recorded; anything else (405 for
+/// a method the path does not take, 404, 2xx) is an answer.
+pub fn probed(service: &str, health: &HealthTracker, answer: &Answer) -> Result<(), Refusal> {
+    let status = answer.status.as_u16();
+    let reason = answer.status.canonical_reason().unwrap_or_default();
+    match status {
+        401 | 403 => Err(answer.refused(
+            health,
+            Refusal::new(
+                ErrorCode::AUTH_FAILED,
+                format!("{service}: the credentials are refused (HTTP {status} {reason})"),
+            ),
+        )),
+        _ => {
+            health.answered(answer.latency);
+            Ok(())
+        }
+    }
 }
 
 /// The innermost cause, which says what actually happened ("Connection refused").

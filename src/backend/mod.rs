@@ -5,11 +5,13 @@
 //! channel it was built with. Every meeting attempt carries a [`Session`] so that the room can
 //! drop reports about a meeting it has already left.
 
+pub mod contact;
 pub mod easemob;
 pub mod health;
 pub mod hiar;
 pub mod http;
 pub mod kedacom;
+pub mod profile;
 pub mod rsc;
 pub mod sim;
 
@@ -23,6 +25,7 @@ use crate::modules::meeting::StartKind;
 use crate::modules::meeting_control::ControlAction;
 use crate::wire::Refusal;
 pub use health::{Health, HealthTracker};
+pub use profile::{Capability, CodeRule, Profile, cannot};
 
 /// A failed operation: the Rooms code it maps to and a message that names the service's own
 /// error.
@@ -163,25 +166,58 @@ pub struct BackendEvent {
 
 /// A meeting service. Operations return `'static` futures so that the room's owner task can run
 /// them on their own tasks and never wait for one.
+///
+/// What a service cannot do is declared in its [`Profile`] (`Profile::of`), and the room
+/// refuses it with code 9 before it reaches the adapter; the default methods answer the same
+/// refusal, so an adapter only writes what its service can do.
 pub trait Backend: Send + Sync {
     /// The configuration name of this backend (`sim`, `kedacom`, ...).
     fn kind(&self) -> &'static str;
-    fn start(&self, request: StartRequest) -> BoxFuture<'static, BackendResult<MeetingDetails>>;
+    fn start(&self, request: StartRequest) -> BoxFuture<'static, BackendResult<MeetingDetails>> {
+        let capability = match request.kind {
+            StartKind::Instant => Capability::StartInstant,
+            StartKind::Pmi => Capability::StartPmi,
+        };
+        refused(cannot(self.kind(), capability))
+    }
     fn join(&self, request: JoinRequest) -> BoxFuture<'static, BackendResult<Joined>>;
-    /// Leave the meeting or the waiting room.
-    fn leave(&self, session: Session) -> BoxFuture<'static, BackendResult<()>>;
+    /// Leave the meeting or the waiting room. A service without a leave call
+    /// ([`Capability::Leave`] not declared) keeps the default: the room's media client hangs up
+    /// on its own, the adapter stops following the meeting ([`Backend::forget`]), and the room
+    /// is out.
+    fn leave(&self, session: Session) -> BoxFuture<'static, BackendResult<()>> {
+        self.forget(session);
+        Box::pin(async { Ok(()) })
+    }
     /// End the meeting for everyone.
-    fn dissolve(&self, session: Session) -> BoxFuture<'static, BackendResult<()>>;
-    fn meeting_list(&self) -> BoxFuture<'static, BackendResult<Vec<ScheduledMeeting>>>;
+    fn dissolve(&self, session: Session) -> BoxFuture<'static, BackendResult<()>> {
+        let _ = session;
+        refused(cannot(self.kind(), Capability::Dissolve))
+    }
+    fn meeting_list(&self) -> BoxFuture<'static, BackendResult<Vec<ScheduledMeeting>>> {
+        refused(cannot(self.kind(), Capability::MeetingList))
+    }
     /// Tell the meeting that the room's microphone or camera changed.
-    fn set_media(&self, session: Session, media: Media) -> BoxFuture<'static, BackendResult<()>>;
+    fn set_media(&self, session: Session, media: Media) -> BoxFuture<'static, BackendResult<()>> {
+        let _ = (session, media);
+        refused(cannot(self.kind(), Capability::Media))
+    }
     /// Carry out a MeetingControl action. What it changes comes back as reports
     /// ([`Happening::Participants`], [`Happening::Recording`]).
     fn control(
         &self,
         session: Session,
         action: ControlAction,
-    ) -> BoxFuture<'static, BackendResult<()>>;
+    ) -> BoxFuture<'static, BackendResult<()>> {
+        let _ = session;
+        refused(cannot(self.kind(), Profile::capability_of(&action)))
+    }
+
+    /// Stop following `session` (its polls, what is kept about it): the room is out of it
+    /// without the service having been told. The default keeps nothing.
+    fn forget(&self, session: Session) {
+        let _ = session;
+    }
 
     /// The room has given `session` up without ever showing it as a meeting: its start or join
     /// failed, timed out or was cut short by a shutdown, or it is a meeting [`reconcile`] found
@@ -207,6 +243,11 @@ pub trait Backend: Send + Sync {
         let _ = session;
         Box::pin(async { Ok(None) })
     }
+}
+
+/// An operation answered at once with `refusal`.
+fn refused<T: Send + 'static>(refusal: Refusal) -> BoxFuture<'static, BackendResult<T>> {
+    Box::pin(async move { Err(refusal) })
 }
 
 /// Builds the backend the configuration names. Its reports go to `events`, what it learns about

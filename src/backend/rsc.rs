@@ -3,35 +3,54 @@
 //! RSC documents one operation: joining a session (POST
 //! `/rsc/api/v2/user/sessions/actions/join`) as the configured endpoint, with the microphone and
 //! camera state given at join (`mediaOpts`). The answer says whether the endpoint is the host
-//! (`endpoint.isMaster`). So the adapter joins, and:
-//! - leaving is local: no leave call is documented, and a failing leave would keep the room in
-//!   the meeting for ever;
-//! - the schedule is empty: none is documented;
-//! - starting, dissolving, member control and media changes after the join are answered with
-//!   code 9, naming RSC.
+//! (`endpoint.isMaster`) and carries `sdp`, the media description the endpoint's media stack
+//! would use to set up its audio and video with RSC. roomsd has no media path: the SDP is kept
+//! with the meeting ([`Rsc::sdp`]) and logged, for the room's media client to take.
+//!
+//! Nothing else is documented, so the room refuses everything else with 9 ([`PROFILE`]), and
+//! cannot notice a meeting ending or who is in it: no call lists either. Leaving tells RSC
+//! nothing (no call is documented). The service is checked at start and every
+//! `backend.check_ms` by a GET on the join path, which costs nothing and proves the service and
+//! its token: a 405 is an answer, a 401 a refused token ([`http::probed`]).
+//!
+//! Open points: `deviceId` is the one `endpointInfo` field the seed does not mark nullable, so
+//! it is always sent: `rsc.device_id`, or a stable id made from the endpoint id. `accessType`
+//! is sent as `"SVC"`, the seed's default, whose spelling on the wire (`{value: SVC}` in the
+//! seed's example) is not verified.
 //!
 //! Errors: the seed documents only the 201 answer, so failures are mapped by HTTP status, and
 //! the message carries whatever code and text the body has (`code`, `message` / `msg` /
 //! `error`).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use tokio_util::sync::{CancellationToken, DropGuard};
 
 use futures_util::future::BoxFuture;
 use reqwest::header;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
+use super::contact::{self, Pace};
 use super::http::{self, ErrorTable};
 use super::{
-    Backend, BackendEvent, BackendResult, HealthTracker, JoinRequest, Joined, Media,
-    MeetingDetails, RoomRole, ScheduledMeeting, Session, StartRequest,
+    Backend, BackendEvent, BackendResult, Capability, CodeRule, HealthTracker, JoinRequest, Joined,
+    MeetingDetails, Profile, RoomRole, Session,
 };
 use crate::config::Config;
-use crate::modules::meeting_control::ControlAction;
-use crate::wire::{ErrorCode, Refusal};
+use crate::wire::ErrorCode;
 
 const SERVICE: &str = "rsc";
+
+/// What rsc lets the room do (`backend::Profile`).
+pub const PROFILE: Profile = Profile {
+    service: SERVICE,
+    capabilities: &[Capability::Join],
+    code_rule: CodeRule::Identifier,
+};
 
 const JOIN_PATH: &str = "/rsc/api/v2/user/sessions/actions/join";
 
@@ -51,10 +70,11 @@ const ERRORS: ErrorTable = ErrorTable {
     otherwise: ErrorCode::JOIN_FAILED,
 };
 
-/// RSC sessions as a [`Backend`].
+/// RSC sessions as a [`Backend`]. Dropping it stops its checks.
 #[derive(Clone)]
 pub struct Rsc {
     inner: Arc<Inner>,
+    _stop: Arc<DropGuard>,
 }
 
 struct Inner {
@@ -66,32 +86,88 @@ struct Inner {
     device_sn: String,
     room_name: String,
     health: HealthTracker,
+    /// The media description each meeting's join answered with.
+    sdp: Mutex<HashMap<Session, String>>,
 }
 
 impl Rsc {
-    /// RSC's API documents no reports, so `_events` stays unused.
+    /// RSC's API documents no reports, so `_events` stays unused. Must be called inside a Tokio
+    /// runtime: the first contact starts at once.
     pub fn new(
         config: &Config,
         _events: mpsc::Sender<BackendEvent>,
         health: HealthTracker,
     ) -> Self {
         let r = &config.rsc;
+        let endpoint_id = r.endpoint_id.trim().to_owned();
+        let device_id = match r.device_id.trim() {
+            "" => generated_device_id(&endpoint_id),
+            id => id.to_owned(),
+        };
+        let inner = Arc::new(Inner {
+            client: http::client(Duration::from_millis(config.backend.timeout_ms.0)),
+            join_url: format!("{}{JOIN_PATH}", http::base(&r.base_url)),
+            token: r.token.trim().to_owned(),
+            endpoint_id,
+            device_id,
+            device_sn: r.device_sn.clone(),
+            room_name: config.room.name.clone(),
+            health,
+            sdp: Mutex::new(HashMap::new()),
+        });
+        let stop = CancellationToken::new();
+        let probe = Arc::downgrade(&inner);
+        contact::spawn(
+            SERVICE,
+            Pace::of(&config.backend),
+            stop.clone(),
+            move || {
+                let inner = probe.upgrade();
+                async move {
+                    match inner {
+                        Some(inner) => inner.probe().await,
+                        None => Ok(()),
+                    }
+                }
+            },
+        );
         Self {
-            inner: Arc::new(Inner {
-                client: http::client(Duration::from_millis(config.backend.timeout_ms.0)),
-                join_url: format!("{}{JOIN_PATH}", http::base(&r.base_url)),
-                token: r.token.trim().to_owned(),
-                endpoint_id: r.endpoint_id.trim().to_owned(),
-                device_id: r.device_id.clone(),
-                device_sn: r.device_sn.clone(),
-                room_name: config.room.name.clone(),
-                health,
-            }),
+            inner,
+            _stop: Arc::new(stop.drop_guard()),
         }
+    }
+
+    /// The media description RSC answered `session`'s join with, while the room is in it.
+    pub fn sdp(&self, session: Session) -> Option<String> {
+        self.inner
+            .sdp
+            .lock()
+            .expect("sdp lock")
+            .get(&session)
+            .cloned()
     }
 }
 
+/// A device id that stays the same across restarts for the same endpoint, when none is
+/// configured.
+fn generated_device_id(endpoint_id: &str) -> String {
+    let digest = Sha256::digest(format!("roomsd rsc device {endpoint_id}").as_bytes());
+    format!("roomsd-{}", hex::encode(&digest[..8]))
+}
+
 impl Inner {
+    /// The contact check: a GET on the join path, with the token.
+    async fn probe(&self) -> BackendResult<()> {
+        let request = self
+            .client
+            .get(&self.join_url)
+            .bearer_auth(&self.token)
+            .header("x-endpoint-id", &self.endpoint_id)
+            .header(header::ACCEPT, "application/json");
+        let answer = http::exchange_behind_gateway(SERVICE, &self.health, request).await?;
+        http::probed(SERVICE, &self.health, &answer)
+    }
+
     fn join_body(&self, request: &JoinRequest) -> Value {
         // An empty serial number is left to RSC, which makes one up (the seed's default).
         let device_sn = (!self.device_sn.trim().is_empty()).then(|| self.device_sn.clone());
@@ -125,7 +201,7 @@ impl Inner {
             .header(header::CONTENT_TYPE, "application/json")
             .header(header::ACCEPT, "application/json")
             .body(self.join_body(request).to_string());
-        let answer = http::exchange(SERVICE, &self.health, request).await?;
+        let answer = http::exchange_behind_gateway(SERVICE, &self.health, request).await?;
         let json = answer.json();
         if !answer.status.is_success() {
             let code = i64::from(answer.status.as_u16());
@@ -197,58 +273,47 @@ fn describe(status: reqwest::StatusCode, json: &Option<Value>) -> String {
     }
 }
 
-fn unsupported(what: &str) -> Refusal {
-    Refusal::new(
-        ErrorCode::UNSUPPORTED,
-        format!("{SERVICE} cannot {what}: its API only documents joining a session"),
-    )
-}
-
 impl Backend for Rsc {
     fn kind(&self) -> &'static str {
         SERVICE
-    }
-
-    fn start(&self, _request: StartRequest) -> BoxFuture<'static, BackendResult<MeetingDetails>> {
-        Box::pin(async { Err(unsupported("start a meeting")) })
     }
 
     fn join(&self, request: JoinRequest) -> BoxFuture<'static, BackendResult<Joined>> {
         let inner = self.inner.clone();
         Box::pin(async move {
             let reply = inner.join(&request).await?;
-            Ok(Joined::InMeeting(inner.details(&request, &reply)))
+            let details = inner.details(&request, &reply);
+            match reply
+                .get("sdp")
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+            {
+                Some(sdp) => {
+                    tracing::info!(
+                        meeting = %details.meeting_id,
+                        sdp_bytes = sdp.len(),
+                        "rsc: joined; its media description is kept for the media client"
+                    );
+                    tracing::debug!(sdp, "rsc: media description");
+                    let mut kept = inner.sdp.lock().expect("sdp lock");
+                    kept.insert(request.session, sdp.to_owned());
+                }
+                None => tracing::info!(
+                    meeting = %details.meeting_id,
+                    "rsc: joined; the answer carries no media description"
+                ),
+            }
+            Ok(Joined::InMeeting(details))
         })
     }
 
-    fn leave(&self, _session: Session) -> BoxFuture<'static, BackendResult<()>> {
-        // Nothing to tell RSC (no leave call is documented), and nothing kept per meeting.
-        Box::pin(async { Ok(()) })
+    fn forget(&self, session: Session) {
+        self.inner.sdp.lock().expect("sdp lock").remove(&session);
     }
 
-    fn dissolve(&self, _session: Session) -> BoxFuture<'static, BackendResult<()>> {
-        Box::pin(async { Err(unsupported("end a meeting")) })
-    }
-
-    fn meeting_list(&self) -> BoxFuture<'static, BackendResult<Vec<ScheduledMeeting>>> {
-        // No schedule is documented: an empty list rather than an error on every refresh.
-        Box::pin(async { Ok(Vec::new()) })
-    }
-
-    fn set_media(&self, _session: Session, _media: Media) -> BoxFuture<'static, BackendResult<()>> {
-        Box::pin(async {
-            Err(unsupported(
-                "change the microphone or camera in a meeting (mediaOpts are set at join)",
-            ))
-        })
-    }
-
-    fn control(
-        &self,
-        _session: Session,
-        action: ControlAction,
-    ) -> BoxFuture<'static, BackendResult<()>> {
-        let what = format!("carry out {}", action.name());
-        Box::pin(async move { Err(unsupported(&what)) })
+    fn abandon(&self, session: Session) -> BoxFuture<'static, ()> {
+        // No leave call is documented: nothing to undo on the service.
+        self.forget(session);
+        Box::pin(async {})
     }
 }

@@ -156,7 +156,7 @@ impl TryFrom<String> for TimeZone {
 }
 
 /// Easemob conferences (seed 003).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EasemobConfig {
     pub base_url: String,
@@ -164,6 +164,25 @@ pub struct EasemobConfig {
     pub app: String,
     pub client_id: String,
     pub client_secret: String,
+    /// The room's own Easemob user, which its media client logs in as: the `creator` of the
+    /// conferences it starts, and how the room is told apart in a conference's members.
+    pub username: String,
+    /// How often the conference is polled while the room is in it.
+    pub poll_ms: Limit<1>,
+}
+
+impl Default for EasemobConfig {
+    fn default() -> Self {
+        Self {
+            base_url: String::new(),
+            org: String::new(),
+            app: String::new(),
+            client_id: String::new(),
+            client_secret: String::new(),
+            username: String::new(),
+            poll_ms: Limit(2000),
+        }
+    }
 }
 
 /// RSC sessions (seed 000).
@@ -216,6 +235,7 @@ pub(super) fn check_required(config: &Config) -> Result<(), String> {
                     ("app", &e.app),
                     ("client_id", &e.client_id),
                     ("client_secret", &e.client_secret),
+                    ("username", &e.username),
                 ],
             )
         }

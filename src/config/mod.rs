@@ -242,6 +242,11 @@ pub struct BackendConfig {
     pub kind: BackendKind,
     /// Every asynchronous action ends in its event within this.
     pub timeout_ms: Limit<1>,
+    /// Easemob, RSC and HiAR: the first wait before trying to reach the service again after a
+    /// failed try (at start, or after an outage); it doubles up to `check_ms`.
+    pub retry_ms: Limit<1>,
+    /// Easemob, RSC and HiAR: how often the service is checked once it answers.
+    pub check_ms: Limit<1>,
 }
 
 impl Default for BackendConfig {
@@ -249,6 +254,8 @@ impl Default for BackendConfig {
         Self {
             kind: BackendKind::Sim,
             timeout_ms: Limit(15_000),
+            retry_ms: Limit(1000),
+            check_ms: Limit(30_000),
         }
     }
 }

@@ -6,7 +6,7 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::backend::Health;
+use crate::backend::{Capability, Health, Profile};
 
 pub const BACKEND_STATUS_CHANGED: &str = "BackendStatusChanged";
 pub const EVENTS: &[&str] = &[BACKEND_STATUS_CHANGED];
@@ -26,16 +26,27 @@ pub struct BackendNode {
     pub last_ok_at: i64,
     /// How long the service took to answer, at `last_ok_at`.
     pub latency_ms: u64,
+    /// What a `meeting_code` for this service must look like (a regular expression over the
+    /// code as typed, spaces included), so that a panel can check it before `JoinMeeting`;
+    /// others are refused with 10010.
+    pub meeting_code_pattern: String,
+    /// What the service can do. Anything else is refused with 9 (`leave` absent: the room
+    /// leaves without telling the service; `member_list` absent: the member list only holds
+    /// the room; `end_detection` absent: the room does not notice a meeting ended on the
+    /// service).
+    pub capabilities: Vec<Capability>,
 }
 
 impl BackendNode {
-    pub fn new(kind: &str, health: &Health) -> Self {
+    pub fn new(profile: &Profile, health: &Health) -> Self {
         Self {
-            kind: kind.to_owned(),
+            kind: profile.service.to_owned(),
             connected: health.connected,
             last_error: health.last_error.clone(),
             last_ok_at: health.last_ok_at,
             latency_ms: health.latency_ms,
+            meeting_code_pattern: profile.code_rule.pattern().to_owned(),
+            capabilities: profile.capabilities.to_vec(),
         }
     }
 }

@@ -166,21 +166,12 @@ pub fn format_meeting_code(code: &str) -> String {
     out
 }
 
-/// A meeting code as typed by people: spaces and dashes are dropped; what is left must be
-/// non-empty digits, `#` and `*` (10010 otherwise).
+/// A meeting code as typed on a dial pad: spaces and dashes are dropped; what is left must be
+/// non-empty digits, `#` and `*` (10010 otherwise). The rule of the simulator and Kedacom, and
+/// of the simulator's configured codes; a join's code is checked by the room against the
+/// configured service's rule (`backend::CodeRule`).
 pub fn normalize_meeting_code(raw: &str) -> Result<String, Refusal> {
-    let code: String = raw.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
-    if code.is_empty()
-        || !code
-            .chars()
-            .all(|c| c.is_ascii_digit() || c == '#' || c == '*')
-    {
-        return Err(Refusal::new(
-            ErrorCode::MEETING_CODE_INVALID,
-            format!("meeting code {raw:?} is not valid: use digits, '#' and '*'"),
-        ));
-    }
-    Ok(code)
+    crate::backend::CodeRule::Digits.normalize(raw)
 }
 
 // ---- Actions.
@@ -220,9 +211,11 @@ struct StartParams {
 // serde's `default` (needed by `deserialize_with`) hides that the code is required.
 #[schemars(extend("required" = ["meeting_code"]))]
 struct JoinParams {
-    /// Digits, `#` and `*`; spaces and dashes are ignored.
+    /// The code as typed. Its form depends on the configured meeting service: `Query
+    /// ["Backend"]` answers its `meeting_code_pattern` (`x-meeting-code-patterns` lists each
+    /// service's); a code that does not match is refused with 10010.
     #[serde(default, deserialize_with = "string_or_integer")]
-    #[schemars(schema_with = "super::string_or_integer_schema")]
+    #[schemars(schema_with = "meeting_code_schema")]
     meeting_code: Option<String>,
     /// `""` when the meeting has none.
     #[serde(default, deserialize_with = "string_or_integer")]
@@ -241,6 +234,46 @@ struct SwitchLayoutParams {
     switch_type: Option<i64>,
     /// The voice-activity window on speaker layouts.
     show_voice_active: Option<bool>,
+}
+
+/// `meeting_code`: an integer, or a string that follows one service's rule. Which service is
+/// configured is the daemon's: `Query ["Backend"]` gives its `meeting_code_pattern`, and
+/// `x-meeting-code-patterns` lists every service's.
+fn meeting_code_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    use crate::backend::Profile;
+    use crate::config::BackendKind;
+    let kinds = [
+        BackendKind::Sim,
+        BackendKind::Kedacom,
+        BackendKind::Easemob,
+        BackendKind::Rsc,
+        BackendKind::Hiar,
+    ];
+    let mut by_service = serde_json::Map::new();
+    let mut rules: Vec<(crate::backend::CodeRule, Vec<&str>)> = Vec::new();
+    for kind in kinds {
+        let profile = Profile::of(kind);
+        by_service.insert(kind.name().into(), profile.code_rule.pattern().into());
+        match rules
+            .iter_mut()
+            .find(|(rule, _)| *rule == profile.code_rule)
+        {
+            Some((_, services)) => services.push(kind.name()),
+            None => rules.push((profile.code_rule, vec![kind.name()])),
+        }
+    }
+    let mut any_of = vec![serde_json::json!({"type": "integer", "minimum": 0})];
+    for (rule, services) in rules {
+        any_of.push(serde_json::json!({
+            "type": "string",
+            "pattern": rule.pattern(),
+            "description": format!("{}: {}", services.join(", "), rule.describe()),
+        }));
+    }
+    schemars::json_schema!({
+        "anyOf": any_of,
+        "x-meeting-code-patterns": by_service,
+    })
 }
 
 /// The JSON Schema of an action's `action_params`.
@@ -278,8 +311,9 @@ pub fn parse_action(action: &str, params: Option<&RawValue>) -> Result<MeetingAc
                     "JoinMeeting: meeting_code is required",
                 ));
             };
+            // The room checks the code against the service's rule.
             Ok(MeetingAction::Join {
-                code: normalize_meeting_code(&raw_code)?,
+                code: raw_code,
                 password: p.password.unwrap_or_default(),
                 mic_enable: p.mic_enable,
                 camera_enable: p.camera_enable,
@@ -367,12 +401,6 @@ mod tests {
         assert_eq!(
             parse("JoinMeeting", "{}").unwrap_err().code,
             ErrorCode::PARAMETER
-        );
-        assert_eq!(
-            parse("JoinMeeting", r#"{"meeting_code": "x"}"#)
-                .unwrap_err()
-                .code,
-            ErrorCode::MEETING_CODE_INVALID
         );
         assert_eq!(
             parse(

@@ -18,6 +18,8 @@ const MODULE: &str = "MeetingControl";
 
 impl Room {
     pub(super) fn control_action(&mut self, action: ControlAction) -> Result<Vec<Effect>, Refusal> {
+        self.profile
+            .require(crate::backend::Profile::capability_of(&action))?;
         let Phase::InMeeting {
             session, meeting, ..
         } = &self.phase

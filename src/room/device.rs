@@ -290,6 +290,7 @@ impl Room {
                 "the room is joining a meeting: change the microphone or camera once it is in",
             )),
             Phase::WaitingRoom { session, .. } | Phase::InMeeting { session, .. } => {
+                self.profile.require(crate::backend::Capability::Media)?;
                 if self.devices.pending.is_some() {
                     return Err(Refusal::new(
                         ErrorCode::REPEAT_OPERATION,

@@ -136,7 +136,7 @@ impl Guard {
     pub fn describe(self) -> &'static str {
         match self {
             Self::NotCasting(_) => "not casting",
-            Self::BackendReachable => "service reachable",
+            Self::BackendReachable => "service not known to be away",
             Self::HostOrCoHost => "host or co-host",
             Self::SomeoneElseThere => "someone else there",
         }

@@ -91,7 +91,9 @@ fn meeting(out: &mut String) {
         "\n### Which action is allowed when\n\n\
          ✓: accepted (acknowledgement 0) if the conditions hold, otherwise refused with the code \
          in brackets; the outcome follows as an event. A number: refused at once with that code, \
-         and no event follows.\n\n| state |",
+         and no event follows. Before this table, in every state, what the configured service \
+         cannot do (its declared capabilities) is refused with 9, and a JoinMeeting code that \
+         does not follow the service's rule with 10010.\n\n| state |",
     );
     for call in CALL_ORDER {
         let _ = write!(out, " {} |", call.name());

@@ -11,10 +11,10 @@ use super::share::Share;
 use super::view::stay_data;
 use super::{BackendOp, Completed, Effect, Room, event, failed_event};
 use crate::backend::{
-    BackendEvent, Happening, JoinRequest, Joined, Media, MeetingDetails, RoomRole, Session,
-    StartRequest,
+    BackendEvent, Capability, Happening, JoinRequest, Joined, Media, MeetingDetails, RoomRole,
+    Session, StartRequest,
 };
-use crate::modules::meeting::{self as m, MeetingAction};
+use crate::modules::meeting::{self as m, MeetingAction, StartKind};
 use crate::wire::{ErrorCode, Refusal};
 
 /// Where the room is with respect to meetings.
@@ -105,7 +105,25 @@ impl Phase {
 
 impl Room {
     /// A `Call/Meeting` action: allowed or refused as `machine::CALLS` says, then carried out.
-    pub(super) fn meeting_action(&mut self, action: MeetingAction) -> Result<Vec<Effect>, Refusal> {
+    ///
+    /// Before the table: what the service cannot do is refused with 9 in any state, and a
+    /// code that does not follow the service's rule with 10010.
+    pub(super) fn meeting_action(
+        &mut self,
+        mut action: MeetingAction,
+    ) -> Result<Vec<Effect>, Refusal> {
+        match &mut action {
+            MeetingAction::Start(StartKind::Instant) => {
+                self.profile.require(Capability::StartInstant)?;
+            }
+            MeetingAction::Start(StartKind::Pmi) => self.profile.require(Capability::StartPmi)?,
+            MeetingAction::Join { code, .. } => {
+                self.profile.require(Capability::Join)?;
+                *code = self.profile.code_rule.normalize(code)?;
+            }
+            MeetingAction::Dissolve => self.profile.require(Capability::Dissolve)?,
+            _ => {}
+        }
         let call = Call::of(&action);
         match call_rule(self.phase.state(), call).answer {
             Answer::Refuse(code, why) => return refuse(code, why),
@@ -189,7 +207,8 @@ impl Room {
     fn check(&self, guard: Guard, call: Call) -> Result<(), Refusal> {
         let holds = match guard {
             Guard::NotCasting(_) => !self.share.casting(),
-            Guard::BackendReachable => self.backend.connected,
+            // Only a service known to be away refuses: one not reached yet may well answer.
+            Guard::BackendReachable => self.backend.connected || self.backend.last_error.is_empty(),
             Guard::HostOrCoHost => self
                 .phase
                 .in_meeting()
@@ -207,12 +226,6 @@ impl Room {
                     "join"
                 };
                 format!("cannot {verb} a meeting while casting to the room: end the cast first")
-            }
-            Guard::BackendReachable if self.backend.last_error.is_empty() => {
-                format!(
-                    "the meeting service ({}) is not reachable yet",
-                    self.backend.kind
-                )
             }
             Guard::BackendReachable => format!(
                 "the meeting service ({}) is unreachable: {}",
@@ -496,7 +509,7 @@ impl Room {
     /// the room does in it can reach the service).
     pub(super) fn reachability_changed(&mut self, reachable: bool) -> Vec<Effect> {
         if reachable {
-            let mut effects = vec![Effect::Run(BackendOp::MeetingList)];
+            let mut effects = self.refresh_meeting_list();
             effects.extend(self.reconcile());
             return effects;
         }

@@ -20,6 +20,8 @@ pub mod owner;
 #[cfg(test)]
 mod owner_tests;
 #[cfg(test)]
+mod profile_tests;
+#[cfg(test)]
 mod props;
 mod reconcile;
 pub mod screens;
@@ -34,8 +36,8 @@ mod view;
 use serde_json::Value;
 
 use crate::backend::{
-    BackendResult, Health, JoinRequest, Joined, Media, MeetingDetails, ScheduledMeeting, Session,
-    StartRequest,
+    BackendResult, Health, JoinRequest, Joined, Media, MeetingDetails, Profile, ScheduledMeeting,
+    Session, StartRequest,
 };
 use crate::config::Config;
 use crate::modules::backend::{BACKEND_STATUS_CHANGED, BackendNode};
@@ -153,6 +155,8 @@ pub struct Room {
     share: Share,
     /// In this meeting, the room has asked to record (`RequestRecord` as host) and may start.
     record_requested: bool,
+    /// What the meeting service can do and its meeting code rule.
+    profile: Profile,
     /// The meeting service's health (`Query ["Backend"]`).
     backend: BackendNode,
     last_session: u64,
@@ -164,6 +168,7 @@ pub struct Room {
 impl Room {
     /// A room in the configured setup, its devices as `settings` say.
     pub fn new(config: &Config, settings: DeviceSettings) -> Self {
+        let profile = Profile::of(config.backend.kind);
         Self {
             name: config.room.name.clone(),
             phase: Phase::Idle,
@@ -173,7 +178,8 @@ impl Room {
             meeting_list: Vec::new(),
             share: Share::new(&config.share),
             record_requested: false,
-            backend: BackendNode::new(config.backend.kind.name(), &Health::initial(config)),
+            profile,
+            backend: BackendNode::new(&profile, &Health::initial(config)),
             last_session: 0,
             reconciling: None,
             reconcile_again: false,
@@ -219,7 +225,7 @@ impl Room {
     /// The meeting service's health changed: the Backend node follows, subscribers hear when
     /// it comes, goes or records a new error, and a service that is gone ends any meeting.
     pub fn health_changed(&mut self, health: &Health) -> Vec<Effect> {
-        let now = BackendNode::new(&self.backend.kind, health);
+        let now = BackendNode::new(&self.profile, health);
         let before = std::mem::replace(&mut self.backend, now);
         let mut effects = Vec::new();
         if before.connected != health.connected || before.last_error != health.last_error {

@@ -161,8 +161,11 @@ impl Run {
     }
 
     fn reach(&mut self, connected: bool) -> Vec<Effect> {
+        // Gone with an error: known to be away (a service never reached, with no error yet,
+        // is not refused).
         let health = crate::backend::Health {
             connected,
+            last_error: if connected { "" } else { "gone" }.into(),
             ..crate::backend::Health::unknown()
         };
         self.room.health_changed(&health)

@@ -13,9 +13,18 @@ impl Room {
     /// What the room asks the service for when the daemon starts: the meeting list, and
     /// whether the room is already in a meeting.
     pub fn started(&mut self) -> Vec<Effect> {
-        let mut effects = vec![Effect::Run(BackendOp::MeetingList)];
+        let mut effects = self.refresh_meeting_list();
         effects.extend(self.reconcile());
         effects
+    }
+
+    /// Fetches the scheduled meetings, from a service that has them.
+    pub(super) fn refresh_meeting_list(&self) -> Vec<Effect> {
+        if self.profile.can(crate::backend::Capability::MeetingList) {
+            vec![Effect::Run(BackendOp::MeetingList)]
+        } else {
+            Vec::new()
+        }
     }
 
     /// Asks the service whether the room is in a meeting, if it is Idle. One question at a

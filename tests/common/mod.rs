@@ -2,7 +2,11 @@
 //! bytes on the wire.
 #![allow(dead_code)]
 
+pub mod easemob_fake;
+pub mod fake_http;
+pub mod hiar_fake;
 pub mod kedacom_fake;
+pub mod rsc_fake;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -270,6 +274,31 @@ impl Client {
         let event = self.event("JoinMeetingCompleted").await;
         assert_eq!(event["error_code"], 0, "{event}");
         event
+    }
+
+    /// Waits (up to twice [`WAIT`]) until `Query ["Backend"]` satisfies `ok`; the node then.
+    pub async fn wait_backend(&mut self, ok: impl Fn(&Value) -> bool) -> Value {
+        let poll = async {
+            loop {
+                let backend = self.query(&["Backend"]).await["data"]["backend"].clone();
+                if ok(&backend) {
+                    return backend;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        };
+        tokio::time::timeout(WAIT * 2, poll)
+            .await
+            .expect("the backend reached the state")
+    }
+
+    /// `Call/MeetingControl` with an action; the acknowledgement.
+    pub async fn control(&mut self, action: &str, params: Value) -> Value {
+        let mut p = serde_json::json!({ "action": action });
+        if !params.is_null() {
+            p["action_params"] = params;
+        }
+        self.call("Call/MeetingControl", p).await
     }
 
     /// The close frame the server ends with.

@@ -27,6 +27,7 @@ fn adapter(base: &str) -> (Easemob, watch::Receiver<Health>) {
     config.easemob.app = "app1".into();
     config.easemob.client_id = "YXA6client".into();
     config.easemob.client_secret = "YXA6secret".into();
+    config.easemob.username = "room101".into();
     let (tracker, health) = HealthTracker::new(Health::unknown());
     let (events, _) = mpsc::channel(16);
     (Easemob::new(&config, events, tracker), health)
@@ -115,7 +116,7 @@ async fn start_creates_a_conference_with_the_room_as_its_creator() {
             "confrDelayMillis": 150_000,
             "memDefaultRole": 3,
             "allowAudienceTalk": true,
-            "creator": "Room 101",
+            "creator": "room101",
             "rec": false,
             "recMerge": false,
         })))
@@ -132,7 +133,7 @@ async fn start_creates_a_conference_with_the_room_as_its_creator() {
     assert_eq!(details.title, format!("Easemob conference {CONF_ID}"));
     assert_eq!(details.room_role, RoomRole::Host);
     assert!(details.room_is_creator);
-    assert_eq!(details.creator_name, "Room 101");
+    assert_eq!(details.creator_name, "room101");
     assert!(health.borrow().connected);
     assert_eq!(health.borrow().last_error, "");
     server.verify().await;
@@ -159,8 +160,8 @@ async fn the_token_is_fetched_once_and_reused() {
 #[tokio::test]
 async fn a_token_at_its_expiry_is_replaced_before_it_is_used() {
     let server = MockServer::start().await;
-    // A lifetime of 0 s: due at once, so every request needs a fresh one.
-    token_mock("tok-1", 0).expect(2).mount(&server).await;
+    // A lifetime of 1 s: replaced a tenth of it before it ends.
+    token_mock("tok-1", 1).expect(2).mount(&server).await;
     get_conference("tok-1")
         .respond_with(ResponseTemplate::new(200).set_body_json(conference("")))
         .expect(2)
@@ -168,8 +169,56 @@ async fn a_token_at_its_expiry_is_replaced_before_it_is_used() {
         .await;
     let (easemob, _health) = adapter(&server.uri());
     easemob.join(join(CONF_ID, "")).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     easemob.join(join(CONF_ID, "")).await.unwrap();
     server.verify().await;
+}
+
+#[tokio::test]
+async fn a_token_without_a_lifetime_is_kept_not_fetched_per_request() {
+    for expires_in in [json!(null), json!(0)] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path(TOKEN))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "access_token": "tok-1",
+                "expires_in": expires_in,
+            })))
+            .expect(1)
+            .mount(&server)
+            .await;
+        get_conference("tok-1")
+            .respond_with(ResponseTemplate::new(200).set_body_json(conference("")))
+            .expect(3)
+            .mount(&server)
+            .await;
+        let (easemob, _health) = adapter(&server.uri());
+        for _ in 0..3 {
+            easemob.join(join(CONF_ID, "")).await.unwrap();
+        }
+        server.verify().await;
+    }
+}
+
+#[tokio::test]
+async fn an_error_in_a_2xx_body_is_a_failure_naming_it() {
+    let server = MockServer::start().await;
+    token_mock("tok-1", LONG_LIFE).mount(&server).await;
+    get_conference("tok-1")
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "error": "service_resource_not_found",
+            "error_description": "conference is closing",
+        })))
+        .mount(&server)
+        .await;
+    let (easemob, health) = adapter(&server.uri());
+    let refusal = easemob.join(join(CONF_ID, "")).await.unwrap_err();
+    assert_eq!(refusal.code, ErrorCode::FAIL);
+    assert_eq!(
+        refusal.message,
+        "easemob error service_resource_not_found: conference is closing"
+    );
+    assert!(health.borrow().connected, "it answered");
 }
 
 #[tokio::test]
@@ -376,10 +425,17 @@ async fn dissolving_a_conference_easemob_already_ended_succeeds() {
 #[tokio::test]
 async fn what_easemobs_rest_api_cannot_do_is_unsupported_and_sends_nothing() {
     let server = MockServer::start().await;
+    token_mock("tok-1", LONG_LIFE).mount(&server).await;
     let (easemob, _health) = adapter(&server.uri());
-    let refusal = easemob.start(start(StartKind::Pmi)).await.unwrap_err();
-    assert_eq!(refusal.code, ErrorCode::UNSUPPORTED);
-    assert!(refusal.message.starts_with("easemob cannot "), "{refusal}");
+    let named = |refusal: &roomsd::wire::Refusal| {
+        assert_eq!(refusal.code, ErrorCode::UNSUPPORTED);
+        assert!(
+            refusal
+                .message
+                .starts_with("the meeting service (easemob) cannot "),
+            "{refusal}"
+        );
+    };
     for action in [
         ControlAction::MuteAll {
             allow_unmute_by_self: true,
@@ -395,19 +451,21 @@ async fn what_easemobs_rest_api_cannot_do_is_unsupported_and_sends_nothing() {
             mobile_address: String::new(),
         },
     ] {
-        let refusal = easemob.control(Session(1), action).await.unwrap_err();
-        assert_eq!(refusal.code, ErrorCode::UNSUPPORTED);
-        assert!(refusal.message.starts_with("easemob cannot "), "{refusal}");
+        named(&easemob.control(Session(1), action).await.unwrap_err());
     }
     // The media and leaving are the client SDK's; there is no schedule.
     let media = Media {
         mic_on: false,
         camera_on: false,
     };
-    easemob.set_media(Session(1), media).await.unwrap();
+    named(&easemob.set_media(Session(1), media).await.unwrap_err());
+    named(&easemob.meeting_list().await.unwrap_err());
     easemob.leave(Session(1)).await.unwrap();
-    assert!(easemob.meeting_list().await.unwrap().is_empty());
-    assert!(server.received_requests().await.unwrap().is_empty());
+    let requests = server.received_requests().await.unwrap();
+    assert!(
+        requests.iter().all(|r| r.url.path() == TOKEN),
+        "only the first contact's token: {requests:?}"
+    );
 }
 
 #[tokio::test]

@@ -112,7 +112,7 @@ async fn join_invites_the_rooms_user_into_the_session_with_a_verifiable_signatur
     assert_eq!(health.borrow().last_error, "");
 
     // Recompute the signature from what arrived: HMAC-SHA256 over the guide's signing string.
-    let requests = server.received_requests().await.unwrap();
+    let requests = posts(&server).await;
     let request = &requests[0];
     let (date, nonce) = (
         header_of(request, "x-hiar-openapi-date"),
@@ -142,7 +142,7 @@ async fn the_signature_covers_the_path_under_a_base_url_with_a_path() {
     let (hiar, _health) = adapter(&format!("{}/leliaRTC/", server.uri()), None);
     hiar.join(join("77")).await.unwrap();
 
-    let requests = server.received_requests().await.unwrap();
+    let requests = posts(&server).await;
     let request = &requests[0];
     let input = SignInput {
         method: "POST",
@@ -180,7 +180,7 @@ async fn a_custom_signer_replaces_the_default() {
     let (hiar, _health) = adapter(&server.uri(), Some(signer));
     hiar.join(join("77")).await.unwrap();
 
-    let requests = server.received_requests().await.unwrap();
+    let requests = posts(&server).await;
     let request = &requests[0];
     assert_eq!(
         header_of(request, "x-hiar-openapi-signature"),
@@ -273,9 +273,29 @@ async fn everything_but_join_is_unsupported_or_local_and_sends_nothing() {
     ];
     for refusal in refusals {
         assert_eq!(refusal.code, ErrorCode::UNSUPPORTED);
-        assert!(refusal.message.starts_with("hiar cannot "), "{refusal}");
+        assert!(
+            refusal
+                .message
+                .starts_with("the meeting service (hiar) cannot "),
+            "{refusal}"
+        );
     }
+    // No leave call: the room leaves on its own. No schedule: refused like the rest.
     hiar.leave(Session(1)).await.unwrap();
-    assert!(hiar.meeting_list().await.unwrap().is_empty());
-    assert!(server.received_requests().await.unwrap().is_empty());
+    let list = hiar.meeting_list().await.unwrap_err();
+    assert_eq!(list.code, ErrorCode::UNSUPPORTED);
+    assert!(
+        posts(&server).await.is_empty(),
+        "only the contact check's GETs"
+    );
+}
+
+/// What the adapter POSTed: the requests of the meeting operations, without the contact
+/// check's GETs.
+async fn posts(server: &MockServer) -> Vec<wiremock::Request> {
+    let requests = server.received_requests().await.unwrap();
+    requests
+        .into_iter()
+        .filter(|r| r.method == wiremock::http::Method::POST)
+        .collect()
 }

@@ -223,9 +223,79 @@ async fn everything_but_join_is_unsupported_or_local_and_sends_nothing() {
     ];
     for refusal in refusals {
         assert_eq!(refusal.code, ErrorCode::UNSUPPORTED);
-        assert!(refusal.message.starts_with("rsc cannot "), "{refusal}");
+        assert!(
+            refusal
+                .message
+                .starts_with("the meeting service (rsc) cannot "),
+            "{refusal}"
+        );
     }
+    // No leave call: the room leaves on its own. No schedule: refused like the rest.
     rsc.leave(Session(1)).await.unwrap();
-    assert!(rsc.meeting_list().await.unwrap().is_empty());
-    assert!(server.received_requests().await.unwrap().is_empty());
+    let list = rsc.meeting_list().await.unwrap_err();
+    assert_eq!(list.code, ErrorCode::UNSUPPORTED);
+    assert!(
+        posts(&server).await.is_empty(),
+        "only the contact check's GETs"
+    );
+}
+
+/// What the adapter POSTed: the requests of the meeting operations, without the contact
+/// check's GETs.
+async fn posts(server: &MockServer) -> Vec<wiremock::Request> {
+    let requests = server.received_requests().await.unwrap();
+    requests
+        .into_iter()
+        .filter(|r| r.method == wiremock::http::Method::POST)
+        .collect()
+}
+
+#[tokio::test]
+async fn the_media_description_is_kept_with_the_meeting_and_a_device_id_is_always_sent() {
+    let server = MockServer::start().await;
+    join_endpoint()
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({
+            "meetingId": "m-1",
+            "sdp": "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\n",
+            "endpoint": {"isMaster": false, "id": "ep-7"},
+        })))
+        .mount(&server)
+        .await;
+    let mut config = Config::default();
+    config.rsc.base_url = server.uri();
+    config.rsc.token = "rsc-token".into();
+    config.rsc.endpoint_id = "ep-7".into();
+    let (tracker, _health) = HealthTracker::new(Health::unknown());
+    let (events, _) = mpsc::channel(16);
+    let rsc = Rsc::new(&config, events, tracker);
+    rsc.join(join("123456789", "", MIC_ONLY)).await.unwrap();
+    assert_eq!(
+        rsc.sdp(Session(3)).as_deref(),
+        Some("v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\n")
+    );
+    rsc.leave(Session(3)).await.unwrap();
+    assert_eq!(rsc.sdp(Session(3)), None, "forgotten with the meeting");
+
+    // No device id configured: one made from the endpoint, the same every time.
+    let sent: Vec<String> = posts(&server)
+        .await
+        .iter()
+        .map(|r| {
+            let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+            body["endpointInfo"]["deviceId"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let (tracker, _health) = HealthTracker::new(Health::unknown());
+    let (events, _) = mpsc::channel(16);
+    Rsc::new(&config, events, tracker)
+        .join(join("123456789", "", MIC_ONLY))
+        .await
+        .unwrap();
+    let again = posts(&server).await;
+    let body: serde_json::Value = serde_json::from_slice(&again[1].body).unwrap();
+    assert!(sent[0].starts_with("roomsd-"), "{sent:?}");
+    assert_eq!(body["endpointInfo"]["deviceId"], sent[0].as_str());
 }

@@ -402,6 +402,26 @@ impl Inner {
     }
 }
 
+/// What the platform lets the room do (`backend::Profile`): everything but stopping a
+/// participant's video, which its control API has no call for.
+pub fn capabilities() -> &'static [super::Capability] {
+    use super::Capability;
+    &[
+        Capability::StartInstant,
+        Capability::StartPmi,
+        Capability::Join,
+        Capability::Leave,
+        Capability::Dissolve,
+        Capability::MemberList,
+        Capability::Mute,
+        Capability::RemoveMember,
+        Capability::Recording,
+        Capability::MeetingList,
+        Capability::EndDetection,
+        Capability::Media,
+    ]
+}
+
 impl Backend for Kedacom {
     fn kind(&self) -> &'static str {
         "kedacom"

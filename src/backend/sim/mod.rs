@@ -12,14 +12,18 @@ use rand::Rng;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+mod life;
+
 use super::{
-    Backend, BackendEvent, BackendResult, Happening, HealthTracker, JoinRequest, Joined, Media,
-    MeetingDetails, Participant, RoomRole, ScheduledMeeting, Session, StartRequest,
+    Backend, BackendEvent, BackendResult, Capability, CodeRule, Happening, HealthTracker,
+    JoinRequest, Joined, Media, MeetingDetails, Participant, Profile, RoomRole, ScheduledMeeting,
+    Session, StartRequest,
 };
 use crate::config::{Config, MeetingCode, SimConfig, SimMeeting};
 use crate::modules::meeting::StartKind;
 use crate::modules::meeting_control::ControlAction;
 use crate::wire::{ErrorCode, Refusal};
+use life::{animate, demo_meetings, no_meeting, wait_for_admission};
 
 /// The simulator as a [`Backend`]. Cheap to clone: every clone is the same service.
 #[derive(Clone)]
@@ -54,6 +58,13 @@ struct Active {
     /// Cancels this meeting's timers when the room is out of it.
     stop: CancellationToken,
 }
+
+/// The simulator can do everything, and takes dial-pad codes like the services it stands for.
+pub const PROFILE: Profile = Profile {
+    service: "sim",
+    capabilities: &Capability::ALL,
+    code_rule: CodeRule::Digits,
+};
 
 /// How long the simulated host takes to answer a non-host's recording request.
 const HOST_ANSWERS_AFTER: Duration = Duration::from_millis(500);
@@ -128,7 +139,14 @@ impl Simulator {
 
 impl Inner {
     /// What every request to the service goes through: its delay and the injected faults.
+    ///
+    /// It feeds the health as an adapter's exchanges do: an answer refreshes `last_ok_at` and
+    /// `latency_ms` (the whole round trip, work and added latency). An injected
+    /// `failure_rate` failure is recorded as the last error but does not count towards the
+    /// service being gone: it rehearses one operation failing, while `disconnect_after_ms`
+    /// rehearses an outage. A hang records nothing, as a request still under way would not.
     async fn round_trip(&self, work_ms: u64) -> BackendResult<()> {
+        let started = std::time::Instant::now();
         let delay = work_ms + self.settings.latency_ms;
         tokio::time::sleep(Duration::from_millis(delay)).await;
         if self.settings.hang {
@@ -143,11 +161,11 @@ impl Inner {
         if self.settings.failure_rate.0 > 0.0
             && rand::rng().random_bool(self.settings.failure_rate.0)
         {
-            return Err(Refusal::new(
-                ErrorCode::NETWORK,
-                "simulator: injected network failure",
-            ));
+            let refusal = Refusal::new(ErrorCode::NETWORK, "simulator: injected network failure");
+            self.health.failed_once(&refusal.message);
+            return Err(refusal);
         }
+        self.health.answered(started.elapsed());
         Ok(())
     }
 
@@ -305,146 +323,6 @@ impl Inner {
         }
         active.participants.clone()
     }
-}
-
-fn no_meeting() -> Refusal {
-    Refusal::new(
-        ErrorCode::NOT_IN_MEETING,
-        "simulator: the room is not in that meeting any more",
-    )
-}
-
-impl Inner {
-    /// Applies a MeetingControl action to the active meeting, as the service would, checking
-    /// its own rules. Returns what to report, and whether a host was asked to record.
-    fn carry_out(
-        &self,
-        session: Session,
-        action: &ControlAction,
-    ) -> BackendResult<(Option<Happening>, bool)> {
-        self.with_active(session, |active| apply_control(active, action))
-            .ok_or_else(no_meeting)?
-    }
-}
-
-/// What a MeetingControl action does to a meeting: see [`Inner::carry_out`].
-fn apply_control(
-    active: &mut Active,
-    action: &ControlAction,
-) -> BackendResult<(Option<Happening>, bool)> {
-    let host = active.room_role != RoomRole::Attendee;
-    if !host && *action != ControlAction::RequestRecord {
-        return Err(Refusal::new(
-            ErrorCode::NOT_HOST,
-            "simulator: the room has no host rights",
-        ));
-    }
-    let find = |user_id: &str| {
-        active
-            .participants
-            .iter()
-            .position(|p| p.user_id == user_id)
-            .ok_or_else(|| {
-                Refusal::new(
-                    ErrorCode::USER_NOT_IN_MEETING,
-                    format!("simulator: {user_id} is not in the meeting"),
-                )
-            })
-    };
-    match action {
-        ControlAction::MuteAll { .. } => {
-            for p in active.participants.iter_mut().filter(|p| !p.host) {
-                p.audio_on = false;
-            }
-        }
-        ControlAction::MuteMember { user_id } => {
-            let i = find(user_id)?;
-            active.participants[i].audio_on = false;
-        }
-        ControlAction::StopVideo { user_id } => {
-            let i = find(user_id)?;
-            active.participants[i].video_on = false;
-        }
-        ControlAction::RemoveMember { user_id, .. } => {
-            let i = find(user_id)?;
-            active.participants.remove(i);
-        }
-        ControlAction::RequestRecord => {
-            let host_present = active.participants.iter().any(|p| p.host);
-            return Ok((None, !host && host_present));
-        }
-        ControlAction::StartRecord { .. } => {
-            return Ok((Some(Happening::Recording(true)), false));
-        }
-    }
-    Ok((
-        Some(Happening::Participants(active.participants.clone())),
-        false,
-    ))
-}
-
-/// Runs the life of a meeting the room is in: churn and the host ending it.
-async fn animate(
-    inner: Arc<Inner>,
-    session: Session,
-    meeting: SimMeeting,
-    stop: CancellationToken,
-) {
-    let churn = async {
-        if meeting.churn_ms == 0 {
-            return std::future::pending().await;
-        }
-        loop {
-            let jitter = rand::rng().random_range(meeting.churn_ms / 2..=meeting.churn_ms * 3 / 2);
-            tokio::time::sleep(Duration::from_millis(jitter)).await;
-            if let Some(people) = inner.churn(session) {
-                inner
-                    .report(Some(session), Happening::Participants(people))
-                    .await;
-            }
-        }
-    };
-    let host_ends = async {
-        if meeting.host_ends_after_ms == 0 {
-            return std::future::pending().await;
-        }
-        tokio::time::sleep(Duration::from_millis(meeting.host_ends_after_ms)).await;
-    };
-    tokio::select! {
-        () = stop.cancelled() => {}
-        () = churn => {}
-        () = host_ends => {
-            inner.end_session(session);
-            inner.report(Some(session), Happening::HostEnded).await;
-        }
-    }
-}
-
-/// Holds the room in the waiting room until the host admits it, then animates the meeting.
-async fn wait_for_admission(
-    inner: Arc<Inner>,
-    session: Session,
-    meeting: SimMeeting,
-    stop: CancellationToken,
-) {
-    tokio::select! {
-        () = stop.cancelled() => return,
-        () = tokio::time::sleep(Duration::from_millis(meeting.admit_after_ms)) => {}
-    }
-    let Some((people, waiting, user_id)) = inner.with_active(session, |a| {
-        (
-            a.participants.clone(),
-            a.waiting.clone(),
-            a.room_user_id.clone(),
-        )
-    }) else {
-        return;
-    };
-    let details = inner.details(user_id, &meeting, people, waiting);
-    inner
-        .report(Some(session), Happening::Admitted(Box::new(details)))
-        .await;
-    animate(inner, session, meeting, stop).await;
 }
 
 impl Backend for Simulator {
@@ -627,44 +505,6 @@ impl Backend for Simulator {
             Ok(())
         })
     }
-}
-
-/// The meetings a daemon with no configured meetings offers: one of each kind of behaviour.
-fn demo_meetings() -> Vec<SimMeeting> {
-    let now = unix_now();
-    let meeting = |code: &str, title: &str, offset_min: i64| SimMeeting {
-        code: MeetingCode(code.into()),
-        title: title.into(),
-        begin_time: now + offset_min * 60,
-        end_time: now + offset_min * 60 + 3600,
-        ..SimMeeting::default()
-    };
-    vec![
-        SimMeeting {
-            churn_ms: 20_000,
-            ..meeting("111222333", "Weekly sync", 0)
-        },
-        SimMeeting {
-            password: "1234".into(),
-            creator: "Bob".into(),
-            ..meeting("222333444", "Board review", 30)
-        },
-        SimMeeting {
-            waiting_room: true,
-            admit_after_ms: 3000,
-            participants: 12,
-            ..meeting("333444555", "All hands", 60)
-        },
-        SimMeeting {
-            locked: true,
-            ..meeting("444555666", "Locked review", 90)
-        },
-        SimMeeting {
-            room_is_host: true,
-            participants: 1,
-            ..meeting("555666777", "Room standup", 120)
-        },
-    ]
 }
 
 pub(crate) fn unix_now() -> i64 {
