@@ -1,4 +1,4 @@
-//! The `roomsd` binary as operators and packaging use it (CLI.md).
+//! The `roomsd` binary as operators and packaging use it (roomsd(8), docs/CONFIGURATION.md).
 
 mod common;
 
