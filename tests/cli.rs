@@ -80,6 +80,31 @@ fn check_config_names_the_line_and_exits_2() {
 }
 
 #[test]
+fn man_page_has_the_operator_sections_and_no_missing_pages() {
+    let out = Command::new(ROOMSD).arg("man").output().unwrap();
+    assert!(out.status.success());
+    let page = String::from_utf8(out.stdout).unwrap();
+    assert!(page.contains(".TH roomsd 8"), "{page}");
+    for section in [
+        "COMMANDS",
+        "\"CONFIGURATION\"",
+        "\"FILES\"",
+        "\"SIGNALS\"",
+        "\"EXIT STATUS\"",
+        "\"EXAMPLES\"",
+    ] {
+        assert!(
+            page.contains(&format!(".SH {section}")),
+            "{section}: {page}"
+        );
+    }
+    assert!(
+        !page.contains("roomsd-"),
+        "no pages of subcommands, which do not exist: {page}"
+    );
+}
+
+#[test]
 fn version_is_printed() {
     let out = Command::new(ROOMSD).arg("--version").output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains(env!("CARGO_PKG_VERSION")));
