@@ -112,7 +112,7 @@ The protocol and its error codes: \fI/usr/share/doc/roomsd/PROTOCOL.md\fR.
 ];
 
 /// Modules whose events `watch` listens for; the server only sends what was subscribed to.
-const EVENT_MODULES: [&str; 5] = ["Meeting", "Device", "Members", "MeetingControl", "Share"];
+const EVENT_MODULES: [&str; 5] = ["Meeting", "Device", "MeetingControl", "Share", "Backend"];
 
 /// Base64 characters that the browser form (`encodeURIComponent(btoa(pw))`) escapes.
 const CREDENTIALS: &AsciiSet = &CONTROLS.add(b'+').add(b'/').add(b'=');
