@@ -8,6 +8,7 @@ pub mod daemon;
 pub mod displays;
 #[cfg(test)]
 mod generated;
+pub mod manpage;
 pub mod modules;
 pub mod room;
 pub mod schema;

@@ -1,4 +1,4 @@
-//! The `roomsd` binary as operators and packaging use it (CLI.md).
+//! The `roomsd` binary as operators and packaging use it (roomsd(8), docs/CONFIGURATION.md).
 
 mod common;
 
@@ -76,6 +76,31 @@ fn check_config_names_the_line_and_exits_2() {
     assert!(
         stderr.contains(&file.path().display().to_string()),
         "names the file: {stderr}"
+    );
+}
+
+#[test]
+fn man_page_has_the_operator_sections_and_no_missing_pages() {
+    let out = Command::new(ROOMSD).arg("man").output().unwrap();
+    assert!(out.status.success());
+    let page = String::from_utf8(out.stdout).unwrap();
+    assert!(page.contains(".TH roomsd 8"), "{page}");
+    for section in [
+        "COMMANDS",
+        "\"CONFIGURATION\"",
+        "\"FILES\"",
+        "\"SIGNALS\"",
+        "\"EXIT STATUS\"",
+        "\"EXAMPLES\"",
+    ] {
+        assert!(
+            page.contains(&format!(".SH {section}")),
+            "{section}: {page}"
+        );
+    }
+    assert!(
+        !page.contains("roomsd-"),
+        "no pages of subcommands, which do not exist: {page}"
     );
 }
 

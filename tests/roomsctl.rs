@@ -156,7 +156,11 @@ fn completions_and_man_page_need_no_daemon() {
     let page = String::from_utf8(man.stdout).unwrap();
     assert!(page.contains(".TH roomsctl 1"), "{page}");
     assert!(
-        page.contains("Exit status"),
+        page.contains(".SH \"EXIT STATUS\""),
         "the exit codes are documented"
+    );
+    assert!(
+        !page.contains("roomsctl-"),
+        "no pages of subcommands, which do not exist: {page}"
     );
 }

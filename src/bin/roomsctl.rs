@@ -1,4 +1,4 @@
-//! `roomsctl`: command-line client for the Rooms control protocol that roomsd serves (CLI.md).
+//! `roomsctl`: command-line client for the Rooms control protocol that roomsd serves (roomsctl(1)).
 //!
 //! JSON-RPC (ids, answer matching, timeouts, notifications) is jsonrpsee's `WsClient`. The
 //! WebSocket handshake is tokio-tungstenite's, plugged in through jsonrpsee's transport traits:
@@ -31,12 +31,15 @@ use tokio_tungstenite::tungstenite::{
 };
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+use roomsd::manpage::{self, Section};
+
 const LONG_ABOUT: &str = "\
 Command-line client for roomsd (the Rooms control protocol: JSON-RPC 2.0 over WebSocket).
 
 Prints the JSON `result` of the request (or, for `watch`, each event's `params`), indented, or
-one compact line each with --json.
+one compact line each with --json.";
 
+const EXIT_STATUS: &str = "\
 Exit status:
   0  the server answered with error_code 0 (watch: stopped with Ctrl-C)
   1  the server answered with a non-zero error_code (the result is still printed)
@@ -44,14 +47,84 @@ Exit status:
   3  connection failure: cannot connect, handshake refused (e.g. HTTP 401 for a wrong or
      missing password), no answer within --timeout, or connection lost";
 
+/// The man page's sections beyond what clap describes.
+const MAN_SECTIONS: &[Section] = &[
+    Section {
+        title: "ENVIRONMENT",
+        roff: r#".TP
+\fBROOMSD_PASSWORD\fR
+The password, as \fB\-\-password\fR.
+"#,
+    },
+    Section {
+        title: "EXIT STATUS",
+        roff: r#".TP
+\fB0\fR
+The server answered with error_code 0 (\fBwatch\fR: stopped with Ctrl\-C).
+.TP
+\fB1\fR
+The server answered with a non\-zero error_code; the result is still printed.
+.TP
+\fB2\fR
+A usage error.
+.TP
+\fB3\fR
+A connection failure: cannot connect, the handshake was refused (HTTP 401 for a wrong or
+missing password, 403 for a refused Origin, 429 after too many wrong passwords, 503 when the
+server is full), no answer within \fB\-\-timeout\fR, or the connection was lost.
+"#,
+    },
+    Section {
+        title: "SIGNALS",
+        roff: r#".TP
+\fBSIGINT\fR
+Ends \fBwatch\fR with exit status 0.
+"#,
+    },
+    Section {
+        title: "EXAMPLES",
+        roff: r#".nf
+roomsctl query Meeting MeetingInfo
+roomsctl call Meeting JoinMeeting meeting_code=111222333 password=
+roomsctl call Meeting SwitchLayout switch_type:=2
+roomsctl call Device EnableMic enable:=false
+roomsctl watch Meeting
+roomsctl \-\-url ws://room\-101.example:6295 \-\-password secret query Backend
+roomsctl \-\-json query Members
+.fi
+.PP
+\fBkey=value\fR sends the JSON string "value"; \fBkey:=json\fR sends raw JSON.
+"#,
+    },
+    Section {
+        title: "FILES",
+        roff: r#"Completion scripts, installed by the Debian package:
+\fI/usr/share/bash\-completion/completions/roomsctl\fR,
+\fI/usr/share/zsh/vendor\-completions/_roomsctl\fR,
+\fI/usr/share/fish/vendor_completions.d/roomsctl.fish\fR.
+The protocol and its error codes: \fI/usr/share/doc/roomsd/PROTOCOL.md\fR.
+"#,
+    },
+    Section {
+        title: "SEE ALSO",
+        roff: "\\fBroomsd\\fR(8)\n",
+    },
+];
+
 /// Modules whose events `watch` listens for; the server only sends what was subscribed to.
-const EVENT_MODULES: [&str; 5] = ["Meeting", "Device", "Members", "MeetingControl", "Share"];
+const EVENT_MODULES: [&str; 5] = ["Meeting", "Device", "MeetingControl", "Share", "Backend"];
 
 /// Base64 characters that the browser form (`encodeURIComponent(btoa(pw))`) escapes.
 const CREDENTIALS: &AsciiSet = &CONTROLS.add(b'+').add(b'/').add(b'=');
 
 #[derive(Parser)]
-#[command(name = "roomsctl", version, about = "Command-line client for roomsd", long_about = LONG_ABOUT)]
+#[command(
+    name = "roomsctl",
+    version,
+    about = "Command-line client for roomsd",
+    long_about = LONG_ABOUT,
+    after_long_help = EXIT_STATUS
+)]
 struct Cli {
     /// WebSocket address of the daemon
     #[arg(long, global = true, default_value = "ws://127.0.0.1:6295")]
@@ -338,8 +411,15 @@ async fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Command::Man => {
-            let page = clap_mangen::Man::new(<Cli as clap::CommandFactory>::command());
-            return match page.render(&mut std::io::stdout()) {
+            let command = <Cli as clap::CommandFactory>::command();
+            let page = manpage::render(
+                command,
+                "1",
+                "User Commands",
+                MAN_SECTIONS,
+                &mut std::io::stdout(),
+            );
+            return match page {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(error) => {
                     eprintln!("roomsctl: {error}");

@@ -1,4 +1,4 @@
-//! `roomsd`: the room-device controller daemon. See CLI.md and `roomsd --help`.
+//! `roomsd`: the room-device controller daemon. See `roomsd --help`, roomsd(8) and docs/INSTALL.md.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use roomsd::config::{self, Config};
 use roomsd::daemon::{Daemon, Hosting, StartError};
+use roomsd::manpage::{self, Section};
 use roomsd::systemd;
 
 #[derive(Parser)]
@@ -56,6 +57,127 @@ enum LogFormat {
     Journald,
 }
 
+/// The man page's sections beyond what clap describes.
+const MAN_SECTIONS: &[Section] = &[
+    Section {
+        title: "CONFIGURATION",
+        roff: r#"A TOML file; every key is optional and an unknown key is an error.
+Without \fB\-\-config\fR, roomsd reads \fI/etc/roomsd/roomsd.toml\fR if it exists,
+else it uses the built-in defaults: the embedded simulator on 127.0.0.1:6295, no password.
+\fB\-\-listen\fR, \fB\-\-password\fR and \fBROOMSD_PASSWORD\fR override the file.
+.PP
+\fBroomsd print\-default\-config\fR prints every key with its default and a comment.
+\fBroomsd check\-config\fR \fIFILE\fR names the line and key of the first problem.
+The configuration is read once, at start: restart the service to apply a change.
+Every key is described in \fI/usr/share/doc/roomsd/CONFIGURATION.md\fR.
+.PP
+Without a password roomsd serves loopback addresses only, unless
+\fBserver.allow_unauthenticated_lan\fR is true.
+Keep the password out of the file with \fBserver.password_file\fR, for example a systemd
+credential (\fBLoadCredential=\fR).
+"#,
+    },
+    Section {
+        title: "FILES",
+        roff: r#".TP
+\fI/etc/roomsd/roomsd.toml\fR
+The configuration (a conffile of the Debian package).
+.TP
+\fI/var/lib/roomsd/state.json\fR
+The device settings that survive a restart: volumes, microphone and camera defaults, camera
+framing. The directory is \fBroom.state_dir\fR, or systemd's \fBStateDirectory\fR.
+.TP
+\fI/usr/lib/systemd/system/roomsd.service\fR
+The hardened service unit.
+.TP
+\fI/usr/share/doc/roomsd/examples/roomsd.socket\fR
+An optional socket unit for socket activation.
+.TP
+\fI/usr/share/doc/roomsd/\fR
+PROTOCOL.md (the wire protocol and its error codes), CONFIGURATION.md, INSTALL.md,
+BACKENDS.md, and the JSON Schemas in \fIschemas/\fR.
+"#,
+    },
+    Section {
+        title: "ENVIRONMENT",
+        roff: r#".TP
+\fBROOMSD_PASSWORD\fR
+The password, as \fB\-\-password\fR.
+.TP
+\fBRUST_LOG\fR
+Log levels, e.g. \fBinfo\fR (the default), \fBroomsd=debug\fR.
+.TP
+\fBSTATE_DIRECTORY\fR, \fBLISTEN_FDS\fR, \fBNOTIFY_SOCKET\fR, \fBWATCHDOG_USEC\fR, \fBJOURNAL_STREAM\fR
+Set by systemd: where the state is kept, the socket of socket activation, readiness and
+watchdog notifications, and whether stderr is the journal.
+"#,
+    },
+    Section {
+        title: "SIGNALS",
+        roff: r#".TP
+\fBSIGTERM\fR, \fBSIGINT\fR
+Stop accepting connections, close every client with WebSocket close code 1001, let backend
+operations under way finish or time out, and exit 0.
+.PP
+No signal reloads the configuration.
+"#,
+    },
+    Section {
+        title: "EXIT STATUS",
+        roff: r#".TP
+\fB0\fR
+Stopped by SIGTERM or SIGINT; or \fBcheck\-config\fR found no problem.
+.TP
+\fB1\fR
+A failure at run time: the address cannot be listened on (in use, or not permitted), the
+socket systemd passed cannot be used, or an internal error stopped the daemon.
+The service unit restarts roomsd after it.
+.TP
+\fB2\fR
+A configuration or usage error: an unreadable or invalid file, a bad value, a key the
+configured backend needs is missing, or a non-loopback address without a password.
+The service unit does not restart roomsd after it (\fBRestartPreventExitStatus=2\fR).
+"#,
+    },
+    Section {
+        title: "EXAMPLES",
+        roff: r#"Serve the embedded simulator on 127.0.0.1:6295, for a first look:
+.PP
+.RS
+roomsd
+.RE
+.PP
+Serve the room's LAN with a password:
+.PP
+.RS
+ROOMSD_PASSWORD=secret roomsd \-\-listen 0.0.0.0:6295
+.RE
+.PP
+Start from the defaults, then check the edited file before restarting the service:
+.PP
+.RS
+.nf
+roomsd print\-default\-config > roomsd.toml
+roomsd check\-config roomsd.toml
+.fi
+.RE
+.PP
+Follow the service's log, with debug messages from roomsd:
+.PP
+.RS
+.nf
+systemctl edit roomsd    # [Service] Environment=RUST_LOG=roomsd=debug
+journalctl \-u roomsd \-f
+.fi
+.RE
+"#,
+    },
+    Section {
+        title: "SEE ALSO",
+        roff: "\\fBroomsctl\\fR(1), \\fBsystemctl\\fR(1), \\fBjournalctl\\fR(1)\n",
+    },
+];
+
 fn main() -> ExitCode {
     let args = Args::parse();
     match args.command {
@@ -65,10 +187,15 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Some(Command::Man) => {
-            let page = clap_mangen::Man::new(<Args as clap::CommandFactory>::command())
-                .section("8")
-                .manual("System Administration");
-            match page.render(&mut std::io::stdout()) {
+            let command = <Args as clap::CommandFactory>::command();
+            let page = manpage::render(
+                command,
+                "8",
+                "System Administration",
+                MAN_SECTIONS,
+                &mut std::io::stdout(),
+            );
+            match page {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(error) => {
                     eprintln!("roomsd: {error}");

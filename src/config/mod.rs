@@ -1,4 +1,5 @@
-//! The daemon's configuration (CLI.md): a TOML file, every key optional, unknown keys refused.
+//! The daemon's configuration (docs/CONFIGURATION.md): a TOML file, every key optional, unknown
+//! keys refused.
 //!
 //! Values that have rules are parsed into types that check them, so that a bad value is reported
 //! by the TOML parser with its file, line and key.

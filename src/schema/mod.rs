@@ -110,13 +110,13 @@ fn method(name: &str, summary: &str, params: Value, result: Value) -> Value {
     json!({"name": name, "summary": summary, "params": params, "result": result})
 }
 
-/// The result every `Query` and `Call` answers with (PROTOCOL.md §2.2).
+/// The result every `Query` and `Call` answers with (docs/PROTOCOL.md §2.2).
 fn outcome(data: Value) -> Value {
     json!({
         "type": "object",
         "required": ["error_code", "message"],
         "properties": {
-            "error_code": {"type": "integer", "description": "0, or a code of PROTOCOL.md §5"},
+            "error_code": {"type": "integer", "description": "0 on success, else an error code: see the table in docs/PROTOCOL.md §5"},
             "message": {"type": "string"},
             "action": {"type": "string"},
             "data": data,
@@ -199,7 +199,8 @@ pub fn openrpc() -> Value {
             "version": env!("CARGO_PKG_VERSION"),
             "description": "JSON-RPC 2.0 over WebSocket; params are passed by name. Events are \
                 notifications named Event/<Module> with params {sub_event, error_code, message, \
-                data}. See PROTOCOL.md.",
+                data}. The protocol and its error codes: docs/PROTOCOL.md in the roomsd sources, \
+                /usr/share/doc/roomsd/PROTOCOL.md where the package is installed.",
         },
         "methods": methods,
         "components": {"schemas": schemas},
