@@ -192,3 +192,38 @@ fn check_config_names_a_bad_secret_without_showing_it() {
         );
     }
 }
+
+/// docs/CONFIGURATION.md has a row for every key `print-default-config` prints, in the table of
+/// its own section, so that a new key cannot go undocumented.
+#[test]
+fn the_configuration_reference_documents_every_key() {
+    let out = Command::new(ROOMSD)
+        .arg("print-default-config")
+        .output()
+        .unwrap();
+    let defaults: toml::Table = toml::from_str(&String::from_utf8(out.stdout).unwrap()).unwrap();
+    let reference = include_str!("../docs/CONFIGURATION.md");
+    // The text under a "## [section]" or "### [section]" heading, up to the next heading.
+    let section = |name: &str| -> &str {
+        let start = reference
+            .find(&format!("# [{name}]\n"))
+            .unwrap_or_else(|| panic!("no heading for [{name}]"));
+        let body = &reference[start..];
+        let body = &body[body.find('\n').unwrap()..];
+        &body[..body.find("\n#").unwrap_or(body.len())]
+    };
+    let mut missing = Vec::new();
+    for (name, value) in &defaults {
+        let toml::Value::Table(keys) = value else {
+            continue;
+        };
+        let text = section(name);
+        for key in keys.keys() {
+            // A row names its keys in backticks: "| `key` |" or "| `org`, `app` |".
+            if !text.contains(&format!("`{key}`")) {
+                missing.push(format!("{name}.{key}"));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "not in docs/CONFIGURATION.md: {missing:?}");
+}
