@@ -225,5 +225,8 @@ fn the_configuration_reference_documents_every_key() {
             }
         }
     }
-    assert!(missing.is_empty(), "not in docs/CONFIGURATION.md: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "not in docs/CONFIGURATION.md: {missing:?}"
+    );
 }

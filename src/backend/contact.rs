@@ -9,6 +9,7 @@
 //! check interval, not hammered.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
@@ -45,7 +46,7 @@ pub fn answered<T>(result: &BackendResult<T>) -> bool {
 }
 
 /// Runs `probe` until `stop` is cancelled: at once, then as [`Pace`] says.
-pub fn spawn<F, Fut>(service: &'static str, pace: Pace, stop: CancellationToken, probe: F)
+fn spawn<F, Fut>(service: &'static str, pace: Pace, stop: CancellationToken, probe: F)
 where
     F: Fn() -> Fut + Send + 'static,
     Fut: Future<Output = BackendResult<()>> + Send,
@@ -71,6 +72,33 @@ where
             tokio::select! {
                 () = stop.cancelled() => return,
                 () = tokio::time::sleep(wait) => {}
+            }
+        }
+    });
+}
+
+/// Runs `probe` on the adapter's `inner` as [`spawn`] does, holding only a weak reference, so
+/// that the loop never keeps a dropped adapter alive.
+pub fn keep<T, P, Fut>(
+    service: &'static str,
+    pace: Pace,
+    stop: CancellationToken,
+    inner: &Arc<T>,
+    probe: P,
+) where
+    T: Send + Sync + 'static,
+    P: Fn(Arc<T>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = BackendResult<()>> + Send + 'static,
+{
+    let weak = Arc::downgrade(inner);
+    let probe = Arc::new(probe);
+    spawn(service, pace, stop, move || {
+        let inner = weak.upgrade();
+        let probe = probe.clone();
+        async move {
+            match inner {
+                Some(inner) => probe(inner).await,
+                None => Ok(()),
             }
         }
     });

@@ -170,20 +170,12 @@ impl Hiar {
             health,
         });
         let stop = CancellationToken::new();
-        let probe = Arc::downgrade(&inner);
-        contact::spawn(
+        contact::keep(
             SERVICE,
             Pace::of(&config.backend),
             stop.clone(),
-            move || {
-                let inner = probe.upgrade();
-                async move {
-                    match inner {
-                        Some(inner) => inner.probe().await,
-                        None => Ok(()),
-                    }
-                }
-            },
+            &inner,
+            |inner| async move { inner.probe().await },
         );
         Self {
             inner,

@@ -116,20 +116,12 @@ impl Rsc {
             sdp: Mutex::new(HashMap::new()),
         });
         let stop = CancellationToken::new();
-        let probe = Arc::downgrade(&inner);
-        contact::spawn(
+        contact::keep(
             SERVICE,
             Pace::of(&config.backend),
             stop.clone(),
-            move || {
-                let inner = probe.upgrade();
-                async move {
-                    match inner {
-                        Some(inner) => inner.probe().await,
-                        None => Ok(()),
-                    }
-                }
-            },
+            &inner,
+            |inner| async move { inner.probe().await },
         );
         Self {
             inner,

@@ -103,16 +103,13 @@ impl Easemob {
             following: Mutex::new(None),
             stop: stop.clone(),
         });
-        let probe = Arc::downgrade(&inner);
-        contact::spawn(SERVICE, inner.pace, stop.clone(), move || {
-            let inner = probe.upgrade();
-            async move {
-                match inner {
-                    Some(inner) => inner.first_contact().await,
-                    None => Ok(()),
-                }
-            }
-        });
+        contact::keep(
+            SERVICE,
+            inner.pace,
+            stop.clone(),
+            &inner,
+            |inner| async move { inner.first_contact().await },
+        );
         Self {
             inner,
             _stop: Arc::new(stop.drop_guard()),
