@@ -493,7 +493,7 @@ async fn many_connections_do_not_guess_faster() {
 #[tokio::test]
 async fn sockets_in_the_handshake_do_not_take_the_clients_places() {
     let mut cfg = config();
-    cfg.server.max_connections = 1;
+    cfg.server.max_connections.0 = 1;
     cfg.server.max_handshakes.0 = 4;
     let daemon = start(cfg).await;
     let addr = daemon.local_addr();

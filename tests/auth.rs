@@ -94,7 +94,7 @@ async fn paths_other_than_root_and_ws_are_404() {
 #[tokio::test]
 async fn connections_over_the_limit_get_503() {
     let mut cfg = config();
-    cfg.server.max_connections = 1;
+    cfg.server.max_connections.0 = 1;
     let daemon = start(cfg).await;
     let mut first = Client::connect(daemon.local_addr()).await;
     assert_eq!(

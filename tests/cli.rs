@@ -230,3 +230,14 @@ fn the_configuration_reference_documents_every_key() {
         "not in docs/CONFIGURATION.md: {missing:?}"
     );
 }
+
+#[test]
+fn a_server_that_could_take_no_client_does_not_check() {
+    let (_file, out) = check_config(b"[server]\nmax_connections = 0\n");
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        text.contains("line 2") && text.contains("must be at least 1"),
+        "{text}"
+    );
+}

@@ -51,7 +51,7 @@ pub struct ServerConfig {
     pub allow_unauthenticated_lan: bool,
     /// Clients connected at once, counted once they are authenticated: connections still in
     /// the handshake have their own budget, so idle sockets cannot lock clients out.
-    pub max_connections: usize,
+    pub max_connections: Limit<1>,
     /// Connections still in the handshake. When they are all taken, the oldest is closed to
     /// make room for the newcomer.
     pub max_handshakes: Limit<1>,
@@ -123,7 +123,7 @@ impl Default for ServerConfig {
             password: String::new(),
             password_file: PathBuf::new(),
             allow_unauthenticated_lan: false,
-            max_connections: 64,
+            max_connections: Limit(64),
             max_handshakes: Limit(128),
             max_handshakes_per_peer: Limit(64),
             handshake_timeout_ms: Limit(3000),

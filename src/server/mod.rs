@@ -92,7 +92,7 @@ pub async fn run(
             config.max_handshakes.get(),
             config.max_handshakes_per_peer.get(),
         ),
-        slots: Arc::new(Semaphore::new(config.max_connections)),
+        slots: Arc::new(Semaphore::new(config.max_connections.get())),
         guesses: Guesses::default(),
         shutdown: shutdown.clone(),
     });
