@@ -8,20 +8,17 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Client, Running, config, free_port, start};
+use common::{Client, Running, config, spawn_roomsd, start};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
-const ROOMSD: &str = env!("CARGO_BIN_EXE_roomsd");
 /// The daemon's peak resident memory under any attack must stay below this.
 const RSS_LIMIT_KIB: u64 = 64 * 1024;
 
@@ -41,27 +38,9 @@ struct Process {
 
 impl Process {
     fn start() -> Self {
-        let port = free_port();
-        let mut child = Command::new(ROOMSD)
-            .args(["--listen", &format!("127.0.0.1:{port}")])
-            .env("RUST_LOG", "warn,roomsd=warn")
-            .env("NO_COLOR", "1")
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        // The ready line is logged at info; wait for the port instead.
-        std::thread::spawn(move || lines.by_ref().for_each(drop));
-        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(addr).is_err() {
-            assert!(Instant::now() < deadline, "roomsd never listened");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Self {
-            running: Running(child),
-            addr,
-        }
+        // Quiet but for the ready line, which says where it listens.
+        let (running, addr) = spawn_roomsd(&[], &[("RUST_LOG", "warn,roomsd::daemon=info")]);
+        Self { running, addr }
     }
 
     /// The process's peak resident memory so far (`VmHWM`), in KiB.

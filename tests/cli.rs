@@ -2,38 +2,14 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+use std::io::Write;
+use std::process::Command;
 use std::time::Duration;
 
-use common::{Client, Running, free_port};
+use common::{Client, spawn_roomsd};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 const ROOMSD: &str = env!("CARGO_BIN_EXE_roomsd");
-
-/// Starts `roomsd` and waits for its ready line, which must name the address.
-fn serve(port: u16, env: &[(&str, &str)]) -> Running {
-    let mut child = Command::new(ROOMSD)
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .envs(env.iter().copied())
-        .env("NO_COLOR", "1")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    let ready = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .find(|l| l.contains("ready"));
-    assert!(
-        ready.is_some_and(|l| l.contains(&format!("127.0.0.1:{port}"))),
-        "no ready line naming the address"
-    );
-    // Keep draining the log so the daemon never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    Running(child)
-}
 
 /// `roomsd check-config` on a file holding `text`; the file is returned so its name can be
 /// checked in the output.
@@ -112,9 +88,8 @@ fn version_is_printed() {
 
 #[tokio::test]
 async fn sigterm_closes_clients_with_1001_and_exits_0() {
-    let port = free_port();
-    let mut daemon = serve(port, &[]);
-    let mut client = Client::connect(([127, 0, 0, 1], port).into()).await;
+    let (mut daemon, addr) = spawn_roomsd(&[], &[]);
+    let mut client = Client::connect(addr).await;
     assert_eq!(client.status().await, 0);
     let killed = Command::new("kill")
         .args(["-TERM", &daemon.0.id().to_string()])
@@ -134,9 +109,7 @@ async fn sigterm_closes_clients_with_1001_and_exits_0() {
 
 #[tokio::test]
 async fn password_from_the_environment_is_required() {
-    let port = free_port();
-    let _daemon = serve(port, &[("ROOMSD_PASSWORD", "secret")]);
-    let addr = ([127, 0, 0, 1], port).into();
+    let (_daemon, addr) = spawn_roomsd(&[], &[("ROOMSD_PASSWORD", "secret")]);
     assert!(Client::connect_with(addr, None).await.is_err());
     let mut client = Client::connect_with(addr, Some("auth-c2VjcmV0"))
         .await

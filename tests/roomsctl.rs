@@ -1,47 +1,32 @@
 //! End-to-end tests of `roomsctl` against a real `roomsd` (embedded simulator) on a free port.
 
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Output, Stdio};
+mod common;
+
+use std::process::{Command, Output};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
+use common::{Running, spawn_roomsd};
 use serde_json::{Value, json};
 
-/// A running `roomsd`, killed when dropped so that a failing test leaves no daemon behind.
+/// A running `roomsd` on a port the system picked, killed when dropped so that a failing test
+/// leaves no daemon behind.
 struct Daemon {
-    child: Child,
+    _process: Running,
     url: String,
 }
 
 impl Daemon {
     fn start(password: Option<&str>) -> Daemon {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_roomsd"));
-        command
-            .arg("--listen")
-            .arg(format!("127.0.0.1:{port}"))
-            .env_remove("ROOMSD_PASSWORD")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        if let Some(password) = password {
-            command.arg("--password").arg(password);
-        }
-        let daemon = Daemon {
-            child: command.spawn().expect("roomsd starts"),
-            url: format!("ws://127.0.0.1:{port}"),
+        let args: &[&str] = match password {
+            Some(password) => &["--password", password],
+            None => &[],
         };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "roomsd is not listening on {port}"
-            );
-            sleep(Duration::from_millis(50));
+        let (process, addr) = spawn_roomsd(args, &[]);
+        Daemon {
+            _process: process,
+            url: format!("ws://{addr}"),
         }
-        daemon
     }
 
     /// Runs `roomsctl --url <this daemon> ARGS…`.
@@ -71,13 +56,6 @@ impl Daemon {
             "--json prints one line: {stdout:?}"
         );
         serde_json::from_str(&stdout).expect("JSON output")
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -314,7 +314,39 @@ impl Client {
     }
 }
 
-/// A loopback port nobody is listening on, for a daemon started as a process.
+/// Starts `roomsd` as a process on a loopback port the system picks, with `args` and `env`, and
+/// returns it once its ready line says where it listens: no port is chosen before the daemon
+/// binds it, so two tests can never race for one.
+pub fn spawn_roomsd(args: &[&str], env: &[(&str, &str)]) -> (Running, SocketAddr) {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_roomsd"))
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .env_remove("ROOMSD_PASSWORD")
+        .envs(env.iter().copied())
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("roomsd starts");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let running = Running(child);
+    const READY: &str = "ready: serving the Rooms protocol on ws://";
+    let addr = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|line| {
+            let at = line.find(READY)? + READY.len();
+            line[at..].split('/').next()?.parse().ok()
+        })
+        .expect("a ready line naming the address");
+    // Keep draining the log so the daemon never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    (running, addr)
+}
+
+/// A loopback port nobody is listening on, where a port must be chosen beforehand (socket
+/// activation); prefer [`spawn_roomsd`].
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
