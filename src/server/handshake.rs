@@ -140,12 +140,8 @@ pub(super) async fn accept(
             Turn::Busy(retry) => return refuse(&mut stream, &Refused::Guessing(retry)).await,
         }
     }
-    let decided = decide(&request, &ctx.policy()).and_then(|offered| {
-        let slot = ctx.slots.clone().try_acquire_owned();
-        Ok((offered, slot.map_err(|_| Refused::Busy)?))
-    });
-    let (offered, slot) = match decided {
-        Ok(decided) => decided,
+    let offered = match decide(&request, &ctx.policy()) {
+        Ok(offered) => offered,
         Err(refused) => {
             if refused == Refused::Unauthorized {
                 let failures = ctx.guesses.failed(peer, Instant::now());
@@ -161,9 +157,13 @@ pub(super) async fn accept(
             return refuse(&mut stream, &refused).await;
         }
     };
+    // The right password, even if there is no place left for the client now.
     if !ctx.password.is_empty() {
         ctx.guesses.succeeded(peer);
     }
+    let Ok(slot) = ctx.slots.clone().try_acquire_owned() else {
+        return refuse(&mut stream, &Refused::Busy).await;
+    };
     // Echo the `auth-` sub-protocol as offered: browsers fail the connection otherwise.
     if let Some(offered) = offered {
         response
