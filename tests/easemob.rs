@@ -4,7 +4,7 @@
 mod common;
 
 use common::easemob_fake::{self, APP, CLIENT_ID, CLIENT_SECRET, Controls, FakeEasemob, ORG};
-use common::{Client, start};
+use common::{Client, room_on_service, start};
 use roomsd::config::{BackendKind, Config};
 use roomsd::daemon::Daemon;
 use serde_json::{Value, json};
@@ -32,24 +32,7 @@ fn config(fake: &FakeEasemob) -> Config {
 
 /// A daemon on the fake and a panel subscribed to everything, once Easemob is reached.
 async fn room(fake: &FakeEasemob) -> (Daemon, Client) {
-    let daemon = start(config(fake)).await;
-    let mut panel = Client::connect(daemon.local_addr()).await;
-    for module in ["Meeting", "MeetingControl", "Backend"] {
-        panel.subscribe(&[module]).await;
-    }
-    panel.wait_backend(|b| b["connected"] == true).await;
-    (daemon, panel)
-}
-
-async fn join(panel: &mut Client, code: &str, password: &str) -> Value {
-    let ack = panel
-        .meeting(
-            "JoinMeeting",
-            json!({"meeting_code": code, "password": password}),
-        )
-        .await;
-    assert_eq!(ack, 0);
-    panel.event("JoinMeetingCompleted").await
+    room_on_service(config(fake), &["Meeting", "MeetingControl", "Backend"]).await
 }
 
 fn nicknames(members: &Value) -> Vec<String> {
@@ -97,12 +80,12 @@ async fn joining_by_conference_id_checks_the_password_and_follows_the_members() 
     fake.add_conference(CONF, "0.378", &[("alice", 7), ("bob", 3)]);
     let (_daemon, mut panel) = room(&fake).await;
 
-    let refused = join(&mut panel, CONF, "").await;
+    let refused = panel.join(CONF, "").await;
     assert_eq!(refused["error_code"], 10018, "{refused}");
-    let refused = join(&mut panel, CONF, "0.1").await;
+    let refused = panel.join(CONF, "0.1").await;
     assert_eq!(refused["error_code"], 10020, "{refused}");
 
-    let joined = join(&mut panel, CONF, "0.378").await;
+    let joined = panel.join(CONF, "0.378").await;
     assert_eq!(joined["error_code"], 0, "{joined}");
     assert_eq!(joined["data"]["meeting_info"]["meeting_code"], CONF);
     let members = panel.query(&["Members"]).await["data"].clone();
@@ -168,7 +151,7 @@ async fn a_conference_ended_on_the_service_takes_the_room_out() {
     let fake = easemob_fake::start().await;
     fake.add_conference(CONF, "", &[("alice", 7)]);
     let (_daemon, mut panel) = room(&fake).await;
-    assert_eq!(join(&mut panel, CONF, "").await["error_code"], 0);
+    assert_eq!(panel.join(CONF, "").await["error_code"], 0);
 
     fake.end_conference(CONF);
     let ended = panel.event("DissolveMeeting").await;
@@ -201,7 +184,7 @@ async fn what_easemob_cannot_do_is_refused_with_9_naming_it() {
         .await;
     assert_eq!(ack["error_code"], 10010, "not a conference id: {ack}");
 
-    assert_eq!(join(&mut panel, CONF, "").await["error_code"], 0);
+    assert_eq!(panel.join(CONF, "").await["error_code"], 0);
     for (action, params) in [
         ("MuteMember", json!({"user_id": "alice"})),
         ("StopVideo", json!({"user_id": "alice"})),
@@ -240,7 +223,7 @@ async fn the_service_going_away_mid_meeting_ends_it_and_its_return_shows_it_agai
     let fake = easemob_fake::start().await;
     fake.add_conference(CONF, "", &[("alice", 7)]);
     let (_daemon, mut panel) = room(&fake).await;
-    assert_eq!(join(&mut panel, CONF, "").await["error_code"], 0);
+    assert_eq!(panel.join(CONF, "").await["error_code"], 0);
 
     fake.go_down();
     let lost = panel.event("LeaveMeeting").await;
@@ -290,7 +273,7 @@ async fn the_rooms_own_user_removed_from_the_conference_takes_it_out() {
     // The room's media client is in the conference as the room's Easemob user.
     fake.add_conference(CONF, "", &[("alice", 7), (ROOM_USER, 3)]);
     let (_daemon, mut panel) = room(&fake).await;
-    assert_eq!(join(&mut panel, CONF, "").await["error_code"], 0);
+    assert_eq!(panel.join(CONF, "").await["error_code"], 0);
     let members = panel.query(&["Members"]).await["data"].clone();
     assert_eq!(
         nicknames(&members),

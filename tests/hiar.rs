@@ -5,7 +5,7 @@
 mod common;
 
 use common::hiar_fake::{self, APP_ID, APP_SECRET, COLLABORATION, Controls, FakeHiar};
-use common::{Client, start};
+use common::{Client, room_on_service};
 use roomsd::config::{BackendKind, Config};
 use roomsd::daemon::Daemon;
 use serde_json::{Value, json};
@@ -29,21 +29,7 @@ fn config(fake: &FakeHiar) -> Config {
 }
 
 async fn room_with(config: Config) -> (Daemon, Client) {
-    let daemon = start(config).await;
-    let mut panel = Client::connect(daemon.local_addr()).await;
-    for module in ["Meeting", "Backend"] {
-        panel.subscribe(&[module]).await;
-    }
-    panel.wait_backend(|b| b["connected"] == true).await;
-    (daemon, panel)
-}
-
-async fn join(panel: &mut Client, code: &str) -> Value {
-    let ack = panel
-        .meeting("JoinMeeting", json!({"meeting_code": code, "password": ""}))
-        .await;
-    assert_eq!(ack, 0);
-    panel.event("JoinMeetingCompleted").await
+    room_on_service(config, &["Meeting", "Backend"]).await
 }
 
 #[tokio::test]
@@ -70,13 +56,13 @@ async fn joining_invites_the_rooms_own_user_into_the_typed_session() {
     fake.add_session(SESSION);
     let (_daemon, mut panel) = room_with(config(&fake)).await;
 
-    let refused = join(&mut panel, "no-such-session").await;
+    let refused = panel.join("no-such-session", "").await;
     assert_ne!(refused["error_code"], 0, "{refused}");
     assert!(
         refused["message"].as_str().unwrap().contains("2004"),
         "HiAR's own code is named: {refused}"
     );
-    let joined = join(&mut panel, SESSION).await;
+    let joined = panel.join(SESSION, "").await;
     assert_eq!(joined["error_code"], 0, "{joined}");
     assert_eq!(joined["data"]["meeting_info"]["meeting_code"], SESSION);
     assert_eq!(
@@ -98,7 +84,7 @@ async fn what_hiar_cannot_do_is_refused_with_9_and_leaving_is_local() {
         .await;
     assert_eq!(ack["error_code"], 9, "{ack}");
     assert!(ack["message"].as_str().unwrap().contains("(hiar)"), "{ack}");
-    assert_eq!(join(&mut panel, SESSION).await["error_code"], 0);
+    assert_eq!(panel.join(SESSION, "").await["error_code"], 0);
     let ack = panel
         .call("Call/Meeting", json!({"action": "DissolveMeeting"}))
         .await;
@@ -117,7 +103,7 @@ async fn the_service_going_away_mid_meeting_is_noticed_by_the_checks() {
     let fake = hiar_fake::start().await;
     fake.add_session(SESSION);
     let (_daemon, mut panel) = room_with(config(&fake)).await;
-    assert_eq!(join(&mut panel, SESSION).await["error_code"], 0);
+    assert_eq!(panel.join(SESSION, "").await["error_code"], 0);
     fake.go_down();
     let lost = panel.event("LeaveMeeting").await;
     assert_eq!(lost["error_code"], 12, "{lost}");

@@ -10,7 +10,7 @@ mod kedacom {
 use std::time::Duration;
 
 use common::kedacom_fake::{FakeKedacom, Fault};
-use common::{Client, WAIT, start};
+use common::{Client, WAIT, room_on_service, start};
 use roomsd::config::{BackendKind, Config};
 use roomsd::daemon::Daemon;
 use serde_json::{Value, json};
@@ -42,40 +42,7 @@ async fn room(fake: &FakeKedacom) -> (Daemon, Client) {
 }
 
 async fn room_with(config: Config) -> (Daemon, Client) {
-    let daemon = start(config).await;
-    let mut panel = Client::connect(daemon.local_addr()).await;
-    panel.subscribe(&["Meeting"]).await;
-    panel.subscribe(&["Backend"]).await;
-    wait_for(&mut panel, |backend| backend["connected"] == true).await;
-    (daemon, panel)
-}
-
-/// Waits until `Query ["Backend"]` satisfies `ok`.
-async fn wait_for(panel: &mut Client, ok: impl Fn(&Value) -> bool) -> Value {
-    let poll = async {
-        loop {
-            let backend = panel.query(&["Backend"]).await["data"]["backend"].clone();
-            if ok(&backend) {
-                return backend;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    };
-    // Three failed exchanges make a platform count as gone: heartbeats come every second.
-    tokio::time::timeout(WAIT * 2, poll)
-        .await
-        .expect("backend state reached")
-}
-
-async fn join(panel: &mut Client, code: &str, password: &str) -> Value {
-    let ack = panel
-        .meeting(
-            "JoinMeeting",
-            json!({"meeting_code": code, "password": password}),
-        )
-        .await;
-    assert_eq!(ack, 0);
-    panel.event("JoinMeetingCompleted").await
+    room_on_service(config, &["Meeting", "Backend"]).await
 }
 
 #[tokio::test]
@@ -84,7 +51,7 @@ async fn join_then_leave_dials_and_hangs_up_the_room_terminal() {
     fake.add_conference("7000001", "Design review", false);
     let (_daemon, mut panel) = room(&fake).await;
 
-    let joined = join(&mut panel, "700 0001", "").await;
+    let joined = panel.join("700 0001", "").await;
     assert_eq!(joined["error_code"], 0, "{joined}");
     let info = &joined["data"]["meeting_info"];
     assert_eq!(info["meeting_code"], "7000001");
@@ -157,7 +124,7 @@ async fn a_conference_ended_elsewhere_ends_the_meeting_as_host_ended() {
     let fake = FakeKedacom::start().await;
     fake.add_conference("7000001", "Design review", false);
     let (_daemon, mut panel) = room(&fake).await;
-    assert_eq!(join(&mut panel, "7000001", "").await["error_code"], 0);
+    assert_eq!(panel.join("7000001", "").await["error_code"], 0);
 
     fake.end_conference("7000001");
     let ended = panel.event("DissolveMeeting").await;
@@ -198,13 +165,13 @@ async fn a_wrong_conference_or_missing_password_fails_with_the_rooms_code() {
     let fake = FakeKedacom::start().await;
     fake.add_conference("7000003", "Board", true);
     let (_daemon, mut panel) = room(&fake).await;
-    let missing = join(&mut panel, "7000404", "").await;
+    let missing = panel.join("7000404", "").await;
     assert_eq!(missing["error_code"], 10019, "{missing}");
     assert!(
         missing["message"].as_str().unwrap().contains("12103"),
         "{missing}"
     );
-    let locked = join(&mut panel, "7000003", "").await;
+    let locked = panel.join("7000003", "").await;
     assert_eq!(locked["error_code"], 10018, "{locked}");
     assert!(!fake.member("7000003", ROOM), "nothing was dialled");
 }
@@ -216,7 +183,7 @@ async fn an_expired_session_is_renewed_without_the_panel_noticing() {
     let (_daemon, mut panel) = room(&fake).await;
     let logins = fake.logins();
     fake.expire_sessions();
-    let joined = join(&mut panel, "7000001", "").await;
+    let joined = panel.join("7000001", "").await;
     assert_eq!(joined["error_code"], 0, "{joined}");
     assert!(fake.logins() > logins, "logged in again");
 }
@@ -246,7 +213,7 @@ async fn the_platform_going_away_mid_join_fails_it_with_12_and_the_daemon_recove
     );
     assert_eq!(panel.status().await, 0, "back to idle, nobody hangs");
 
-    let down = wait_for(&mut panel, |b| b["connected"] == false).await;
+    let down = panel.wait_backend(|b| b["connected"] == false).await;
     assert!(
         down["last_error"].as_str().unwrap().contains("kedacom"),
         "{down}"
@@ -262,8 +229,8 @@ async fn the_platform_going_away_mid_join_fails_it_with_12_and_the_daemon_recove
 
     fake.set_answers(ROOM, true);
     fake.come_back().await;
-    wait_for(&mut panel, |b| b["connected"] == true).await;
-    let joined = join(&mut panel, "7000001", "").await;
+    panel.wait_backend(|b| b["connected"] == true).await;
+    let joined = panel.join("7000001", "").await;
     assert_eq!(joined["error_code"], 0, "{joined}");
 }
 
@@ -342,7 +309,7 @@ async fn a_join_that_times_out_waiting_for_the_terminal_hangs_it_up() {
     let (_daemon, mut panel) = room_with(c).await;
 
     let asked = std::time::Instant::now();
-    let failed = join(&mut panel, "7000001", "").await;
+    let failed = panel.join("7000001", "").await;
     assert_eq!(failed["error_code"], 12, "{failed}");
     assert_eq!(panel.status().await, 0);
     // Hung up within timeout_ms and one poll (with a margin for a busy machine).
@@ -368,7 +335,7 @@ async fn fails_mid_join(fault: Fault) {
     c.backend.timeout_ms.0 = 1000;
     let (_daemon, mut panel) = room_with(c).await;
 
-    let failed = join(&mut panel, "7000001", "").await;
+    let failed = panel.join("7000001", "").await;
     assert_eq!(failed["error_code"], 12, "{fault:?}: {failed}");
     assert_eq!(panel.status().await, 0);
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -385,8 +352,8 @@ async fn fails_mid_join(fault: Fault) {
     .await;
     assert_eq!(panel.status().await, 0, "the room says what is true");
     fake.set_answers(ROOM, true);
-    wait_for(&mut panel, |b| b["connected"] == true).await;
-    assert_eq!(join(&mut panel, "7000001", "").await["error_code"], 0);
+    panel.wait_backend(|b| b["connected"] == true).await;
+    assert_eq!(panel.join("7000001", "").await["error_code"], 0);
 }
 
 #[tokio::test]
@@ -435,7 +402,7 @@ async fn the_platform_coming_back_with_the_call_still_up_shows_the_meeting_again
     let fake = FakeKedacom::start().await;
     fake.add_conference("7000001", "Design review", false);
     let (_daemon, mut panel) = room(&fake).await;
-    assert_eq!(join(&mut panel, "7000001", "").await["error_code"], 0);
+    assert_eq!(panel.join("7000001", "").await["error_code"], 0);
 
     fake.go_down().await;
     let lost = panel.event("LeaveMeeting").await;

@@ -5,7 +5,7 @@
 mod common;
 
 use common::rsc_fake::{self, Controls, ENDPOINT, FakeRsc, JOIN, TOKEN};
-use common::{Client, start};
+use common::{Client, room_on_service};
 use roomsd::config::{BackendKind, Config};
 use roomsd::daemon::Daemon;
 use serde_json::{Value, json};
@@ -23,24 +23,7 @@ fn config(fake: &FakeRsc) -> Config {
 }
 
 async fn room_with(config: Config) -> (Daemon, Client) {
-    let daemon = start(config).await;
-    let mut panel = Client::connect(daemon.local_addr()).await;
-    for module in ["Meeting", "Backend"] {
-        panel.subscribe(&[module]).await;
-    }
-    panel.wait_backend(|b| b["connected"] == true).await;
-    (daemon, panel)
-}
-
-async fn join(panel: &mut Client, code: &str, password: &str) -> Value {
-    let ack = panel
-        .meeting(
-            "JoinMeeting",
-            json!({"meeting_code": code, "password": password}),
-        )
-        .await;
-    assert_eq!(ack, 0);
-    panel.event("JoinMeetingCompleted").await
+    room_on_service(config, &["Meeting", "Backend"]).await
 }
 
 #[tokio::test]
@@ -72,7 +55,7 @@ async fn joining_sends_what_the_document_requires_and_reads_the_host_flag() {
     fake.add_session("88001234", "2468", ENDPOINT);
     let (_daemon, mut panel) = room_with(config(&fake)).await;
 
-    let refused = join(&mut panel, "88001234", "1111").await;
+    let refused = panel.join("88001234", "1111").await;
     // The seed documents no failure: a 403 is read as "no permission to join".
     assert_eq!(refused["error_code"], 10007, "{refused}");
     assert!(
@@ -82,7 +65,7 @@ async fn joining_sends_what_the_document_requires_and_reads_the_host_flag() {
             .contains("wrong session password"),
         "RSC's own text is kept: {refused}"
     );
-    let joined = join(&mut panel, "8800 1234", "2468").await;
+    let joined = panel.join("8800 1234", "2468").await;
     assert_eq!(joined["error_code"], 0, "{joined}");
     assert_eq!(joined["data"]["meeting_info"]["meeting_code"], "88001234");
     assert_eq!(joined["data"]["self_user_info"]["host"], true, "isMaster");
@@ -110,7 +93,7 @@ async fn what_rsc_cannot_do_is_refused_with_9_and_leaving_is_local() {
         ack["message"],
         "the meeting service (rsc) cannot start an instant meeting"
     );
-    assert_eq!(join(&mut panel, "88001234", "").await["error_code"], 0);
+    assert_eq!(panel.join("88001234", "").await["error_code"], 0);
     let ack = panel
         .call("Call/Meeting", json!({"action": "DissolveMeeting"}))
         .await;
@@ -143,7 +126,7 @@ async fn the_service_going_away_mid_meeting_is_noticed_by_the_checks() {
     let fake = rsc_fake::start().await;
     fake.add_session("88001234", "", "someone-else");
     let (_daemon, mut panel) = room_with(config(&fake)).await;
-    assert_eq!(join(&mut panel, "88001234", "").await["error_code"], 0);
+    assert_eq!(panel.join("88001234", "").await["error_code"], 0);
 
     fake.go_down();
     let lost = panel.event("LeaveMeeting").await;

@@ -83,6 +83,18 @@ pub async fn start_default() -> Daemon {
     start(config()).await
 }
 
+/// A daemon on a meeting service, and a panel subscribed to `modules`, once the service is
+/// reached.
+pub async fn room_on_service(config: Config, modules: &[&str]) -> (Daemon, Client) {
+    let daemon = start(config).await;
+    let mut panel = Client::connect(daemon.local_addr()).await;
+    for module in modules {
+        panel.subscribe(&[module]).await;
+    }
+    panel.wait_backend(|b| b["connected"] == true).await;
+    (daemon, panel)
+}
+
 pub struct Client {
     ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
     /// Events that arrived while waiting for a reply, kept for [`Client::event`].
@@ -263,17 +275,22 @@ impl Client {
     /// Joins a meeting and waits until the room is in it.
     pub async fn join_meeting(&mut self, code: &str) -> Value {
         self.subscribe(&["Meeting", "JoinMeetingCompleted"]).await;
-        assert_eq!(
-            self.meeting(
-                "JoinMeeting",
-                serde_json::json!({"meeting_code": code, "password": ""})
-            )
-            .await,
-            0
-        );
-        let event = self.event("JoinMeetingCompleted").await;
+        let event = self.join(code, "").await;
         assert_eq!(event["error_code"], 0, "{event}");
         event
+    }
+
+    /// Sends JoinMeeting, which must be acknowledged, and returns its outcome event, whatever
+    /// its code (the client must be subscribed to it).
+    pub async fn join(&mut self, code: &str, password: &str) -> Value {
+        let ack = self
+            .meeting(
+                "JoinMeeting",
+                serde_json::json!({"meeting_code": code, "password": password}),
+            )
+            .await;
+        assert_eq!(ack, 0);
+        self.event("JoinMeetingCompleted").await
     }
 
     /// Waits (up to twice [`WAIT`]) until `Query ["Backend"]` satisfies `ok`; the node then.

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::common::kedacom_fake::FakeKedacom;
 use crate::common::{Client, WAIT, start};
-use crate::{ROOM, config, join, room, room_with, until_status, wait_for};
+use crate::{ROOM, config, room, room_with, until_status};
 
 async fn start_instant(panel: &mut Client) -> Value {
     let ack = panel
@@ -104,7 +104,7 @@ async fn join_as(account: &str, account_type: u8) {
     c.kedacom.account = account.into();
     c.kedacom.account_type = roomsd::config::AccountType(account_type);
     let (_daemon, mut panel) = room_with(c).await;
-    let joined = join(&mut panel, "7000001", "").await;
+    let joined = panel.join("7000001", "").await;
     assert_eq!(joined["error_code"], 0, "type {account_type}: {joined}");
     assert!(fake.online("7000001", account), "type {account_type}");
     assert_eq!(panel.meeting("LeaveMeeting", Value::Null).await, 0);
@@ -170,7 +170,7 @@ async fn a_conference_id_with_a_hash_is_escaped_in_paths() {
     let fake = FakeKedacom::start().await;
     fake.add_conference("123#456", "Cascade", false);
     let (_daemon, mut panel) = room(&fake).await;
-    let joined = join(&mut panel, "123#456", "").await;
+    let joined = panel.join("123#456", "").await;
     assert_eq!(joined["error_code"], 0, "{joined}");
     assert!(fake.online("123#456", ROOM));
     assert_eq!(panel.meeting("LeaveMeeting", Value::Null).await, 0);
@@ -234,7 +234,7 @@ async fn joining_a_booking_that_has_not_begun_starts_it() {
     fake.add_booked("7000009", "Planning", start_time, end_time);
     fake.add_booked_with_password("7000010", "Budget", start_time, end_time, "1234");
     let (_daemon, mut panel) = room(&fake).await;
-    let joined = join(&mut panel, "7000009", "").await;
+    let joined = panel.join("7000009", "").await;
     assert_eq!(joined["error_code"], 0, "{joined}");
     assert_eq!(joined["data"]["meeting_info"]["meeting_title"], "Planning");
     assert!(fake.online("7000009", ROOM));
@@ -242,15 +242,15 @@ async fn joining_a_booking_that_has_not_begun_starts_it() {
     assert_eq!(panel.meeting("LeaveMeeting", Value::Null).await, 0);
     panel.event("LeaveMeeting").await;
 
-    let locked = join(&mut panel, "7000010", "").await;
+    let locked = panel.join("7000010", "").await;
     assert_eq!(locked["error_code"], 10018, "{locked}");
-    let wrong = join(&mut panel, "7000010", "4321").await;
+    let wrong = panel.join("7000010", "4321").await;
     assert_eq!(wrong["error_code"], 10020, "{wrong}");
     assert!(
         fake.is_booked("7000010"),
         "not started for a wrong password"
     );
-    let joined = join(&mut panel, "7000010", "1234").await;
+    let joined = panel.join("7000010", "1234").await;
     assert_eq!(joined["error_code"], 0, "{joined}");
 }
 
@@ -286,10 +286,9 @@ async fn a_refused_login_is_an_authentication_failure() {
     let mut panel = Client::connect(daemon.local_addr()).await;
     panel.subscribe(&["Meeting"]).await;
     // The platform answers (it refuses the login): it is there.
-    let backend = wait_for(&mut panel, |b| {
-        !b["last_error"].as_str().unwrap_or("").is_empty()
-    })
-    .await;
+    let backend = panel
+        .wait_backend(|b| !b["last_error"].as_str().unwrap_or("").is_empty())
+        .await;
     assert!(
         backend["last_error"].as_str().unwrap().contains("10101"),
         "{backend}"
