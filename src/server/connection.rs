@@ -143,15 +143,12 @@ async fn serve(ws: Socket, ctx: &Context) {
 async fn read_loop(source: &mut SplitStream<Socket>, outbound: &Outbound, ctx: &Context) -> Ending {
     let mut events = ctx.room.subscribe_events();
     let mut subscriptions = Subscriptions::default();
-    let limits = super::dispatch::Limits {
-        batch_reply_bytes: ctx.max_batch_reply_bytes,
-    };
     loop {
         tokio::select! {
             () = ctx.shutdown.cancelled() => return Ending::Close(CloseCode::Away, "roomsd is shutting down"),
             incoming = source.next() => match incoming {
                 Some(Ok(Message::Text(text))) => {
-                    if let Some(reply) = handle_text(&text, &ctx.room, &mut subscriptions, &limits).await
+                    if let Some(reply) = handle_text(&text, &ctx.room, &mut subscriptions, &ctx.limits).await
                         && outbound.push(Message::Text(reply.into())).is_err()
                     {
                         return Ending::Drop;

@@ -30,7 +30,8 @@ struct Context {
     ws_config: WebSocketConfig,
     outbound_queue: usize,
     max_unsent_bytes: usize,
-    max_batch_reply_bytes: usize,
+    /// What one frame's handling may cost.
+    limits: dispatch::Limits,
     handshake_timeout: Duration,
     /// Connections still in the handshake.
     pending: Arc<Pending>,
@@ -86,7 +87,9 @@ pub async fn run(
         ws_config: ws_config(config),
         outbound_queue: config.outbound_queue.get(),
         max_unsent_bytes: config.max_unsent_bytes.get(),
-        max_batch_reply_bytes: config.max_batch_reply_bytes.get(),
+        limits: dispatch::Limits {
+            batch_reply_bytes: config.max_batch_reply_bytes.get(),
+        },
         handshake_timeout: Duration::from_millis(config.handshake_timeout_ms.0),
         pending: Pending::new(
             config.max_handshakes.get(),
