@@ -217,3 +217,32 @@ async fn shutdown_closes_clients_with_1001() {
         .expect("stops in time")
         .unwrap();
 }
+
+/// Drivers send vendor extras, so unknown `action_params` keys do not fail the call; but the
+/// acknowledgement names them, so a misspelt parameter is not silently "done".
+#[tokio::test]
+async fn unknown_action_params_succeed_and_are_named() {
+    let daemon = start_default().await;
+    let mut c = Client::connect(daemon.local_addr()).await;
+    let ack = c
+        .call(
+            "Call/Device",
+            json!({"action": "SetSpeakerVolume", "action_params": {"volume": 30, "volumme": 20, "x_vendor": 1}}),
+        )
+        .await;
+    assert_eq!(ack["error_code"], 0, "{ack}");
+    assert_eq!(
+        ack["message"],
+        "SetSpeakerVolume ignored unknown action_params: volumme, x_vendor"
+    );
+    let speaker = c.query(&["Device", "SpeakerInfo"]).await;
+    assert_eq!(speaker["data"]["speaker_info"]["volume"], 30, "{speaker}");
+    // A call that reads all it was sent answers with an empty message, as before.
+    let ack = c
+        .call(
+            "Call/Device",
+            json!({"action": "SetSpeakerVolume", "action_params": {"volume": 40}}),
+        )
+        .await;
+    assert_eq!(ack["message"], "", "{ack}");
+}

@@ -281,7 +281,7 @@ pub fn params_schema(action: &str) -> schemars::Schema {
     match action {
         "StartMeeting" => schemars::schema_for!(StartParams),
         "JoinMeeting" => schemars::schema_for!(JoinParams),
-        "SwitchLayout" => schemars::schema_for!(SwitchLayoutParams),
+        "SwitchLayout" | LAYOUT_SWITCH_CHANGED => schemars::schema_for!(SwitchLayoutParams),
         _ => super::no_params_schema(),
     }
 }

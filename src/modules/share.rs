@@ -88,7 +88,12 @@ struct StartParams {
     select_index: u32,
     #[serde(default)]
     device_id: String,
-    // `share_voice` and `fluency_first` tune the media, which roomsd does not carry.
+    /// Accepted as the vendor defines it, without effect: roomsd does not carry the media.
+    #[serde(default, rename = "share_voice")]
+    _share_voice: Option<serde_json::Value>,
+    /// Accepted as the vendor defines it, without effect: roomsd does not carry the media.
+    #[serde(default, rename = "fluency_first")]
+    _fluency_first: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize, JsonSchema)]

@@ -5,6 +5,9 @@
 //! integration tests validate real daemon output against them.
 
 mod events;
+mod params;
+
+pub use params::ignored_params;
 
 use schemars::{JsonSchema, Schema, schema_for};
 use serde_json::{Value, json};

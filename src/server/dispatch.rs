@@ -85,7 +85,7 @@ async fn handle_request(
         }
         m if m.starts_with("Call/") => {
             let started = std::time::Instant::now();
-            let (action, result) = call(&method["Call/".len()..], params, room).await;
+            let (action, result, ignored) = call(&method["Call/".len()..], params, room).await;
             let (code, refusal) = match &result {
                 Ok(_) => (0, ""),
                 Err(refusal) => (refusal.code.0, refusal.message.as_str()),
@@ -100,7 +100,10 @@ async fn handle_request(
                 duration_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
                 "call"
             );
-            let outcome = Outcome::from_result(&result);
+            let mut outcome = Outcome::from_result(&result);
+            if !ignored.is_empty() && result.is_ok() {
+                outcome.message = &ignored;
+            }
             let outcome = match &action {
                 Some(action) => outcome.with_action(action),
                 None => outcome,
@@ -168,12 +171,13 @@ fn change_subscriptions(
     }
 }
 
-/// Runs a `Call/<module>`; the action name to echo (as the client sent it) and the result.
+/// Runs a `Call/<module>`; the action name to echo (as the client sent it), the result, and
+/// for an accepted call, what it ignored (the acknowledgement's `message`; empty if nothing).
 async fn call(
     module: &str,
     params: Option<&RawValue>,
     room: &RoomHandle,
-) -> (Option<String>, CallResult) {
+) -> (Option<String>, CallResult, String) {
     let parsed: Result<CallParams, _> = match params {
         Some(raw) => serde_json::from_str(raw.get()),
         None => serde_json::from_str("{}"),
@@ -188,7 +192,7 @@ async fn call(
             ErrorCode::PARAMETER,
             format!("Call/{module}: params must be an object with a string \"action\""),
         );
-        return (None, Err(refusal));
+        return (None, Err(refusal), String::new());
     };
     let command = match module {
         "Meeting" => meeting::parse_action(&action, action_params).map(Command::Meeting),
@@ -211,9 +215,23 @@ async fn call(
             format!("unknown method \"Call/{module}\""),
         )),
     };
-    let result = match command {
-        Ok(command) => room.call(command).await,
-        Err(refusal) => Err(refusal),
+    let (result, ignored) = match command {
+        Ok(command) => {
+            let ignored = crate::schema::ignored_params(module, &action, action_params);
+            (room.call(command).await, ignored_message(&action, &ignored))
+        }
+        Err(refusal) => (Err(refusal), String::new()),
     };
-    (Some(action.into_owned()), result)
+    (Some(action.into_owned()), result, ignored)
+}
+
+/// "SetSpeakerVolume ignored unknown action_params: volumme" (empty when nothing was ignored).
+fn ignored_message(action: &str, ignored: &[String]) -> String {
+    if ignored.is_empty() {
+        return String::new();
+    }
+    format!(
+        "{action} ignored unknown action_params: {}",
+        ignored.join(", ")
+    )
 }
