@@ -143,3 +143,53 @@ async fn a_stock_jsonrpsee_client_authenticates_with_an_authorization_header() {
             .is_err()
     );
 }
+
+/// `examples/jsonrpsee_client.rs`, run as a user runs it, against a daemon with a password:
+/// it joins, lists the members and leaves.
+#[test]
+fn the_jsonrpsee_example_drives_a_room_with_a_password() {
+    let (_roomsd, addr) = common::spawn_roomsd(&["--password", "example-pw"], &[]);
+    let run = |password: Option<&str>| {
+        let mut cargo = std::process::Command::new(env!("CARGO"));
+        cargo
+            .args(["run", "--quiet", "--example", "jsonrpsee_client", "--"])
+            .arg(common::url(addr))
+            .arg("111222333")
+            .env_remove("ROOMSD_PASSWORD");
+        // cargo describes the package to tests in these; ring's build script reruns when they
+        // change, which would rebuild half the tree here and again at the next `cargo test`.
+        for (name, _) in std::env::vars_os() {
+            let name = name.to_string_lossy();
+            let described = [
+                "CARGO_PKG_",
+                "CARGO_MANIFEST_",
+                "CARGO_CRATE_",
+                "CARGO_BIN_",
+            ]
+            .iter()
+            .any(|prefix| name.starts_with(prefix));
+            if described || name == "CARGO_PRIMARY_PACKAGE" || name == "CARGO_TARGET_TMPDIR" {
+                cargo.env_remove(name.as_ref());
+            }
+        }
+        if let Some(password) = password {
+            cargo.env("ROOMSD_PASSWORD", password);
+        }
+        cargo.output().expect("cargo runs the example")
+    };
+    let out = run(Some("example-pw"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("joined \"111222333\""), "{stdout}");
+    assert!(stdout.contains("in the meeting: Room"), "{stdout}");
+    assert!(stdout.ends_with("left\n"), "{stdout}");
+
+    let out = run(None);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("set ROOMSD_PASSWORD"), "{stderr}");
+}
