@@ -3,6 +3,9 @@
 //! `examples/panel/test/` (.ci/run installs them), so it is ignored by a plain `cargo test`:
 //! `cargo test --test panel -- --ignored` runs it, and fails saying what is missing. The
 //! screenshot is kept as `target/tmp/panel.png`.
+//!
+//! What the page needs from the daemon without a browser (`/panel/access.json`) is tested here
+//! too, and runs with every `cargo test`.
 
 mod common;
 
@@ -10,6 +13,8 @@ use std::path::Path;
 use std::process::Command;
 
 use common::{config, start};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 const TEST_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/panel/test");
 
@@ -69,4 +74,34 @@ async fn a_meeting_run_from_the_panel_in_chromium() {
         screenshot.display()
     );
     daemon.stop().await;
+}
+
+/// One plain HTTP GET, as a browser's `fetch` sends it; the whole answer.
+async fn get(addr: std::net::SocketAddr, path: &str) -> String {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    answer
+}
+
+/// A browser cannot read why a WebSocket upgrade failed, so the panel asks whether a password
+/// is wanted; the answer carries nothing else, and is the same with or without one offered.
+#[tokio::test]
+async fn the_panel_can_learn_whether_the_room_wants_a_password() {
+    for (password, wanted) in [("", false), ("secret", true)] {
+        let mut cfg = config();
+        cfg.server.panel = true;
+        cfg.server.password = password.into();
+        let daemon = start(cfg).await;
+        let answer = get(daemon.local_addr(), "/panel/access.json").await;
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(answer.contains("application/json"), "{answer}");
+        let body = answer.split("\r\n\r\n").nth(1).unwrap();
+        let parsed: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(parsed, serde_json::json!({ "password_required": wanted }));
+        assert!(!answer.contains("secret"), "{answer}");
+        daemon.stop().await;
+    }
 }
