@@ -32,6 +32,21 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../examples/panel/panel.js"),
     ),
     (
+        "/panel/connection.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../examples/panel/connection.js"),
+    ),
+    (
+        "/panel/render.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../examples/panel/render.js"),
+    ),
+    (
+        "/panel/members.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../examples/panel/members.js"),
+    ),
+    (
         "/panel/panel.css",
         "text/css; charset=utf-8",
         include_str!("../../examples/panel/panel.css"),
@@ -114,7 +129,7 @@ mod tests {
         match route("GET", "/panel/", false) {
             Answer::Asset { content_type, body } => {
                 assert_eq!(content_type, HTML);
-                assert!(body.contains("<script src=\"panel.js\">"));
+                assert!(body.contains("<script type=\"module\" src=\"panel.js\">"));
             }
             other => panic!("{other:?}"),
         }
@@ -122,6 +137,12 @@ mod tests {
             route("GET", "/panel/panel.js", false),
             Answer::Asset { content_type, .. } if content_type.starts_with("text/javascript")
         ));
+        for module in ["connection", "render", "members"] {
+            assert!(matches!(
+                route("GET", &format!("/panel/{module}.js"), false),
+                Answer::Asset { .. }
+            ));
+        }
         assert_eq!(route("GET", "/", false), Answer::Redirect);
         assert_eq!(
             route("GET", "/panel/../Cargo.toml", false),
