@@ -1,60 +1,159 @@
 // A touch panel for roomsd: plain JavaScript over the Rooms control protocol (JSON-RPC 2.0 over
 // WebSocket). It queries the state tree, subscribes to events, and re-reads a module whenever one
-// of its events arrives, so what it shows is always what the daemon holds.
-"use strict";
-
-const STATUS = {
-  0: "Idle", 1: "In meeting", 2: "Joining…", 3: "In the waiting room",
-  4: "Casting to the room", 5: "Phone call",
-};
-const LAYOUTS = {
-  1: "Grid", 2: "Speaker", 3: "Speaker (alt)", 4: "Member list",
-  5: "Top-L", 6: "Bottom-L", 7: "Surround",
-};
+// of its events arrives, so what it shows is what the daemon holds; on top of that it shows what
+// it has itself under way (a join between its acknowledgement and its outcome).
+import { Connection, setPassword, takePasswordFromFragment } from "./connection.js";
+import { MemberList } from "./members.js";
+import { locked, render } from "./render.js";
 
 const $ = (id) => document.getElementById(id);
-const pending = new Map();
-let socket = null;
-let nextId = 1;
-let state = { meeting: null, device: null };
 
-// The panel talks only to the daemon that served it. A password comes in the fragment
-// (/panel/#password=…), which browsers never send over the network; it is kept for this tab and
-// removed from the address bar and history at once.
-const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`;
-const fragment = new URLSearchParams(location.hash.slice(1));
-if (fragment.has("password")) {
-  sessionStorage.setItem("roomsd-password", fragment.get("password"));
-  history.replaceState(null, "", location.pathname + location.search);
+const state = {
+  connected: false,
+  meeting: null, device: null, share: null, backend: null, members: null,
+  sending: null, // the action whose acknowledgement is awaited
+  underWay: null, // what an accepted meeting action is doing until its outcome event
+};
+
+// Meeting actions are acknowledged at once and end in an event; between the two the panel
+// says what is happening and holds every button.
+const UNDER_WAY = {
+  StartMeeting: "Starting…", JoinMeeting: "Joining…", LeaveMeeting: "Leaving…",
+  DissolveMeeting: "Ending the meeting…", LeaveWaitingRoom: "Leaving the waiting room…",
+};
+const OUTCOMES = new Set([
+  "JoinMeetingCompleted", "JoinWaitingRoom", "LeaveMeeting", "DissolveMeeting", "LeaveWaitingRoom",
+]);
+const MODULES = ["Meeting", "Device", "Share", "Backend", "MeetingControl"];
+const PASSWORD_CODES = new Set([10018, 10020]);
+// What failed, in the room user's words rather than the protocol's event and action names.
+const WHAT = {
+  JoinMeetingCompleted: "Could not join or start the meeting", JoinMeeting: "Could not join",
+  StartMeeting: "Could not start a meeting", LeaveMeeting: "Leaving the meeting",
+  DissolveMeeting: "Ending the meeting", LeaveWaitingRoom: "Leaving the waiting room",
+  EnableMic: "Microphone", EnableCamera: "Camera", SetSpeakerVolume: "Speaker volume",
+  SetMicVolume: "Microphone volume", SwitchLayout: "Layout", StartShare: "Could not share",
+  StopShare: "Could not stop sharing", MuteMember: "Could not mute",
+  RemoveMember: "Could not remove",
+};
+const what = (name) => WHAT[name] ?? name;
+
+let outcomeWhileSending = false;
+
+const connection = new Connection({ onOpen: opened, onEvent: received, onDown: lost });
+const members = new MemberList({
+  onMute: (member) => act("MeetingControl", "MuteMember", { user_id: member.user_id }),
+  onRemove: (member) => confirm(`Remove ${member.nickname} from the meeting?`) &&
+    act("MeetingControl", "RemoveMember", { user_id: member.user_id }),
+});
+
+function show() {
+  render(state, act);
+  const self = state.meeting?.self_info;
+  const status = state.meeting?.meeting_info.meeting_status;
+  members.render({
+    members: state.members,
+    inMeeting: status === 1,
+    selfId: self?.user_id,
+    canModerate: Boolean(self?.host || self?.co_host),
+    locked: locked(state),
+  });
 }
-const password = sessionStorage.getItem("roomsd-password") || "";
 
-// "auth-" + base64 of the password's UTF-8 bytes, URL-encoded, as roomsd expects.
-function authProtocol(secret) {
-  const bytes = new TextEncoder().encode(secret);
-  return "auth-" + encodeURIComponent(btoa(String.fromCharCode(...bytes)));
+async function opened() {
+  state.connected = true;
+  setConnection("online", "connected");
+  say("");
+  $("password-form").hidden = true;
+  try {
+    for (const module of MODULES) await connection.rpc("Subscribe", { path: [module] });
+    await Promise.all(["Meeting", "Device", "Share", "Backend", "Members"].map(refresh));
+  } catch (error) {
+    say(String(error.message ?? error), true);
+  }
+  show();
 }
 
-function connect() {
-  const protocols = password ? [authProtocol(password)] : [];
-  socket = new WebSocket(url, protocols);
-  socket.onopen = async () => {
-    setConnection("online", "connected");
-    try {
-      await rpc("Subscribe", { path: ["Meeting"] });
-      await rpc("Subscribe", { path: ["Device"] });
-      await Promise.all([refresh("Meeting"), refresh("Device")]);
-    } catch (error) {
-      say(String(error), true);
-    }
-  };
-  socket.onmessage = (message) => receive(JSON.parse(message.data));
-  socket.onclose = () => {
+function lost(why) {
+  state.connected = false;
+  state.sending = null;
+  state.underWay = null;
+  if (why === "retrying") {
     setConnection("offline", "disconnected: retrying");
-    for (const { reject } of pending.values()) reject(new Error("connection lost"));
-    pending.clear();
-    setTimeout(connect, 2000);
-  };
+  } else {
+    setConnection("offline", "password needed");
+    $("password-reason").textContent = why === "password-missing"
+      ? "This room needs its password to be controlled."
+      : "That password was not accepted. Try again (after many wrong ones, wait a little).";
+    $("password-form").hidden = false;
+    $("password-input").value = "";
+    $("password-input").focus();
+  }
+  show();
+}
+
+function received(module, event) {
+  if (event.error_code !== 0) say(`${what(event.sub_event)}: ${event.message || "failed"} (${event.error_code})`, true);
+  if (module === "Meeting") {
+    if (OUTCOMES.has(event.sub_event)) {
+      state.underWay = null;
+      if (state.sending) outcomeWhileSending = true;
+      if (PASSWORD_CODES.has(event.error_code)) askMeetingPassword(event.data?.meeting_info);
+    }
+    if (event.sub_event === "MembersChanged") {
+      state.members = event.data;
+      return show();
+    }
+  }
+  if (module === "Backend") {
+    state.backend = event.data.backend;
+    return show();
+  }
+  if (module === "MeetingControl") return;
+  const again = [module];
+  if (module === "Meeting" && OUTCOMES.has(event.sub_event)) again.push("Members", "Share");
+  Promise.all(again.map(refresh)).then(show, (error) => say(String(error.message ?? error), true));
+}
+
+// A booked meeting that turned out to have a password: its code goes into the join form, and
+// the cursor into the password field.
+function askMeetingPassword(info) {
+  if (info?.meeting_code) $("join-code").value = info.meeting_code;
+  $("join-password").focus();
+}
+
+async function refresh(module) {
+  const result = await connection.rpc("Query", { path: [module] });
+  if (module === "Members") state.members = result.data;
+  else state[module.toLowerCase()] = result.data[module.toLowerCase()];
+}
+
+// Runs an action. A refusal is shown; an accepted meeting action is shown as under way until
+// its outcome event arrives.
+async function act(module, action, params) {
+  if (state.sending) return;
+  state.sending = action;
+  outcomeWhileSending = false;
+  show();
+  try {
+    const request = params ? { action, action_params: params } : { action };
+    const result = await connection.rpc(`Call/${module}`, request);
+    if (result.error_code !== 0) {
+      say(`${what(action)}: ${result.message} (${result.error_code})`, true);
+    } else {
+      say("");
+      if (module === "Meeting" && UNDER_WAY[action] && !outcomeWhileSending) {
+        state.underWay = UNDER_WAY[action];
+      }
+    }
+  } catch (error) {
+    say(`${what(action)}: ${error.message}`, true);
+  } finally {
+    state.sending = null;
+    show();
+  }
+  // The acknowledgement changed the daemon's state (meeting_status 2 while joining).
+  if (module === "Meeting" && connection.isOpen) refresh("Meeting").then(show, () => {});
 }
 
 function setConnection(kind, text) {
@@ -62,140 +161,40 @@ function setConnection(kind, text) {
   $("connection").textContent = text;
 }
 
-function rpc(method, params) {
-  return new Promise((resolve, reject) => {
-    const id = nextId++;
-    pending.set(id, { resolve, reject });
-    socket.send(JSON.stringify({ jsonrpc: "2.0", id, method, params }));
-  });
-}
-
-function receive(frame) {
-  if (frame.id !== undefined && pending.has(frame.id)) {
-    const { resolve, reject } = pending.get(frame.id);
-    pending.delete(frame.id);
-    return frame.result ? resolve(frame.result) : reject(new Error(frame.error?.message));
-  }
-  if (frame.method?.startsWith("Event/")) {
-    const event = frame.params;
-    if (event.error_code !== 0) {
-      say(`${event.sub_event}: ${event.message || "failed"} (${event.error_code})`, true);
-    }
-    refresh(frame.method.slice("Event/".length)).catch((error) => say(String(error), true));
-  }
-}
-
-async function refresh(module) {
-  if (module !== "Meeting" && module !== "Device") return;
-  const result = await rpc("Query", { path: [module] });
-  const key = module.toLowerCase();
-  state[key] = result.data[key];
-  render();
-}
-
-// Runs an action; a refusal is shown, the outcome comes as an event.
-async function call(module, action, params) {
-  const request = { action };
-  if (params) request.action_params = params;
-  const result = await rpc(`Call/${module}`, request);
-  if (result.error_code !== 0) say(`${action}: ${result.message} (${result.error_code})`, true);
-  else say("");
-  return result;
-}
-
+// Errors appear at the top of the page, which stays in view when scrolled, until dismissed or
+// the next action succeeds.
 function say(text, isError = false) {
   $("message").textContent = text;
-  $("message").className = isError ? "error" : "";
+  $("toast").hidden = !text;
+  $("toast").classList.toggle("error", isError);
 }
 
-function clock(seconds) {
-  return new Date(seconds * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-}
-
-function render() {
-  const meeting = state.meeting;
-  if (meeting) renderMeeting(meeting);
-  if (state.device) renderDevices(state.device);
-}
-
-function renderMeeting(meeting) {
-  const info = meeting.meeting_info;
-  const self = meeting.self_info;
-  const status = info.meeting_status;
-  const inMeeting = status === 1;
-  $("room").textContent = self.nickname || "Room panel";
-  $("status").textContent = STATUS[status] ?? `Status ${status}`;
-  $("title").textContent = info.meeting_title || "—";
-  $("code").textContent = info.formatted_meeting_code || "—";
-  const time = info.meeting_time;
-  $("time").textContent = time.begin_time ? `${clock(time.begin_time)}–${clock(time.end_time)}` : "—";
-  $("start").disabled = status !== 0;
-  $("join-button").disabled = status !== 0;
-  $("leave").disabled = !inMeeting;
-  $("end").disabled = !inMeeting || !(self.host || self.co_host);
-  $("leave-waiting").disabled = status !== 3;
-  renderList(meeting.meeting_list, status === 0);
-  renderLayouts(meeting.layout_info.layout_switch_info, inMeeting);
-}
-
-function renderList(list, canJoin) {
-  const ul = $("meeting-list");
-  ul.replaceChildren();
-  if (list.length === 0) {
-    ul.innerHTML = '<li class="empty">No meetings booked.</li>';
-    return;
-  }
-  for (const m of list) {
-    const li = document.createElement("li");
-    const text = document.createElement("span");
-    text.textContent = `${clock(m.meeting_time.begin_time)} ${m.meeting_title} · ${m.formatted_meeting_code}`;
-    const join = document.createElement("button");
-    join.textContent = "Join";
-    join.disabled = !canJoin;
-    join.onclick = () => call("Meeting", "JoinMeeting", { meeting_code: m.meeting_code, password: "" });
-    li.append(text, join);
-    ul.append(li);
-  }
-}
-
-function renderLayouts(switchInfo, inMeeting) {
-  const box = $("layouts");
-  box.replaceChildren();
-  for (const entry of switchInfo.layout_switch_list) {
-    const button = document.createElement("button");
-    button.textContent = LAYOUTS[entry.switch_type] ?? `Layout ${entry.switch_type}`;
-    button.dataset.switchType = entry.switch_type;
-    button.disabled = !entry.enable;
-    if (inMeeting && entry.switch_type === switchInfo.current_switch_type) button.classList.add("current");
-    button.onclick = () => call("Meeting", "SwitchLayout", { switch_type: entry.switch_type });
-    box.append(button);
-  }
-  $("layout-hint").textContent = switchInfo.layout_switch_enable
-    ? "" : "Layouts can be switched in a meeting once someone else has joined.";
-}
-
-function renderDevices(device) {
-  $("mic").setAttribute("aria-pressed", String(device.mic_info.switch));
-  $("camera").setAttribute("aria-pressed", String(device.camera_info.switch));
-  // Leave a slider alone while it is being dragged.
-  if (document.activeElement !== $("speaker-volume")) $("speaker-volume").value = device.speaker_info.volume;
-  if (document.activeElement !== $("mic-volume")) $("mic-volume").value = device.mic_info.volume;
-}
-
-$("start").onclick = () => call("Meeting", "StartMeeting", { meeting_type: "instant" });
-$("leave").onclick = () => call("Meeting", "LeaveMeeting");
-$("end").onclick = () => confirm("End the meeting for everyone?") && call("Meeting", "DissolveMeeting");
-$("leave-waiting").onclick = () => call("Meeting", "LeaveWaitingRoom");
+$("toast-close").onclick = () => say("");
+$("start").onclick = () => act("Meeting", "StartMeeting", { meeting_type: "instant" });
+$("leave").onclick = () => act("Meeting", "LeaveMeeting");
+$("end").onclick = () => confirm("End the meeting for everyone?") && act("Meeting", "DissolveMeeting");
+$("leave-waiting").onclick = () => act("Meeting", "LeaveWaitingRoom");
 $("join").onsubmit = (event) => {
   event.preventDefault();
-  call("Meeting", "JoinMeeting", {
+  act("Meeting", "JoinMeeting", {
     meeting_code: $("join-code").value,
     password: $("join-password").value,
   });
 };
-$("mic").onclick = () => call("Device", "EnableMic", { enable: !state.device.mic_info.switch });
-$("camera").onclick = () => call("Device", "EnableCamera", { enable: !state.device.camera_info.switch });
-$("speaker-volume").onchange = (e) => call("Device", "SetSpeakerVolume", { volume: Number(e.target.value) });
-$("mic-volume").onchange = (e) => call("Device", "SetMicVolume", { volume: Number(e.target.value) });
+$("mic").onclick = () => act("Device", "EnableMic", { enable: !state.device.mic_info.switch });
+$("camera").onclick = () => act("Device", "EnableCamera", { enable: !state.device.camera_info.switch });
+$("speaker-volume").onchange = (e) => act("Device", "SetSpeakerVolume", { volume: Number(e.target.value) });
+$("mic-volume").onchange = (e) => act("Device", "SetMicVolume", { volume: Number(e.target.value) });
+$("share-start").onclick = () => act("Share", "StartShare", { share_type: 0 });
+$("share-stop").onclick = () => act("Share", "StopShare");
+$("password-form").onsubmit = (event) => {
+  event.preventDefault();
+  setPassword($("password-input").value);
+  $("password-form").hidden = true;
+  setConnection("", "connecting…");
+  connection.connect();
+};
 
-connect();
+takePasswordFromFragment();
+show();
+connection.connect();

@@ -122,7 +122,11 @@ pub(super) async fn accept(
         Err(other) => return Err(other),
     };
     if ctx.serve_panel && !is_upgrade(&request) {
-        let answer = panel::route(request.method().as_str(), request.uri().path());
+        let answer = panel::route(
+            request.method().as_str(),
+            request.uri().path(),
+            !ctx.password.is_empty(),
+        );
         let response = panel::response(&answer);
         write_response(&mut stream, &response).await?;
         return Err(HandshakeError::Panel(response.status().as_u16()));

@@ -6,6 +6,15 @@ use tokio_tungstenite::tungstenite::handshake::server::ErrorResponse;
 use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue, StatusCode, header};
 
 const HTML: &str = "text/html; charset=utf-8";
+const JSON: &str = "application/json";
+
+/// Whether the daemon wants a password. A browser cannot read the status of a refused WebSocket
+/// upgrade, so without this the panel could not tell "password needed" from "daemon away". It
+/// tells nothing new: an upgrade without a password gets 401 from anyone anyway. No password
+/// is sent or checked here.
+const ACCESS_PATH: &str = "/panel/access.json";
+const PASSWORD_REQUIRED: &str = "{\"password_required\": true}\n";
+const NO_PASSWORD: &str = "{\"password_required\": false}\n";
 const ASSETS: &[(&str, &str, &str)] = &[
     (
         "/panel/",
@@ -21,6 +30,21 @@ const ASSETS: &[(&str, &str, &str)] = &[
         "/panel/panel.js",
         "text/javascript; charset=utf-8",
         include_str!("../../examples/panel/panel.js"),
+    ),
+    (
+        "/panel/connection.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../examples/panel/connection.js"),
+    ),
+    (
+        "/panel/render.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../examples/panel/render.js"),
+    ),
+    (
+        "/panel/members.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../examples/panel/members.js"),
     ),
     (
         "/panel/panel.css",
@@ -42,12 +66,22 @@ pub enum Answer {
     MethodNotAllowed,
 }
 
-pub fn route(method: &str, path: &str) -> Answer {
+pub fn route(method: &str, path: &str, password_required: bool) -> Answer {
     if method != "GET" {
         return Answer::MethodNotAllowed;
     }
     if matches!(path, "/" | "/panel") {
         return Answer::Redirect;
+    }
+    if path == ACCESS_PATH {
+        return Answer::Asset {
+            content_type: JSON,
+            body: if password_required {
+                PASSWORD_REQUIRED
+            } else {
+                NO_PASSWORD
+            },
+        };
     }
     ASSETS.iter().find(|(asset, ..)| *asset == path).map_or(
         Answer::NotFound,
@@ -92,19 +126,43 @@ mod tests {
 
     #[test]
     fn serves_the_panel_files_and_nothing_else() {
-        match route("GET", "/panel/") {
+        match route("GET", "/panel/", false) {
             Answer::Asset { content_type, body } => {
                 assert_eq!(content_type, HTML);
-                assert!(body.contains("<script src=\"panel.js\">"));
+                assert!(body.contains("<script type=\"module\" src=\"panel.js\">"));
             }
             other => panic!("{other:?}"),
         }
         assert!(matches!(
-            route("GET", "/panel/panel.js"),
+            route("GET", "/panel/panel.js", false),
             Answer::Asset { content_type, .. } if content_type.starts_with("text/javascript")
         ));
-        assert_eq!(route("GET", "/"), Answer::Redirect);
-        assert_eq!(route("GET", "/panel/../Cargo.toml"), Answer::NotFound);
-        assert_eq!(route("POST", "/panel/"), Answer::MethodNotAllowed);
+        for module in ["connection", "render", "members"] {
+            assert!(matches!(
+                route("GET", &format!("/panel/{module}.js"), false),
+                Answer::Asset { .. }
+            ));
+        }
+        assert_eq!(route("GET", "/", false), Answer::Redirect);
+        assert_eq!(
+            route("GET", "/panel/../Cargo.toml", false),
+            Answer::NotFound
+        );
+        assert_eq!(route("POST", "/panel/", false), Answer::MethodNotAllowed);
+    }
+
+    #[test]
+    fn tells_the_panel_whether_a_password_is_wanted_and_nothing_more() {
+        for (required, body) in [(true, PASSWORD_REQUIRED), (false, NO_PASSWORD)] {
+            assert_eq!(
+                route("GET", ACCESS_PATH, required),
+                Answer::Asset {
+                    content_type: JSON,
+                    body
+                }
+            );
+            let parsed: serde_json::Value = serde_json::from_str(body).unwrap();
+            assert_eq!(parsed, serde_json::json!({ "password_required": required }));
+        }
     }
 }

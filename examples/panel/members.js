@@ -1,0 +1,124 @@
+// The member list. A meeting may hold a thousand people and MembersChanged carries all of them
+// every time someone comes, goes or mutes, so only the first pages are put in the page; the
+// count is always whole.
+
+const PAGE = 50;
+const $ = (id) => document.getElementById(id);
+
+const ROLES = { 1: "host", 2: "co-host" };
+
+export class MemberList {
+  // onMute(member), onRemove(member): the room's moderation, offered when it is host.
+  constructor({ onMute, onRemove }) {
+    this.actions = { onMute, onRemove };
+    this.shown = PAGE;
+    this.drawn = null;
+    $("members-more").onclick = () => {
+      this.shown += PAGE;
+      this.drawn = null;
+      this.render(this.last);
+    };
+  }
+
+  // view: { members, inMeeting, selfId, canModerate, locked }. Redrawn only when it changed.
+  render(view) {
+    this.last = view;
+    const section = $("members-section");
+    section.hidden = !view.inMeeting;
+    if (!view.inMeeting) {
+      this.shown = PAGE;
+      this.drawn = null;
+      return;
+    }
+    const { members, selfId, canModerate, locked } = view;
+    const key = [members, this.shown, selfId, canModerate, locked];
+    if (this.drawn && key.every((part, i) => part === this.drawn[i])) return;
+    this.drawn = key;
+
+    const list = members?.user_list_info ?? [];
+    const count = members?.member_count ?? { in_meeting: list.length, in_waiting_room: 0 };
+    const people = count.in_meeting === 1 ? "1 person" : `${count.in_meeting} people`;
+    const waiting = count.in_waiting_room ? ` · ${count.in_waiting_room} waiting` : "";
+    $("member-count").textContent = `${people} in the meeting${waiting}`;
+
+    const rows = list.slice(0, this.shown).map((member) =>
+      this.row(member, member.user_id === selfId, canModerate, locked));
+    $("member-list").replaceChildren(...rows);
+    const more = $("members-more");
+    const left = list.length - this.shown;
+    more.hidden = left <= 0;
+    more.textContent = `Show ${Math.min(left, PAGE)} more (${left} not shown)`;
+  }
+
+  row(member, isRoom, canModerate, locked) {
+    const li = document.createElement("li");
+    li.className = "member";
+    li.dataset.userId = member.user_id;
+    const who = document.createElement("span");
+    who.className = "who";
+    const role = ROLES[member.role_type] ?? (member.host ? "host" : member.co_host ? "co-host" : "");
+    who.textContent = member.nickname + (isRoom ? " (this room)" : "") + (role ? ` · ${role}` : "");
+    const media = document.createElement("span");
+    media.className = "media";
+    media.append(
+      badge(member.audio_on, "mic", "mic on", "muted"),
+      badge(member.video_on, "camera", "camera on", "camera off"),
+    );
+    if (member.screen_sharing) media.append(badge(true, "screen", "sharing", ""));
+    const about = document.createElement("span");
+    about.className = "about";
+    about.append(who, media);
+    li.append(about);
+    if (canModerate && !isRoom) {
+      const controls = document.createElement("span");
+      controls.className = "controls";
+      const mute = button("Mute", `Mute ${member.nickname}`, locked || !member.audio_on);
+      mute.classList.add("mute");
+      mute.onclick = () => this.actions.onMute(member);
+      const remove = button("Remove", `Remove ${member.nickname} from the meeting`, locked);
+      remove.classList.add("remove", "danger");
+      remove.onclick = () => this.actions.onRemove(member);
+      controls.append(mute, remove);
+      li.append(controls);
+    }
+    return li;
+  }
+}
+
+// Inline SVG rather than emoji: a room computer may have no emoji font.
+const SVG = "http://www.w3.org/2000/svg";
+const SHAPES = {
+  mic: ["M9 6a3 3 0 0 1 6 0v5a3 3 0 0 1-6 0z", "M5 11a7 7 0 0 0 14 0M12 18v3"],
+  camera: ["M3 9a2 2 0 0 1 2-2h8a2 2 0 0 1 2 2v6a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2z", "M15 11l6-3v8l-6-3"],
+  screen: ["M3 5h18v11H3z", "M8 20h8M12 16v4"],
+};
+
+function icon(kind, off) {
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("class", "icon small");
+  svg.setAttribute("aria-hidden", "true");
+  for (const d of off ? [...SHAPES[kind], "M4 4l16 16"] : SHAPES[kind]) {
+    const shape = document.createElementNS(SVG, "path");
+    shape.setAttribute("d", d);
+    svg.append(shape);
+  }
+  return svg;
+}
+
+// A state in words; the icon is decoration, struck through when off, so it reads without colour.
+function badge(on, kind, onText, offText) {
+  const span = document.createElement("span");
+  span.className = on ? "on" : "off";
+  span.append(icon(kind, !on), on ? onText : offText);
+  return span;
+}
+
+function button(text, label, disabled) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.textContent = text;
+  b.setAttribute("aria-label", label);
+  b.disabled = disabled;
+  return b;
+}
