@@ -5,6 +5,7 @@
 //! integration tests validate real daemon output against them.
 
 mod events;
+pub mod outcome;
 
 use schemars::{JsonSchema, Schema, schema_for};
 use serde_json::{Value, json};
