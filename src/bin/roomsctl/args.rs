@@ -144,7 +144,7 @@ fn action_command(module: &'static roomsd::schema::Module, action: &'static str)
     // clap keeps names as `&'static str`; the registry is fixed for the life of the process.
     let names: Vec<&'static str> = params.iter().map(|p| &*p.usage().leak()).collect();
     clap::Command::new(action)
-        .about(render::how_it_ends(module, action))
+        .about(synopsis(&params, &render::how_it_ends(module, action)))
         .after_help(details.join("\n"))
         .arg(
             Arg::new("params")
@@ -154,6 +154,21 @@ fn action_command(module: &'static roomsd::schema::Module, action: &'static str)
                 .hide_possible_values(true)
                 .value_parser(ParamParser(names)),
         )
+}
+
+/// `meeting_code= [password=] …; async: ends with …`: what `call MODULE --help` lists.
+fn synopsis(params: &[registry::Param], ends: &str) -> String {
+    let words: Vec<String> = params
+        .iter()
+        .map(|p| match p.required {
+            true => p.usage(),
+            false => format!("[{}]", p.usage()),
+        })
+        .collect();
+    match words.is_empty() {
+        true => ends.to_owned(),
+        false => format!("{}; {ends}", words.join(" ")),
+    }
 }
 
 /// Parses `key=text` and `key:=json`; the parameter names are its possible values only for
