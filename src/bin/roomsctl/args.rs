@@ -42,6 +42,7 @@ pub struct Cli {
         long,
         global = true,
         env = "ROOMSD_URL",
+        hide_env_values = true,
         default_value = "ws://127.0.0.1:6295"
     )]
     pub url: String,
@@ -64,15 +65,24 @@ pub enum Command {
     /// Say how the room is: meeting, layout, microphone and camera, sharing, meeting service
     Status,
     /// Read a node of the state tree, e.g. `query Meeting MeetingInfo`; no path: every module
-    Query { path: Vec<String> },
+    Query {
+        /// A module, then nodes below it, in any case, with or without underscores
+        path: Vec<String>,
+    },
     /// Run an action and wait for its outcome, e.g. `call Meeting JoinMeeting
     /// meeting_code=111222333 password=`; `call Meeting --help` lists a module's actions
     Call(CallArgs),
     /// Print events, one line each, until Ctrl-C: all (`watch`), a module's (`watch Meeting`)
     /// or one event (`watch Meeting LeaveMeeting`)
-    Watch { path: Vec<String> },
+    Watch {
+        /// A module with events, then one of its events, in any case (nothing: every module)
+        path: Vec<String>,
+    },
     /// List the actions of every module, or of one, with their parameters and how they end
-    Actions { module: Option<String> },
+    Actions {
+        /// Only this module's actions
+        module: Option<String>,
+    },
     /// Print a shell completion script, e.g. `roomsctl completions bash > /etc/bash_completion.d/roomsctl`
     Completions { shell: clap_complete::Shell },
     /// Print the man page (roff), as the Debian package installs it
@@ -100,15 +110,27 @@ pub struct CallArgs {
 
 /// The full command line: the derive's, with `call`'s modules and actions from the registry.
 pub fn command() -> clap::Command {
-    Cli::command().mut_subcommand("call", |call| {
-        let call = call
-            .subcommand_required(true)
-            .arg_required_else_help(true)
-            .disable_help_subcommand(true)
-            .subcommand_value_name("MODULE")
-            .subcommand_help_heading("Modules");
-        call.subcommands(registry::callable().map(module_command))
-    })
+    let callable = registry::callable().map(|m| m.name).collect();
+    let with_events = registry::with_events().map(|m| m.name).collect();
+    Cli::command()
+        .mut_subcommand("actions", |c| {
+            c.mut_arg("module", |a| a.value_parser(Names(callable)))
+        })
+        .mut_subcommand("watch", |c| {
+            c.mut_arg("path", |a| {
+                a.value_parser(Names(with_events))
+                    .hide_possible_values(true)
+            })
+        })
+        .mut_subcommand("call", |call| {
+            let call = call
+                .subcommand_required(true)
+                .arg_required_else_help(true)
+                .disable_help_subcommand(true)
+                .subcommand_value_name("MODULE")
+                .subcommand_help_heading("Modules");
+            call.subcommands(registry::callable().map(module_command))
+        })
 }
 
 fn module_command(module: &'static roomsd::schema::Module) -> clap::Command {
@@ -189,6 +211,30 @@ impl TypedValueParser for ParamParser {
         params::parse(&text).map_err(|why| {
             clap::Error::raw(clap::error::ErrorKind::InvalidValue, format!("{why}\n")).with_cmd(cmd)
         })
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(
+            self.0.iter().map(|name| PossibleValue::new(*name)),
+        ))
+    }
+}
+
+/// Any text, matched against the registry later in any case; the registry's names are its
+/// possible values only for the completion scripts.
+#[derive(Clone)]
+struct Names(Vec<&'static str>);
+
+impl TypedValueParser for Names {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        _cmd: &clap::Command,
+        _arg: Option<&Arg>,
+        value: &OsStr,
+    ) -> Result<String, clap::Error> {
+        Ok(value.to_string_lossy().into_owned())
     }
 
     fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
