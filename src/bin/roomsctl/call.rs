@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use jsonrpsee::core::client::SubscriptionClientT;
 use jsonrpsee::ws_client::WsClient;
+use roomsd::modules::meeting::JOIN_WAITING_ROOM;
 use roomsd::schema::Module;
 use roomsd::schema::outcome::Outcome;
 use serde_json::{Value, json};
@@ -113,6 +114,13 @@ pub async fn run(link: &Link, rpc: &WsClient, call: &Call<'_>) -> Result<ExitCod
         emit(&params.to_string());
     } else {
         emit(&render::event_line(module, &params));
+    }
+    if params["sub_event"] == JOIN_WAITING_ROOM && !call.json {
+        // An outcome, but not the meeting yet: that is up to the host, not to a timeout.
+        eprintln!(
+            "roomsctl: the room is in the waiting room; the host has to admit it \
+             (`roomsctl watch Meeting` shows JoinMeetingCompleted when it does)"
+        );
     }
     if params["error_code"] != 0 {
         let sub_event = params["sub_event"].as_str().unwrap_or("the event");
