@@ -305,6 +305,42 @@ fn parameters_are_checked_before_sending() {
 }
 
 #[test]
+fn unknown_actions_are_refused_unless_raw() {
+    let daemon = Daemon::start(None);
+    let typo = daemon.ctl(&["call", "Meeting", "Jion", "meeting_code=111222333"]);
+    assert_eq!(typo.status.code(), Some(2));
+    let stderr = text(&typo.stderr);
+    assert!(
+        stderr.contains("no action `Jion`: did you mean `JoinMeeting`?"),
+        "{stderr}"
+    );
+    assert_eq!(
+        daemon.query(STATUS)["data"]["meeting_status"],
+        0,
+        "nothing was sent"
+    );
+
+    // The daemon's alias of SwitchLayout, which the registry does not list.
+    daemon.ctl_json(JOIN, 0);
+    let alias = [
+        "call",
+        "--raw",
+        "Meeting",
+        "LayoutSwitchChanged",
+        "switch_type:=3",
+    ];
+    let lines = daemon.ctl_json(&alias, 0);
+    assert_eq!(lines[0]["action"], "LayoutSwitchChanged");
+    let layout = daemon.query(&[
+        "Meeting",
+        "LayoutInfo",
+        "LayoutSwitchInfo",
+        "CurrentSwitchType",
+    ]);
+    assert_eq!(layout["data"]["current_switch_type"], 3);
+}
+
+#[test]
 fn status_says_how_the_room_is() {
     let daemon = Daemon::start(None);
     let idle = daemon.ctl(&["status"]);

@@ -103,7 +103,7 @@ pub struct CallArgs {
     #[arg(long, global = true, value_name = "SECS", default_value_t = 20,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub wait_timeout: u64,
-    /// Send the parameters unchecked, e.g. a vendor's extra parameters the schema lacks
+    /// Send the parameters unchecked, and actions roomsctl does not know (a vendor's extras)
     #[arg(long, global = true)]
     pub raw: bool,
 }
@@ -142,6 +142,9 @@ fn module_command(module: &'static roomsd::schema::Module) -> clap::Command {
         .disable_help_subcommand(true)
         .subcommand_value_name("ACTION")
         .subcommand_help_heading("Actions")
+        // Other names reach `main`, which sends them only with --raw (vendor or alias names
+        // such as `LayoutSwitchChanged`).
+        .allow_external_subcommands(true)
         .subcommands(
             module
                 .actions
@@ -245,16 +248,37 @@ impl TypedValueParser for Names {
 }
 
 /// The module, action and parameters of a parsed `call`.
-pub fn call_target(matches: &ArgMatches) -> Option<(&str, &str, Vec<Given>)> {
+/// `call`'s module and action as typed (after `canonical_args`), and its parameters or why
+/// they cannot be read.
+pub struct CallTarget<'a> {
+    pub module: &'a str,
+    pub action: &'a str,
+    pub given: Result<Vec<Given>, String>,
+}
+
+pub fn call_target(matches: &ArgMatches) -> Option<CallTarget<'_>> {
     let (module, matches) = matches.subcommand_matches("call")?.subcommand()?;
     let (action, matches) = matches.subcommand()?;
-    let given = matches
-        .get_many::<Given>("params")
-        .into_iter()
-        .flatten()
-        .cloned()
-        .collect();
-    Some((module, action, given))
+    let given = match matches.try_get_many::<Given>("params") {
+        Ok(given) => Ok(given.into_iter().flatten().cloned().collect()),
+        // An action the registry does not know (sent only with --raw): its words are raw.
+        Err(_) => matches
+            .get_many::<OsString>("")
+            .into_iter()
+            .flatten()
+            .map(|arg| match arg.to_string_lossy() {
+                option if option.starts_with("--") => Err(format!(
+                    "{option}: put options before the module for an action roomsctl does not know"
+                )),
+                param => params::parse(&param),
+            })
+            .collect(),
+    };
+    Some(CallTarget {
+        module,
+        action,
+        given,
+    })
 }
 
 /// Rewrites `call`'s module and action to their registry names before clap sees them, so that
@@ -302,11 +326,34 @@ pub fn canonical_args(args: Vec<OsString>, command: &clap::Command) -> Vec<OsStr
             return args;
         };
         args[*module_at] = module.name.into();
-        if let Some(action_at) = rest.first()
-            && let Some(action) = registry::action(module, &args[*action_at].to_string_lossy())
-        {
-            args[*action_at] = action.into();
+        let Some(&action_at) = rest.first() else {
+            return args;
+        };
+        if let Some(action) = registry::action(module, &args[action_at].to_string_lossy()) {
+            args[action_at] = action.into();
+            return args;
         }
+        // clap hands an unknown action's words over raw, options included: move the options
+        // before the module, where `call` reads them (`call --raw Meeting Alias x=1 --json`).
+        let (mut options, mut kept) = (Vec::new(), Vec::new());
+        let mut words = args.split_off(action_at + 1).into_iter();
+        while let Some(word) = words.next() {
+            let text = word.to_string_lossy().into_owned();
+            if text == "--" {
+                kept.push(word);
+                kept.extend(words.by_ref());
+            } else if text.starts_with('-') {
+                let value = !text.contains('=') && takes_value(&text);
+                options.push(word);
+                if value {
+                    options.extend(words.next());
+                }
+            } else {
+                kept.push(word);
+            }
+        }
+        args.extend(kept);
+        args.splice(*module_at..*module_at, options);
     }
     args
 }
@@ -348,6 +395,14 @@ mod tests {
         assert_eq!(
             canonical(&["roomsctl", "call", "--no-wait", "DEVICE", "enablemic"]),
             ["roomsctl", "call", "--no-wait", "Device", "EnableMic"]
+        );
+        assert_eq!(
+            canonical(&[
+                "roomsctl", "call", "meeting", "Alias", "a=1", "--json", "--url", "u"
+            ]),
+            [
+                "roomsctl", "call", "--json", "--url", "u", "Meeting", "Alias", "a=1"
+            ]
         );
         assert_eq!(
             canonical(&["roomsctl", "query", "meeting"]),

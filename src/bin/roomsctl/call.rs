@@ -21,7 +21,8 @@ use crate::render::{self, emit};
 /// What `call` was asked to do.
 pub struct Call<'a> {
     pub module: &'static Module,
-    pub action: &'static str,
+    /// The registry's name, or with --raw the name as typed.
+    pub action: &'a str,
     pub given: &'a [Given],
     pub wait: bool,
     pub wait_timeout: u64,

@@ -169,6 +169,22 @@ fn actions(module: Option<&str>) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// An action the registry does not have, with the nearest one it has.
+fn unknown_action(module: &roomsd::schema::Module, action: &str) -> String {
+    let distance = |known: &&&str| {
+        strsim::damerau_levenshtein(&registry::fold(known), &registry::fold(action))
+    };
+    let guess = match module.actions.iter().min_by_key(distance) {
+        Some(nearest) => format!(": did you mean `{nearest}`?"),
+        None => String::new(),
+    };
+    let name = module.name;
+    format!(
+        "{name} has no action `{action}`{guess} (`roomsctl actions {name}` lists them; \
+         `roomsctl call --raw {name} {action} …` sends it anyway)"
+    )
+}
+
 fn man() -> ExitCode {
     let page = roomsd::manpage::render(
         args::command(),
@@ -199,9 +215,14 @@ async fn main_result() -> Result<ExitCode, Failure> {
         Command::Man => return Ok(man()),
         Command::Actions { module } => return actions(module.as_deref()),
         Command::Call(options) => {
-            let (module, action, given) = args::call_target(&matches).expect("clap requires them");
-            let module = registry::module(module).expect("a registry subcommand");
-            let action = registry::action(module, action).expect("a registry subcommand");
+            let target = args::call_target(&matches).expect("clap requires them");
+            let module = registry::module(target.module).expect("a registry subcommand");
+            let (action, given) = (target.action, target.given.map_err(Failure::usage)?);
+            let action = match registry::action(module, action) {
+                Some(action) => action,
+                None if options.raw => action,
+                None => return Err(Failure::usage(unknown_action(module, action))),
+            };
             Some((module, action, given, options))
         }
         _ => None,

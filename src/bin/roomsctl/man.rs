@@ -56,7 +56,8 @@ roomsctl \-\-json query Members
 .PP
 \fBkey=value\fR sends the JSON string "value"; \fBkey:=json\fR sends raw JSON. Parameters are
 checked against the action's schema before sending: an unknown name, or text where a number or
-true/false belongs, is refused with what to write instead. \fB\-\-raw\fR sends them unchecked.
+true/false belongs, is refused with what to write instead, and so is an action roomsctl does
+not list. \fB\-\-raw\fR sends them unchecked.
 Module, action and node names may be written in any case, with or without underscores.
 .PP
 \fBcall\fR waits for the event that ends an asynchronous action (JoinMeeting ends with
