@@ -244,7 +244,8 @@ pub fn status(tree: &Value) -> Vec<String> {
     let first = match info["meeting_status"].as_u64() {
         Some(0) => "Idle: not in a meeting.".to_owned(),
         Some(1) => format!(
-            "In meeting {named}{role}, {people} in it{recording}; layout {} ({switching}).",
+            "In meeting {named}{}{role}, {people} in it{recording}; layout {} ({switching}).",
+            booked(info),
             layout_name(&layout["current_switch_type"])
         ),
         Some(2) => format!("Joining meeting {named}."),
@@ -286,6 +287,20 @@ pub fn status(tree: &Value) -> Vec<String> {
     };
     let third = format!("{sharing} (cast code {cast_code}); meeting service {kind}: {health}.");
     vec![first, second, third]
+}
+
+/// ` 14:00–15:00`: the meeting's times (Unix seconds on the wire) in local time, if it has them.
+fn booked(info: &Value) -> String {
+    let local = |key: &str| {
+        let second = info[key].as_i64().filter(|s| *s > 0)?;
+        let time = jiff::Timestamp::from_second(second).ok()?;
+        let zoned = time.to_zoned_datetime(jiff::tz::TimeZone::system());
+        Some(zoned.strftime("%H:%M").to_string())
+    };
+    match (local("begin_time"), local("end_time")) {
+        (Some(begin), Some(end)) => format!(" {begin}–{end}"),
+        _ => String::new(),
+    }
 }
 
 /// `roomsctl actions [MODULE]`: every action with how it ends and its parameters.
