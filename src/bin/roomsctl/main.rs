@@ -56,7 +56,7 @@ async fn command(link: &Link, cli: &Cli, rpc: &WsClient) -> Result<ExitCode, Fai
         }
         Command::Watch { path } => watch(link, cli, rpc, path).await,
         Command::Call(_) | Command::Actions { .. } | Command::Completions { .. } | Command::Man => {
-            unreachable!("answered without connecting")
+            unreachable!("handled in main_result: call with its checked target, the rest offline")
         }
     }
 }
@@ -171,12 +171,20 @@ fn actions(module: Option<&str>) -> Result<ExitCode, Failure> {
 
 /// An action the registry does not have, with the nearest one it has.
 fn unknown_action(module: &roomsd::schema::Module, action: &str) -> String {
-    let distance = |known: &&&str| {
-        strsim::damerau_levenshtein(&registry::fold(known), &registry::fold(action))
+    let typed = registry::fold(action);
+    // Near means a typo in the whole name, or in its start for a shortened one (`Jion`);
+    // among near ones, the nearest whole name (`leave` → LeaveMeeting).
+    let nearness = |known: &&&str| {
+        let known = registry::fold(known);
+        let whole = strsim::damerau_levenshtein(&known, &typed);
+        let start = &known[..typed.len().min(known.len())];
+        let start_typo = typed.len() >= 3 && strsim::damerau_levenshtein(start, &typed) <= 1;
+        let far = !(whole <= 2 || start_typo);
+        (far, whole)
     };
-    let guess = match module.actions.iter().min_by_key(distance) {
-        Some(nearest) => format!(": did you mean `{nearest}`?"),
-        None => String::new(),
+    let guess = match module.actions.iter().min_by_key(nearness) {
+        Some(nearest) if !nearness(&nearest).0 => format!(": did you mean `{nearest}`?"),
+        _ => String::new(),
     };
     let name = module.name;
     format!(
