@@ -5,6 +5,7 @@
 //! integration tests validate real daemon output against them.
 
 mod events;
+pub mod outcome;
 mod params;
 
 pub use params::ignored_params;
