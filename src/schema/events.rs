@@ -1,5 +1,5 @@
 //! The `data` of every event, as JSON Schema. The room builds event payloads from its node
-//! types with `json!`, so these structs exist only to be described; `tests/schemas.rs` validates
+//! types with `json!`, so these structs exist only to be described; `tests/it/schemas.rs` validates
 //! the events a real daemon sends against them, which keeps the two from drifting apart.
 #![allow(dead_code)]
 

@@ -1,4 +1,4 @@
-// Drives the panel in headless Chromium against running roomsd daemons (tests/panel.rs starts
+// Drives the panel in headless Chromium against running roomsd daemons (tests/it/panel.rs starts
 // them and passes, in the environment):
 //   PANEL_BASE               a room with the simulator, PANEL_PASSWORD and slow joins
 //   PANEL_PASSWORD, PANEL_ROOM

@@ -1,7 +1,7 @@
 //! Whole flows with `[backend] kind = "easemob"`: a real daemon, a panel on the Rooms socket,
 //! and a stateful fake of Easemob's conference API (`common::easemob_fake`).
 
-mod common;
+use crate::common;
 
 use common::easemob_fake::{self, APP, CLIENT_ID, CLIENT_SECRET, Controls, FakeEasemob, ORG};
 use common::{Client, room_on_service, start};

@@ -9,9 +9,9 @@ use std::time::Duration;
 use roomsd::config::Config;
 use serde_json::{Value, json};
 
+use super::{ROOM, config, room, room_with, until_status};
 use crate::common::kedacom_fake::FakeKedacom;
 use crate::common::{Client, WAIT, start};
-use crate::{ROOM, config, room, room_with, until_status};
 
 async fn start_instant(panel: &mut Client) -> Value {
     let ack = panel

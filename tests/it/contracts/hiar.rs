@@ -234,7 +234,7 @@ async fn hiar_codes_map_through_the_table_and_keep_its_reason_and_message() {
 
 #[tokio::test]
 async fn an_unreachable_service_is_code_12_naming_hiar() {
-    let (hiar, health) = adapter(&crate::dead_url(), None);
+    let (hiar, health) = adapter(&super::dead_url(), None);
     let refusal = hiar.join(join("77")).await.unwrap_err();
     assert_eq!(refusal.code, ErrorCode::NETWORK);
     assert!(

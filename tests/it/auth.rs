@@ -1,6 +1,6 @@
 //! Handshake and authentication (PROTOCOL.md §1).
 
-mod common;
+use crate::common;
 
 use common::{Client, config, start, start_default};
 use tokio_tungstenite::tungstenite::Error;

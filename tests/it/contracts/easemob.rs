@@ -470,7 +470,7 @@ async fn what_easemobs_rest_api_cannot_do_is_unsupported_and_sends_nothing() {
 
 #[tokio::test]
 async fn an_unreachable_service_is_code_12_naming_easemob() {
-    let (easemob, health) = adapter(&crate::dead_url());
+    let (easemob, health) = adapter(&super::dead_url());
     let refusal = easemob.join(join(CONF_ID, "")).await.unwrap_err();
     assert_eq!(refusal.code, ErrorCode::NETWORK);
     assert!(

@@ -1,6 +1,6 @@
 //! The `roomsd` binary as operators and packaging use it (roomsd(8), docs/CONFIGURATION.md).
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::process::Command;
@@ -175,7 +175,7 @@ fn the_configuration_reference_documents_every_key() {
         .output()
         .unwrap();
     let defaults: toml::Table = toml::from_str(&String::from_utf8(out.stdout).unwrap()).unwrap();
-    let reference = include_str!("../docs/CONFIGURATION.md");
+    let reference = include_str!("../../docs/CONFIGURATION.md");
     // The text under a "## [section]" or "### [section]" heading, up to the next heading.
     let section = |name: &str| -> &str {
         let start = reference

@@ -2,10 +2,8 @@
 //! and a stateful fake of the platform (`common::kedacom_fake`) that enforces its conventions
 //! and can expire sessions, end conferences remotely, go away and come back.
 
-mod common;
-mod kedacom {
-    pub mod document;
-}
+use crate::common;
+mod document;
 
 use std::time::Duration;
 

@@ -4,7 +4,7 @@
 //! byte stream with regular expressions, so every answer is checked byte for byte, and each
 //! change must show in the next Query and as an event.
 
-mod common;
+use crate::common;
 
 use common::{Client, config, meeting, start};
 use roomsd::config::{CastCode, Config, SimMeeting};

@@ -2,7 +2,7 @@
 //! system picks. The README's tour is one of them: every line of its block runs in a shell,
 //! in order, so the README and the tool cannot drift apart.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead as _, BufReader, Read as _};
 use std::path::Path;
@@ -92,7 +92,7 @@ const JOIN: &[&str] = &[
 fn readme_tour() -> Vec<String> {
     let readme = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
     let readme = std::fs::read_to_string(readme).unwrap();
-    let marker = "<!-- tests/roomsctl.rs runs every line of the next block";
+    let marker = "<!-- tests/it/roomsctl.rs runs every line of the next block";
     let (_, after) = readme
         .split_once(marker)
         .expect("the README marks its tour");

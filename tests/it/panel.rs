@@ -1,13 +1,13 @@
 //! The touch panel (`examples/panel/`) in headless Chromium against real daemons: a person's
 //! meeting, from the page. Needs Node.js, Debian's chromium and `npm ci` in
 //! `examples/panel/test/` (.ci/run installs them), so it is ignored by a plain `cargo test`:
-//! `cargo test --test panel -- --ignored` runs it, and fails saying what is missing. The
+//! `cargo test --test it panel:: -- --ignored` runs it, and fails saying what is missing. The
 //! screenshots, at 1024×768 and at a phone's 390×844, are kept in `target/panel-screenshots/`.
 //!
 //! What the page needs from the daemon without a browser (`/panel/access.json`) is tested here
 //! too, and runs with every `cargo test`.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -54,7 +54,7 @@ const PASSWORD: &str = "room €101";
 const JOIN_DELAY_MS: u64 = 1500;
 
 #[tokio::test]
-#[ignore = "needs chromium, node and playwright-core (.ci/run installs them): cargo test --test panel -- --ignored"]
+#[ignore = "needs chromium, node and playwright-core (.ci/run installs them): cargo test --test it panel:: -- --ignored"]
 async fn a_meeting_run_from_the_panel_in_chromium() {
     if let Some(what) = missing() {
         panic!("the panel test needs {what}");

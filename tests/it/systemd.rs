@@ -1,7 +1,7 @@
 //! `roomsd` as systemd runs it: readiness, watchdog pings and the stopping notice over a
 //! `NOTIFY_SOCKET` the test listens on, and socket activation through `systemd-socket-activate`.
 
-mod common;
+use crate::common;
 
 use std::os::unix::net::UnixDatagram;
 use std::process::{Command, Stdio};

@@ -184,7 +184,7 @@ async fn errors_map_by_http_status_and_keep_rscs_code_and_text() {
 
 #[tokio::test]
 async fn an_unreachable_service_is_code_12_naming_rsc() {
-    let (rsc, health) = adapter(&crate::dead_url(), "SN-42");
+    let (rsc, health) = adapter(&super::dead_url(), "SN-42");
     let refusal = rsc.join(join("123", "", MIC_ONLY)).await.unwrap_err();
     assert_eq!(refusal.code, ErrorCode::NETWORK);
     assert!(

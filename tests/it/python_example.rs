@@ -1,10 +1,10 @@
 //! `examples/python/room_control.py`, an integrator's script, against a real daemon: it must
 //! keep working as the protocol's reference for scripts. Needs python3 with the `websockets`
 //! package (`pip install -r examples/python/requirements.txt`; .ci/run does), so it is ignored
-//! by a plain `cargo test`: `cargo test --test python_example -- --ignored` runs it, and fails
+//! by a plain `cargo test`: `cargo test --test it python_example:: -- --ignored` runs it, and fails
 //! saying what is missing.
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 use std::process::{Command, Output};
@@ -47,7 +47,7 @@ async fn script(addr: SocketAddr, args: &[&str]) -> (i32, String) {
 }
 
 #[tokio::test]
-#[ignore = "needs python3 with websockets (.ci/run installs it): cargo test --test python_example -- --ignored"]
+#[ignore = "needs python3 with websockets (.ci/run installs it): cargo test --test it python_example:: -- --ignored"]
 async fn the_integrators_script_runs_a_meeting() {
     assert!(
         websockets_available(),

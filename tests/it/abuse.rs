@@ -6,7 +6,7 @@
 //! (these machines are shared). `ROOMSD_ABUSE_SECS` sets how long each flood lasts (5 s by
 //! default; the README's numbers come from 30 s, in a release build).
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -336,7 +336,7 @@ async fn platform_errors_are_translated_and_name_the_platform_code() {
 async fn a_platform_that_is_not_there_is_error_12_and_disconnected() {
     let server = MockServer::start().await;
     let mut config = config(&server);
-    config.kedacom.base_url = crate::dead_url();
+    config.kedacom.base_url = super::dead_url();
     let (kedacom, health, _reports) = adapter(&config);
     let refusal = kedacom.join(join_request()).await.unwrap_err();
     assert_eq!(refusal.code, ErrorCode::NETWORK);

@@ -1,7 +1,7 @@
 //! A room owner that panics stops the daemon with an error, so that `roomsd` exits non-zero and
 //! systemd restarts it, rather than living on with a stale state and every call refused.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

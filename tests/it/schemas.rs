@@ -1,7 +1,7 @@
 //! `schemas/` against the real daemon: every module's Query answer validates against its state
 //! schema, idle and in a meeting, and `rpc.discover` serves the checked-in OpenRPC document.
 
-mod common;
+use crate::common;
 
 use common::{Client, start_default};
 use serde_json::Value;

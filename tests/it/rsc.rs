@@ -2,7 +2,7 @@
 //! a stateful fake of RSC's session join (`common::rsc_fake`). RSC documents joining only: the
 //! room joins, and everything else is refused with 9 or, for leaving, done without telling it.
 
-mod common;
+use crate::common;
 
 use common::rsc_fake::{self, Controls, ENDPOINT, FakeRsc, JOIN, TOKEN};
 use common::{Client, room_on_service};

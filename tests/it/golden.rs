@@ -1,7 +1,7 @@
 //! Every request/response example of the vendor's Meeting document (seed 002), byte for byte, as
 //! a driver that matches the raw stream with regular expressions sees it.
 
-mod common;
+use crate::common;
 
 use common::{Client, start_default};
 

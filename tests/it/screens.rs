@@ -2,7 +2,7 @@
 //! out like `/sys/class/drm`, and every SwitchLayout outcome on one screen, two extended and two
 //! mirrored (PROTOCOL.md §4.1).
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

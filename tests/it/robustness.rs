@@ -1,6 +1,6 @@
 //! Bad input and bad clients: clear answers, no crash, no harm to other clients.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

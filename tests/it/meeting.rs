@@ -1,7 +1,7 @@
 //! Every Call/Meeting action over a real socket: success, failure and their exact codes
 //! (PROTOCOL.md §4).
 
-mod common;
+use crate::common;
 
 use common::{Client, config, start, start_default};
 use serde_json::json;

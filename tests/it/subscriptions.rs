@@ -1,6 +1,6 @@
 //! Subscribe / Unsubscribe (PROTOCOL.md §2.4): events reach subscribers only.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! a stateful fake of HiAR's session invite (`common::hiar_fake`). The room joins a session by
 //! inviting its own user into it; everything else is refused with 9, leaving is local.
 
-mod common;
+use crate::common;
 
 use common::hiar_fake::{self, APP_ID, APP_SECRET, COLLABORATION, Controls, FakeHiar};
 use common::{Client, room_on_service};

@@ -1,7 +1,7 @@
 //! The embedded simulator as a backend like the others: it declares every capability and the
 //! dial-pad code rule, and it feeds the health the panel reads.
 
-mod common;
+use crate::common;
 
 use common::{Client, start};
 use serde_json::{Value, json};

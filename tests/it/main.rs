@@ -1,0 +1,30 @@
+//! The integration tests, one binary: each module talks to a real roomsd (in this process or
+//! as a child process) over real sockets. One binary, because each test binary links the whole
+//! crate: two dozen of them made every change cost a minute of linking on two cores.
+//!
+//! Run one file's tests with `cargo test --test it abuse::`; the tests that need a browser or
+//! Python are ignored unless asked for (`cargo test --test it -- --ignored`).
+
+mod common;
+
+mod abuse;
+mod auth;
+mod cli;
+mod contracts;
+mod crash;
+mod driver;
+mod easemob;
+mod golden;
+mod hiar;
+mod kedacom;
+mod meeting;
+mod panel;
+mod python_example;
+mod robustness;
+mod roomsctl;
+mod rsc;
+mod schemas;
+mod screens;
+mod simulator;
+mod subscriptions;
+mod systemd;
