@@ -240,8 +240,30 @@ impl Owner {
     fn publish(&self, event: &Event) {
         let method = format!("Event/{}", event.module);
         let text = wire::event(&method, event.name, event.code, &event.message, &event.data);
-        // Not `message`: journald and JSON logs would take it for the line's own text.
-        tracing::info!(event = event.name, code = event.code.0, detail = %event.message, "event");
+        // The line's text says which event, so `journalctl -u roomsd` reads on its own; the
+        // fields are for collectors. Not `message`: that is the line's own text.
+        let detail = (!event.message.is_empty()).then_some(event.message.as_str());
+        match event.code.0 {
+            0 => tracing::info!(
+                module = event.module,
+                event = event.name,
+                code = 0,
+                detail,
+                "event {}/{}",
+                event.module,
+                event.name
+            ),
+            code => tracing::info!(
+                module = event.module,
+                event = event.name,
+                code,
+                detail,
+                "event {}/{} failed with {code}: {}",
+                event.module,
+                event.name,
+                event.message
+            ),
+        }
         // No receivers is fine: nobody is connected.
         let _ = self.events.send(EventFrame {
             module: event.module,

@@ -90,15 +90,22 @@ async fn handle_request(
                 Ok(_) => (0, ""),
                 Err(refusal) => (refusal.code.0, refusal.message.as_str()),
             };
-            // `message` would clash with the line's own text in JSON and in the journal.
+            // The line's text says which call and how it went, so `journalctl -u roomsd`
+            // reads on its own; the fields are for collectors. `message` would clash with the
+            // line's own text in JSON and in the journal.
+            let action_name = action.as_deref().unwrap_or_default();
+            let outcome = match code {
+                0 => "accepted".to_owned(),
+                _ => format!("refused with {code}: {refusal}"),
+            };
             tracing::info!(
                 %method,
-                action = action.as_deref().unwrap_or_default(),
+                action = action_name,
                 request_id = id.map(RawValue::get),
                 code,
                 refusal,
                 duration_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-                "call"
+                "call {method} {action_name} {outcome}"
             );
             let mut outcome = Outcome::from_result(&result);
             if !ignored.is_empty() && result.is_ok() {

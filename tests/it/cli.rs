@@ -214,3 +214,44 @@ fn a_server_that_could_take_no_client_does_not_check() {
         "{text}"
     );
 }
+
+/// What `journalctl -u roomsd` shows is each line's text: it must say which call and which
+/// event, not only "call" and "event" (the fields are for collectors).
+#[tokio::test]
+async fn log_lines_say_which_call_and_which_event() {
+    let (_roomsd, addr, log) = common::spawn_roomsd_logged(&["--log-format", "json"], &[]);
+    let mut c = Client::connect(addr).await;
+    c.subscribe(&["Meeting"]).await;
+    c.join_meeting("111222333").await;
+    let again = serde_json::json!({"meeting_code": "111222333", "password": ""});
+    assert_eq!(c.meeting("JoinMeeting", again).await, 10001);
+    // Every line up to a second of silence after the last request.
+    let messages: Vec<serde_json::Value> =
+        std::iter::from_fn(|| log.recv_timeout(Duration::from_secs(1)).ok())
+            .filter_map(|line| serde_json::from_str(&line).ok())
+            .collect();
+    let texts: Vec<&str> = messages
+        .iter()
+        .map(|line| line["fields"]["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        texts.contains(&"call Call/Meeting JoinMeeting accepted"),
+        "{texts:#?}"
+    );
+    assert!(
+        texts.contains(&"event Meeting/JoinMeetingCompleted"),
+        "{texts:#?}"
+    );
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.starts_with("call Call/Meeting JoinMeeting refused with 10001: ")),
+        "{texts:#?}"
+    );
+    let event = messages
+        .iter()
+        .find(|line| line["fields"]["event"] == "JoinMeetingCompleted")
+        .unwrap();
+    assert_eq!(event["fields"]["module"], "Meeting", "{event}");
+    assert_eq!(event["fields"]["code"], 0, "{event}");
+}

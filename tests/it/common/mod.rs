@@ -335,6 +335,15 @@ impl Client {
 /// returns it once its ready line says where it listens: no port is chosen before the daemon
 /// binds it, so two tests can never race for one.
 pub fn spawn_roomsd(args: &[&str], env: &[(&str, &str)]) -> (Running, SocketAddr) {
+    let (running, addr, _log) = spawn_roomsd_logged(args, env);
+    (running, addr)
+}
+
+/// [`spawn_roomsd`], with the daemon's log lines after the ready line, as they come.
+pub fn spawn_roomsd_logged(
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (Running, SocketAddr, std::sync::mpsc::Receiver<String>) {
     use std::io::{BufRead, BufReader};
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_roomsd"))
         .args(["--listen", "127.0.0.1:0"])
@@ -357,9 +366,15 @@ pub fn spawn_roomsd(args: &[&str], env: &[(&str, &str)]) -> (Running, SocketAddr
             line[at..].split('/').next()?.parse().ok()
         })
         .expect("a ready line naming the address");
-    // Keep draining the log so the daemon never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    (running, addr)
+    // Keep draining the log so the daemon never blocks on a full pipe, whether or not anyone
+    // reads the lines.
+    let (log, log_lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            let _ = log.send(line);
+        }
+    });
+    (running, addr, log_lines)
 }
 
 /// A loopback port nobody is listening on, where a port must be chosen beforehand (socket
