@@ -10,6 +10,7 @@ mod common;
 mod abuse;
 mod auth;
 mod cli;
+mod continuity;
 mod contracts;
 mod crash;
 mod driver;
