@@ -23,6 +23,7 @@ mod panel;
 mod python_example;
 mod robustness;
 mod roomsctl;
+mod roomsctl_watch;
 mod rsc;
 mod schemas;
 mod screens;
