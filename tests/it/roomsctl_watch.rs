@@ -4,50 +4,15 @@
 use crate::common;
 
 use std::io::{BufRead as _, BufReader, Read};
-use std::net::SocketAddr;
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::relay::Relay;
 use common::{Client, Running, start_default};
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
-use tokio::task::JoinHandle;
 
 const WAIT: Duration = Duration::from_secs(10);
-
-/// A TCP relay in front of the daemon whose connections the test can cut, as a Wi-Fi drop does.
-struct Relay {
-    addr: SocketAddr,
-    open: Arc<Mutex<Vec<JoinHandle<()>>>>,
-}
-
-impl Relay {
-    async fn start(to: SocketAddr) -> Relay {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let open = Arc::new(Mutex::new(Vec::new()));
-        let tasks = open.clone();
-        tokio::spawn(async move {
-            while let Ok((mut client, _)) = listener.accept().await {
-                let relay = tokio::spawn(async move {
-                    let mut daemon = tokio::net::TcpStream::connect(to).await.unwrap();
-                    let _ = tokio::io::copy_bidirectional(&mut client, &mut daemon).await;
-                });
-                tasks.lock().unwrap().push(relay);
-            }
-        });
-        Relay { addr, open }
-    }
-
-    /// Drops every connection through the relay; new ones are relayed again.
-    fn cut(&self) {
-        for relay in self.open.lock().unwrap().drain(..) {
-            relay.abort();
-        }
-    }
-}
 
 /// A child's output, line by line, read on a thread of its own.
 fn lines(output: impl Read + Send + 'static) -> UnboundedReceiver<String> {
