@@ -123,7 +123,7 @@ async fn run(text: &str) {
         OwnerSettings {
             backend_timeout: Duration::from_millis(config.backend.timeout_ms.0),
             event_capacity: 4096,
-            history: roomsd::config::EventsConfig::default().history_limits(),
+            history: config.events.history_limits(),
             device_settings: settings_tx,
             heartbeat: None,
         },

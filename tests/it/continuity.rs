@@ -295,3 +295,42 @@ async fn a_refusal_is_answered_again_too_and_keys_are_checked() {
         assert_eq!(r["action"], "LeaveMeeting");
     }
 }
+
+/// The rule the consistent start rests on (PROTOCOL.md §2.4.1): an event that reports a change
+/// carries the whole new value, so applying it after a Query that already showed it changes
+/// nothing. Checked on the changes a panel follows: what each event carries is what Query
+/// then answers for the same node.
+#[tokio::test]
+async fn events_carry_the_whole_value_that_query_answers() {
+    let daemon = start_default().await;
+    let mut c = Client::connect(daemon.local_addr()).await;
+    c.subscribe(&[]).await;
+    c.join_meeting("111222333").await;
+
+    let set = json!({"action": "SetSpeakerVolume", "action_params": {"volume": 31}});
+    assert_eq!(c.call("Call/Device", set).await["error_code"], 0);
+    let speaker = c.event("SetSpeakerVolume").await;
+    assert_eq!(
+        speaker["data"]["speaker_info"],
+        c.query(&["Device", "SpeakerInfo"]).await["data"]["speaker_info"]
+    );
+
+    let mic = json!({"action": "SetMicVolume", "action_params": {"volume": 44}});
+    assert_eq!(c.call("Call/Device", mic).await["error_code"], 0);
+    let mic = c.event("SetMicVolume").await;
+    assert_eq!(
+        mic["data"]["mic_info"],
+        c.query(&["Device", "MicInfo"]).await["data"]["mic_info"]
+    );
+
+    assert_eq!(
+        c.meeting("SwitchLayout", json!({"switch_type": 2})).await,
+        0
+    );
+    let layout = c.event("LayoutSwitchChanged").await;
+    assert_eq!(
+        layout["data"]["layout_switch_info"],
+        c.query(&["Meeting", "LayoutInfo", "LayoutSwitchInfo"])
+            .await["data"]["layout_switch_info"]
+    );
+}
