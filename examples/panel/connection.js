@@ -1,6 +1,6 @@
 // The link to the daemon that served this page: one WebSocket, JSON-RPC requests matched to
 // their answers by id, and the room's password. Subscriptions ask for numbered events and, after
-// a lost connection, resume after the last event received (PROTOCOL.md §2.4.1), so the events
+// a lost connection, resume after the last event received (docs/CONTINUITY.md), so the events
 // published while the panel was away arrive first, once each, in order.
 
 const PASSWORD_KEY = "roomsd-password";

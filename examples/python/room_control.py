@@ -14,9 +14,9 @@ then waits for the event that ends the action.
 
 A lost connection (Wi-Fi, a daemon host rebooting) is made again, and nothing is missed:
   - every call carries a `request_key`, so sending it again after a lost answer does not run
-    it twice: the daemon answers the retry as it answered the first (docs/PROTOCOL.md §2.6);
+    it twice: the daemon answers the retry as it answered the first (docs/CONTINUITY.md);
   - subscriptions ask for numbered events (`since`), and are resumed after the last event
-    received, so events published while away arrive first, once each, in order (§2.4.1).
+    received, so events published while away arrive first, once each, in order.
 `join --drop-once` closes the connection right after sending JoinMeeting, to show the retry.
 
 Exit status: 0 done, 1 the room refused or the action failed (the reason is printed),

@@ -1,4 +1,4 @@
-//! `[events]`: what is kept for clients that resume their subscriptions (PROTOCOL.md §2.4.1).
+//! `[events]`: what is kept for clients that resume their subscriptions (docs/CONTINUITY.md).
 
 use serde::Deserialize;
 

@@ -1,5 +1,4 @@
-//! Event sequence numbers and the bounded history that resuming replays from (PROTOCOL.md
-//! §2.4.1).
+//! Event sequence numbers and the bounded history that resuming replays from (docs/CONTINUITY.md).
 //!
 //! The owner publishes every event under the history's lock: it numbers the event, keeps it in
 //! the ring and sends it to the live subscribers in one step. A connection that creates its

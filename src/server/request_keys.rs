@@ -1,4 +1,4 @@
-//! Idempotent calls (PROTOCOL.md §2.6): the answers to calls that carried a `request_key`,
+//! Idempotent calls (docs/CONTINUITY.md): the answers to calls that carried a `request_key`,
 //! kept per daemon so that a retry, on any connection, gets the first answer instead of
 //! running the action again.
 //!

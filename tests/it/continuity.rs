@@ -1,4 +1,4 @@
-//! Continuity (PROTOCOL.md §2.4.1, §2.6): sequence numbers for clients that ask, resuming after
+//! Continuity (docs/CONTINUITY.md): sequence numbers for clients that ask, resuming after
 //! a lost connection with nothing missed and nothing twice, and calls that a retry does not run
 //! again. Over real sockets against the in-process daemon.
 
@@ -296,7 +296,7 @@ async fn a_refusal_is_answered_again_too_and_keys_are_checked() {
     }
 }
 
-/// The rule the consistent start rests on (PROTOCOL.md §2.4.1): an event that reports a change
+/// The rule the consistent start rests on (docs/CONTINUITY.md): an event that reports a change
 /// carries the whole new value, so applying it after a Query that already showed it changes
 /// nothing. Checked on the changes a panel follows: what each event carries is what Query
 /// then answers for the same node.

@@ -1,7 +1,7 @@
 //! `roomsctl watch`: events, one line each, until Ctrl-C.
 //!
 //! A lost connection is made again, waiting 0.25 s and doubling up to 5 s between tries, and
-//! the subscription resumes after the last event received (PROTOCOL.md §2.4.1): the events
+//! the subscription resumes after the last event received (docs/CONTINUITY.md): the events
 //! published meanwhile are printed once each, in order. When the daemon no longer has them (it
 //! restarted, or it was a long wait in a busy room), watch says so and goes on from now.
 
