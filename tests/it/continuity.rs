@@ -334,3 +334,21 @@ async fn events_carry_the_whole_value_that_query_answers() {
             .await["data"]["layout_switch_info"]
     );
 }
+
+/// Two retries racing on two connections (a panel that reconnected while its first attempt is
+/// still being answered): one join runs, and both get its answer.
+#[tokio::test]
+async fn the_same_key_sent_at_once_on_two_connections_runs_once() {
+    let daemon = start_default().await;
+    let addr = daemon.local_addr();
+    let mut panel = Client::connect(addr).await;
+    panel.subscribe(&["Meeting", "JoinMeetingCompleted"]).await;
+    let mut first = Client::connect(addr).await;
+    let mut second = Client::connect(addr).await;
+    let (request_a, request_b) = (join("a", "race"), join("b", "race"));
+    let (a, b) = tokio::join!(first.raw(&request_a), second.raw(&request_b));
+    assert_eq!(b, a.replace(r#""id": "a""#, r#""id": "b""#));
+    assert!(a.contains(r#""error_code": 0"#), "{a}");
+    assert_eq!(panel.event("JoinMeetingCompleted").await["error_code"], 0);
+    assert!(panel.nothing_within(QUIET).await, "one join");
+}
