@@ -124,6 +124,7 @@ impl Daemon {
         let settings = OwnerSettings {
             backend_timeout: Duration::from_millis(config.backend.timeout_ms.0),
             event_capacity: 1024,
+            history: config.events.history_limits(),
             device_settings: settings_tx,
             heartbeat: hosting.heartbeat,
         };

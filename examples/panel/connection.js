@@ -1,8 +1,11 @@
 // The link to the daemon that served this page: one WebSocket, JSON-RPC requests matched to
-// their answers by id, and the room's password.
+// their answers by id, and the room's password. Subscriptions ask for numbered events and, after
+// a lost connection, resume after the last event received (docs/CONTINUITY.md), so the events
+// published while the panel was away arrive first, once each, in order.
 
 const PASSWORD_KEY = "roomsd-password";
 const RETRY_MS = 2000;
+const CANNOT_RESUME = 18; // the daemon no longer has the events after our position
 
 // A password comes in the fragment (/panel/#password=…), which browsers never send over the
 // network; it is kept for this tab only and removed from the address bar and history at once.
@@ -43,10 +46,15 @@ async function whyRefused(triedPassword) {
 }
 
 export class Connection {
-  // onOpen(), onEvent(module, params), onDown(why): why is "retrying", "password-missing" or
+  // onOpen(), onEvent(module, params, missed), onDown(why): missed is true for an event
+  // published while the panel was away; why is "retrying", "password-missing" or
   // "password-rejected"; after the last two it waits for connect() with a new password.
   constructor({ onOpen, onEvent, onDown }) {
     this.handlers = { onOpen, onEvent, onDown };
+    this.position = null; // { epoch, seq } of the last event received
+    this.resumeFrom = null; // where this connection's subscriptions resume from
+    this.caughtUpTo = 0; // events numbered up to this are replayed ones
+    this.missedLost = false; // a resume was refused: what happened while away is unknown
     this.url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`;
     this.socket = null;
     this.pending = new Map();
@@ -66,6 +74,9 @@ export class Connection {
     let opened = false;
     socket.onopen = () => {
       opened = true;
+      this.resumeFrom = this.position;
+      this.caughtUpTo = 0;
+      this.missedLost = false;
       this.handlers.onOpen();
     };
     socket.onmessage = (message) => this.receive(JSON.parse(message.data));
@@ -89,6 +100,25 @@ export class Connection {
     });
   }
 
+  // Subscribes to a path: from now on the first time, after the last event received on a
+  // connection that replaces a lost one. The same position serves every path of a connection,
+  // since the replays move this.position while the panel subscribes.
+  async subscribe(path) {
+    const from = this.resumeFrom;
+    const params = from ? { path, since: from.seq, epoch: from.epoch } : { path, since: 0 };
+    let result = await this.rpc("Subscribe", params);
+    if (from && result.error_code === CANNOT_RESUME) {
+      // The daemon restarted, or the panel was away too long: its Query shows the state.
+      this.resumeFrom = null;
+      this.missedLost = true;
+      result = await this.rpc("Subscribe", { path, since: 0 });
+    }
+    if (result.error_code !== 0) throw new Error(`${result.message} (${result.error_code})`);
+    const { epoch, seq } = result.data;
+    if (this.position?.epoch !== epoch) this.position = { epoch, seq };
+    if (this.resumeFrom) this.caughtUpTo = Math.max(this.caughtUpTo, seq);
+  }
+
   receive(frame) {
     if (frame.id !== undefined && this.pending.has(frame.id)) {
       const { resolve, reject } = this.pending.get(frame.id);
@@ -98,7 +128,10 @@ export class Connection {
       return;
     }
     if (frame.method?.startsWith("Event/")) {
-      this.handlers.onEvent(frame.method.slice("Event/".length), frame.params);
+      const { seq } = frame.params;
+      if (this.position && seq > this.position.seq) this.position.seq = seq;
+      const missed = Boolean(this.resumeFrom) && seq <= this.caughtUpTo;
+      this.handlers.onEvent(frame.method.slice("Event/".length), frame.params, missed);
     }
   }
 }

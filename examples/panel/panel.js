@@ -62,12 +62,14 @@ function show() {
 
 async function opened() {
   state.connected = true;
+  missedEvents = 0;
   setConnection("online", "connected");
   say("");
   $("password-form").hidden = true;
   try {
-    for (const module of MODULES) await connection.rpc("Subscribe", { path: [module] });
+    for (const module of MODULES) await connection.subscribe([module]);
     await Promise.all(["Meeting", "Device", "Share", "Backend", "Members"].map(refresh));
+    if (connection.missedLost) setConnection("online", "connected again: state reloaded");
   } catch (error) {
     say(String(error.message ?? error), true);
   }
@@ -92,7 +94,11 @@ function lost(why) {
   show();
 }
 
-function received(module, event) {
+let missedEvents = 0;
+
+function received(module, event, missed) {
+  // Events published while the panel was away come first, once each, then live ones.
+  if (missed) setConnection("online", `connected again: caught up on ${++missedEvents} missed events`);
   if (event.error_code !== 0) say(`${what(event.sub_event)}: ${event.message || "failed"} (${event.error_code})`, true);
   if (module === "Meeting") {
     if (OUTCOMES.has(event.sub_event)) {

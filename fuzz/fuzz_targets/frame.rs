@@ -123,6 +123,7 @@ async fn run(text: &str) {
         OwnerSettings {
             backend_timeout: Duration::from_millis(config.backend.timeout_ms.0),
             event_capacity: 4096,
+            history: config.events.history_limits(),
             device_settings: settings_tx,
             heartbeat: None,
         },
@@ -132,6 +133,7 @@ async fn run(text: &str) {
     let mut subscriptions = Subscriptions::default();
     let limits = Limits {
         batch_reply_bytes: config.server.max_batch_reply_bytes.get(),
+        request_keys: Default::default(),
     };
     for frame in text.split('\n') {
         count_frame();

@@ -12,10 +12,12 @@ use serde::Deserialize;
 use crate::modules::meeting::normalize_meeting_code;
 
 mod backends;
+mod events;
 mod toml_error;
 pub use backends::{
     AccountType, ConfType, EasemobConfig, HiarConfig, KedacomConfig, MaxJoinMt, RscConfig, TimeZone,
 };
+pub use events::EventsConfig;
 
 /// The commented default configuration that `roomsd print-default-config` prints.
 pub const DEFAULT_CONFIG: &str = include_str!("default.toml");
@@ -30,6 +32,7 @@ pub struct Config {
     pub room: RoomConfig,
     pub screens: ScreensConfig,
     pub share: ShareConfig,
+    pub events: EventsConfig,
     pub backend: BackendConfig,
     pub sim: SimConfig,
     pub kedacom: KedacomConfig,

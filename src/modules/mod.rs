@@ -80,6 +80,9 @@ pub struct CallParams<'a> {
     /// `EndQuickShare` and `CancelQuickShare` carry `meeting_type` here, beside `action`.
     #[serde(default, borrow)]
     pub meeting_type: Option<Cow<'a, str>>,
+    /// Makes a retried call idempotent (docs/CONTINUITY.md); read by the server, not the action.
+    #[serde(default)]
+    pub request_key: Option<serde_json::Value>,
 }
 
 /// Reads an action's parameters into `T`, naming the action in the error.

@@ -11,6 +11,7 @@ mod control_tests;
 pub mod device;
 #[cfg(test)]
 mod device_tests;
+pub mod history;
 pub mod layout;
 pub mod machine;
 #[cfg(test)]

@@ -16,11 +16,12 @@ use futures_util::FutureExt;
 use serde_json::Value;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::task::{AbortHandle, JoinHandle};
-use tokio_tungstenite::tungstenite::Utf8Bytes;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::device::DeviceSettings;
+pub use super::history::EventFrame;
+use super::history::{EventLog, History, HistoryLimits, new_epoch};
 use super::snapshot::Snapshot;
 use super::{BackendOp, Command, Completed, Effect, Event, Phase, Room};
 use crate::backend::{Backend, BackendEvent, BackendResult, Health, Session};
@@ -29,20 +30,12 @@ use crate::wire::{self, ErrorCode, Refusal};
 /// What a command gets: the data a synchronous action answers with, or why it was refused.
 pub type CallResult = Result<Option<Value>, Refusal>;
 
-/// An event serialized once for every subscriber.
-#[derive(Debug, Clone)]
-pub struct EventFrame {
-    pub module: &'static str,
-    pub name: &'static str,
-    pub text: Utf8Bytes,
-}
-
 /// How the rest of the daemon talks to the room. Cheap to clone.
 #[derive(Clone)]
 pub struct RoomHandle {
     commands: mpsc::Sender<(Command, oneshot::Sender<CallResult>)>,
     snapshot: watch::Receiver<Arc<Snapshot>>,
-    events: broadcast::Sender<EventFrame>,
+    events: EventLog,
 }
 
 impl RoomHandle {
@@ -63,8 +56,19 @@ impl RoomHandle {
         self.snapshot.borrow().clone()
     }
 
+    /// A receiver of every event published from now on.
     pub fn subscribe_events(&self) -> broadcast::Receiver<EventFrame> {
+        self.events.subscribe().0
+    }
+
+    /// The same, with the number of the last event it will not deliver.
+    pub fn subscribe_events_at(&self) -> (broadcast::Receiver<EventFrame>, u64) {
         self.events.subscribe()
+    }
+
+    /// The published events and their sequence, for subscribing with `since`.
+    pub fn events(&self) -> &EventLog {
+        &self.events
     }
 }
 
@@ -81,6 +85,8 @@ pub struct OwnerSettings {
     pub backend_timeout: Duration,
     /// Events buffered for connections that are momentarily behind.
     pub event_capacity: usize,
+    /// The events kept for clients that resume (`[events]`).
+    pub history: HistoryLimits,
     /// Where the device settings go when they change, to be saved.
     pub device_settings: watch::Sender<DeviceSettings>,
     pub heartbeat: Option<Heartbeat>,
@@ -108,7 +114,10 @@ pub fn spawn(
     let (commands_tx, commands) = mpsc::channel(64);
     let (completed_tx, completed) = mpsc::channel(64);
     let (snapshot_tx, snapshot) = watch::channel(Arc::new(Snapshot::build(&room.tree())));
-    let (events, _) = broadcast::channel(settings.event_capacity);
+    let events = EventLog::new(
+        History::new(new_epoch(), settings.history),
+        settings.event_capacity,
+    );
     let handle = RoomHandle {
         commands: commands_tx,
         snapshot,
@@ -136,7 +145,7 @@ struct Owner {
     timeout: Duration,
     completed_tx: mpsc::Sender<Completed>,
     snapshot_tx: watch::Sender<Arc<Snapshot>>,
-    events: broadcast::Sender<EventFrame>,
+    events: EventLog,
     device_settings: watch::Sender<DeviceSettings>,
     in_flight: TaskTracker,
     /// The start or join of each attempt still running, to cut short when it is abandoned.
@@ -264,12 +273,7 @@ impl Owner {
                 event.message
             ),
         }
-        // No receivers is fine: nobody is connected.
-        let _ = self.events.send(EventFrame {
-            module: event.module,
-            name: event.name,
-            text: text.into(),
-        });
+        self.events.publish(event.module, event.name, text);
     }
 
     fn run_op(&mut self, op: BackendOp) {

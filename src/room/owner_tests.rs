@@ -119,6 +119,7 @@ fn spawn(how: Misbehaves, timeout: Duration) -> Owned {
         OwnerSettings {
             backend_timeout: timeout,
             event_capacity: 64,
+            history: crate::config::EventsConfig::default().history_limits(),
             device_settings,
             heartbeat: None,
         },

@@ -158,8 +158,17 @@ pub fn openrpc() -> Value {
         ),
         method(
             "Subscribe",
-            "Receive Event/<Module> notifications for a module or one of its events",
-            json!([path.clone()]),
+            "Receive Event/<Module> notifications for a module or one of its events; with since \
+             (0: from now), events carry seq and the answer the epoch and seq; with since and \
+             epoch, the events missed after since are replayed first (code 18: no longer kept)",
+            json!([
+                {"name": "path", "required": false,
+                    "schema": {"type": "array", "items": {"type": "string"}}},
+                {"name": "since", "required": false,
+                    "schema": {"type": "integer", "minimum": 0}},
+                {"name": "epoch", "required": false,
+                    "schema": {"type": "integer", "minimum": 0}},
+            ]),
             json!({"name": "result", "schema": outcome(json!({"type": "object"}))}),
         ),
         method(
@@ -190,6 +199,10 @@ pub fn openrpc() -> Value {
             "params": [
                 {"name": "action", "required": true, "schema": {"type": "string", "enum": module.actions}},
                 {"name": "action_params", "required": false, "schema": {"type": "object"}},
+                {"name": "request_key", "required": false, "schema": {"type": "string",
+                    "minLength": 1, "maxLength": crate::server::request_keys::MAX_KEY_BYTES,
+                    "description": "A retry with the same key within 10 minutes gets the first \
+                        answer again instead of running the action twice"}},
             ],
             "result": {"name": "result", "schema": outcome(json!({"type": "object"}))},
             "x-action-params": params,
@@ -203,7 +216,7 @@ pub fn openrpc() -> Value {
             "version": env!("CARGO_PKG_VERSION"),
             "description": "JSON-RPC 2.0 over WebSocket; params are passed by name. Events are \
                 notifications named Event/<Module> with params {sub_event, error_code, message, \
-                data}. The protocol and its error codes: docs/PROTOCOL.md in the roomsd sources, \
+                data}, and seq last for connections that subscribed with since. The protocol and its error codes: docs/PROTOCOL.md in the roomsd sources, \
                 /usr/share/doc/roomsd/PROTOCOL.md where the package is installed.",
         },
         "methods": methods,

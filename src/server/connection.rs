@@ -40,6 +40,10 @@ enum Ending {
     Drop,
 }
 
+/// How long a replayed event may wait for room in a client's queue: a replay can be longer
+/// than the queue, so it goes at the client's pace, but a client that stops reading is dropped.
+const REPLAY_STALL: Duration = Duration::from_secs(10);
+
 /// How long a closing connection may take to flush what is queued.
 const FLUSH_GRACE: Duration = Duration::from_secs(2);
 
@@ -141,8 +145,8 @@ async fn serve(ws: Socket, ctx: &Context) {
 }
 
 async fn read_loop(source: &mut SplitStream<Socket>, outbound: &Outbound, ctx: &Context) -> Ending {
-    let mut events = ctx.room.subscribe_events();
-    let mut subscriptions = Subscriptions::default();
+    let (mut events, seen) = ctx.room.subscribe_events_at();
+    let mut subscriptions = Subscriptions::starting_after(seen);
     loop {
         tokio::select! {
             () = ctx.shutdown.cancelled() => return Ending::Close(CloseCode::Away, "roomsd is shutting down"),
@@ -153,6 +157,12 @@ async fn read_loop(source: &mut SplitStream<Socket>, outbound: &Outbound, ctx: &
                     {
                         return Ending::Drop;
                     }
+                    // A resume's missed events, after its answer and before anything live.
+                    for frame in subscriptions.take_replay() {
+                        if outbound.push_waiting(Message::Text(frame.with_seq)).await.is_err() {
+                            return Ending::Drop;
+                        }
+                    }
                 }
                 Some(Ok(Message::Binary(_))) => return Ending::Close(CloseCode::Unsupported, "binary frames are not supported: send JSON text"),
                 // Pings are answered by tungstenite itself; pongs are never required.
@@ -162,8 +172,8 @@ async fn read_loop(source: &mut SplitStream<Socket>, outbound: &Outbound, ctx: &
             },
             event = events.recv() => match event {
                 Ok(frame) => {
-                    if subscriptions.wants(frame.module, frame.name)
-                        && outbound.push(Message::Text(frame.text)).is_err()
+                    if let Some(text) = subscriptions.deliver(&frame)
+                        && outbound.push(Message::Text(text.clone())).is_err()
                     {
                         return Ending::Drop;
                     }
@@ -223,6 +233,26 @@ impl Outbound {
             let _ = sink.close().await;
         });
         (Self { frames, bytes }, writer)
+    }
+
+    /// Queues a frame once there is room for it, waiting at most [`REPLAY_STALL`].
+    async fn push_waiting(&self, message: Message) -> Result<(), Overflow> {
+        let cost = u32::try_from(message.len() + FRAME_OVERHEAD).map_err(|_| Overflow)?;
+        let queued = async {
+            let permit = self
+                .bytes
+                .clone()
+                .acquire_many_owned(cost)
+                .await
+                .map_err(|_| Overflow)?;
+            self.frames
+                .send((message, permit))
+                .await
+                .map_err(|_| Overflow)
+        };
+        tokio::time::timeout(REPLAY_STALL, queued)
+            .await
+            .map_err(|_| Overflow)?
     }
 
     fn push(&self, message: Message) -> Result<(), Overflow> {

@@ -6,6 +6,7 @@ mod connection;
 pub mod dispatch;
 pub mod handshake;
 mod panel;
+pub mod request_keys;
 pub mod subscriptions;
 
 use std::sync::Arc;
@@ -89,6 +90,7 @@ pub async fn run(
         max_unsent_bytes: config.max_unsent_bytes.get(),
         limits: dispatch::Limits {
             batch_reply_bytes: config.max_batch_reply_bytes.get(),
+            request_keys: request_keys::RequestKeys::default(),
         },
         handshake_timeout: Duration::from_millis(config.handshake_timeout_ms.0),
         pending: Pending::new(

@@ -18,6 +18,8 @@ impl ErrorCode {
     pub const UNSUPPORTED: Self = Self(9);
     pub const NETWORK: Self = Self(12);
     pub const REPEAT_OPERATION: Self = Self(17);
+    /// roomsd: a `Subscribe` resuming from events no longer kept, or from another epoch.
+    pub const RESUME_GONE: Self = Self(18);
     pub const UNKNOWN: Self = Self(9999);
 
     pub const NOT_IN_MEETING: Self = Self(10000);

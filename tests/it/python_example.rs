@@ -6,10 +6,14 @@
 
 use crate::common;
 
+use std::io::{BufRead as _, BufReader, Read as _};
 use std::net::SocketAddr;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
-use common::start_default;
+use common::relay::Relay;
+use common::{Client, start_default};
+use serde_json::{Value, json};
 
 const SCRIPT: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -78,4 +82,90 @@ async fn the_integrators_script_runs_a_meeting() {
     assert_eq!(code, 1, "{text}");
     assert!(text.contains("(10020)"), "{text}");
     daemon.stop().await;
+}
+
+/// The script's continuity: a join whose answer is lost is sent again with the same
+/// `request_key` and runs once, and `watch` resumes across a cut connection without losing
+/// or repeating an event.
+#[tokio::test]
+#[ignore = "needs python3 with websockets (.ci/run installs it): cargo test --test it python_example:: -- --ignored"]
+async fn the_script_retries_calls_once_and_resumes_its_events() {
+    assert!(websockets_available(), "python3 with websockets, as above");
+    let daemon = start_default().await;
+    let addr = daemon.local_addr();
+    let mut panel = Client::connect(addr).await;
+    panel.subscribe(&["Meeting", "JoinMeetingCompleted"]).await;
+    let (code, text) = script(addr, &["join", "111222333", "--drop-once"]).await;
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("sending JoinMeeting again with the same request_key"),
+        "{text}"
+    );
+    assert!(text.starts_with("joined Weekly sync\n"), "{text}");
+    assert_eq!(panel.event("JoinMeetingCompleted").await["error_code"], 0);
+    assert!(
+        panel.nothing_within(Duration::from_millis(300)).await,
+        "the room joined once"
+    );
+
+    let relay = Relay::start(addr).await;
+    let mut watch = std::process::Command::new(python())
+        .arg(SCRIPT)
+        .args(["--url", &format!("ws://{}/", relay.addr)])
+        .args(["watch", "--count", "6"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    let stdout = watch.stdout.take().unwrap();
+    let mut stderr = BufReader::new(watch.stderr.take().unwrap()).lines();
+    let watching = tokio::task::spawn_blocking(move || stderr.next().map(|l| (l, stderr)));
+    let (line, mut stderr) = watching.await.unwrap().expect("the script says it watches");
+    assert_eq!(line.unwrap(), "watching every event");
+    let mut driver = Client::connect(addr).await;
+    for volume in [10, 11, 12] {
+        driver
+            .call(
+                "Call/Device",
+                json!({"action": "SetSpeakerVolume", "action_params": {"volume": volume}}),
+            )
+            .await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    relay.cut();
+    for volume in [13, 14, 15] {
+        driver
+            .call(
+                "Call/Device",
+                json!({"action": "SetSpeakerVolume", "action_params": {"volume": volume}}),
+            )
+            .await;
+    }
+    let finished = tokio::task::spawn_blocking(move || {
+        let status = watch.wait().unwrap();
+        let said: Vec<String> = stderr.by_ref().map_while(Result::ok).collect();
+        (status, said)
+    });
+    let (status, said) = tokio::time::timeout(Duration::from_secs(20), finished)
+        .await
+        .expect("watch --count 6 ends")
+        .unwrap();
+    assert!(status.success(), "{said:?}");
+    assert!(
+        said.iter().any(|l| l.contains("connecting again")),
+        "{said:?}"
+    );
+    let mut events = String::new();
+    BufReader::new(stdout).read_to_string(&mut events).unwrap();
+    let volumes: Vec<Value> = events
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["data"]["speaker_info"]["volume"].clone()
+        })
+        .collect();
+    assert_eq!(
+        volumes,
+        [10, 11, 12, 13, 14, 15],
+        "once each, in order: {events}"
+    );
 }

@@ -28,6 +28,17 @@ function check(condition, what) {
 async function open(url, viewport = DESKTOP) {
   const page = await browser.newPage({ viewport });
   page.on("pageerror", (error) => problems.push(String(error)));
+  // Every socket the page opens, so that the test can cut the panel's as a Wi-Fi drop would.
+  await page.addInitScript(() => {
+    const Native = window.WebSocket;
+    window.pageSockets = [];
+    window.WebSocket = class extends Native {
+      constructor(...args) {
+        super(...args);
+        window.pageSockets.push(this);
+      }
+    };
+  });
   page.on("dialog", (dialog) => dialog.accept()); // "End for everyone?", "Remove …?"
   await page.goto(url);
   return page;
@@ -60,19 +71,21 @@ async function watchDaemon(page) {
     const bytes = new TextEncoder().encode(secret);
     const auth = "auth-" + encodeURIComponent(btoa(String.fromCharCode(...bytes)));
     const socket = new WebSocket(`ws://${location.host}/ws`, [auth]);
+    socket.isWatcher = true;
     const seen = (window.daemonSeen = { events: [], answers: new Map() });
     let nextId = 1;
-    window.daemonQuery = (p) => new Promise((resolve) => {
+    window.daemonRequest = (method, params) => new Promise((resolve) => {
       const id = `watch-${nextId++}`;
       seen.answers.set(id, resolve);
-      socket.send(JSON.stringify({ jsonrpc: "2.0", id, method: "Query", params: { path: p } }));
+      socket.send(JSON.stringify({ jsonrpc: "2.0", id, method, params }));
     });
+    window.daemonQuery = async (p) => (await window.daemonRequest("Query", { path: p })).data;
     socket.onmessage = (message) => {
       const frame = JSON.parse(message.data);
       if (frame.method?.startsWith("Event/")) {
         seen.events.push({ name: frame.params.sub_event, at: performance.now() });
       } else if (seen.answers.has(frame.id)) {
-        seen.answers.get(frame.id)(frame.result.data);
+        seen.answers.get(frame.id)(frame.result);
       }
     };
     await new Promise((resolve) => (socket.onopen = resolve));
@@ -80,6 +93,10 @@ async function watchDaemon(page) {
   }, password);
 }
 const daemonQuery = (page, p) => page.evaluate((p) => window.daemonQuery(p), p);
+const daemonCall = (page, module, action, params) => page.evaluate(
+  ({ module, action, params }) =>
+    window.daemonRequest(`Call/${module}`, { action, action_params: params }),
+  { module, action, params });
 
 // Records when a press happened, when the status first said `word`, and which of `buttons`
 // were disabled at that moment.
@@ -184,6 +201,30 @@ try {
   await page.locator("#members-section").waitFor(WAIT);
   check((await page.locator("#member-list li.member").count()) >= 2, "the members are listed");
   check((await page.locator("#member-list button").count()) === 0, "no mute or remove when not host");
+
+  // The panel's connection is cut mid-meeting, as Wi-Fi drops. While it is away the room
+  // changes; when it is back it has caught up on every event it missed, and shows them.
+  await page.evaluate(() => {
+    for (const socket of window.pageSockets) if (!socket.isWatcher) socket.close();
+  });
+  await waitText(page, "#connection", "disconnected");
+  for (const [module, action, params] of [
+    ["Device", "SetSpeakerVolume", { volume: 37 }],
+    ["Device", "SetMicVolume", { volume: 42 }],
+    ["Meeting", "SwitchLayout", { switch_type: 3 }],
+  ]) {
+    const answer = await daemonCall(page, module, action, params);
+    check(answer.error_code === 0, `${action} while the panel is away: ${JSON.stringify(answer)}`);
+  }
+  check((await page.textContent("#connection")).includes("disconnected"), "still away meanwhile");
+  await waitText(page, "#connection", "caught up on");
+  await page.locator('#layouts button.current[data-switch-type="3"]').waitFor(WAIT);
+  await page.waitForFunction(() => document.querySelector("#speaker-volume").value === "37" &&
+    document.querySelector("#mic-volume").value === "42", null, WAIT);
+  const caughtUp = Number((await page.textContent("#connection")).match(/caught up on (\d+)/)[1]);
+  check(caughtUp >= 3, `the three changes made while away were replayed: ${caughtUp}`);
+  console.log(`panel: reconnected and caught up on ${caughtUp} missed events`);
+  await shoot(page, "desktop-reconnected", ["#connection", "#status"]);
 
   await page.click("#leave");
   await waitText(page, "#status", "Idle");

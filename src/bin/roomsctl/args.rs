@@ -25,7 +25,8 @@ Exit status:
   1  the server answered with a non-zero error_code, in the answer or in the outcome event
   2  usage error, including parameters the action's schema refuses
   3  connection failure: cannot connect, handshake refused (e.g. HTTP 401 for a wrong or
-     missing password), no answer within --timeout, or connection lost
+     missing password), no answer within --timeout, or connection lost (watch connects
+     again instead, once it has connected, and prints the events it missed)
   4  the action was accepted but its outcome event did not come within --wait-timeout";
 
 #[derive(Parser)]
@@ -73,7 +74,8 @@ pub enum Command {
     /// meeting_code=111222333 password=`; `call Meeting --help` lists a module's actions
     Call(CallArgs),
     /// Print events, one line each, until Ctrl-C: all (`watch`), a module's (`watch Meeting`)
-    /// or one event (`watch Meeting LeaveMeeting`)
+    /// or one event (`watch Meeting LeaveMeeting`); a lost connection is made again and the
+    /// events missed meanwhile are printed first
     Watch {
         /// A module with events, then one of its events, in any case (nothing: every module)
         path: Vec<String>,

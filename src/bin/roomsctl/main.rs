@@ -11,18 +11,17 @@ mod man;
 mod params;
 mod registry;
 mod render;
+mod watch;
 
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::FromArgMatches as _;
-use futures_util::stream::{self, StreamExt as _};
-use jsonrpsee::core::client::SubscriptionClientT;
 use jsonrpsee::ws_client::WsClient;
 use serde_json::{Value, json};
 
 use args::{Cli, Command};
-use connect::{Failure, Link, cause, request};
+use connect::{Failure, Link, request};
 use render::emit;
 
 /// Connects, runs the command, and closes the connection cleanly.
@@ -54,9 +53,12 @@ async fn command(link: &Link, cli: &Cli, rpc: &WsClient) -> Result<ExitCode, Fai
                 .for_each(|line| emit(line));
             Ok(ExitCode::SUCCESS)
         }
-        Command::Watch { path } => watch(link, cli, rpc, path).await,
-        Command::Call(_) | Command::Actions { .. } | Command::Completions { .. } | Command::Man => {
-            unreachable!("handled in main_result: call with its checked target, the rest offline")
+        Command::Call(_)
+        | Command::Watch { .. }
+        | Command::Actions { .. }
+        | Command::Completions { .. }
+        | Command::Man => {
+            unreachable!("handled in main_result: call and watch with their own connections")
         }
     }
 }
@@ -73,80 +75,6 @@ fn report(result: &Value, compact: bool) -> Result<ExitCode, Failure> {
         return Ok(ExitCode::SUCCESS);
     }
     Err(Failure(1, call::error_text(result)))
-}
-
-/// The Subscribe path of `watch`: module and event in their registry names.
-fn watch_path(path: &[String]) -> Result<Vec<String>, Failure> {
-    let Some((first, rest)) = path.split_first() else {
-        return Ok(Vec::new());
-    };
-    let names: Vec<&str> = registry::with_events().map(|m| m.name).collect();
-    let module = registry::module(first)
-        .filter(|m| !m.events.is_empty())
-        .ok_or_else(|| {
-            Failure::usage(format!(
-                "no module {first:?} with events; those with events: {}",
-                names.join(", ")
-            ))
-        })?;
-    let mut canonical = vec![module.name.to_owned()];
-    if let Some(event) = rest.first() {
-        let event = registry::event(module, event).ok_or_else(|| {
-            let events = module.events.join(", ");
-            Failure::usage(format!(
-                "{} has no event {event:?}; its events: {events}",
-                module.name
-            ))
-        })?;
-        canonical.push(event.to_owned());
-    }
-    if rest.len() > 1 {
-        return Err(Failure::usage("watch takes a module and at most one event"));
-    }
-    Ok(canonical)
-}
-
-/// Subscribes and prints events until Ctrl-C (exit 0) or until the connection ends (exit 3).
-async fn watch(
-    link: &Link,
-    cli: &Cli,
-    rpc: &WsClient,
-    path: &[String],
-) -> Result<ExitCode, Failure> {
-    let path = watch_path(path)?;
-    // Listen before subscribing, so that no event slips between the two.
-    let mut streams = Vec::new();
-    for module in registry::with_events() {
-        let method = format!("Event/{}", module.name);
-        let subscription = rpc.subscribe_to_method::<Value>(&method).await;
-        let subscription = subscription.map_err(|e| link.lost(cause(e)))?;
-        streams.push(subscription.map(move |params| (module.name, params)));
-    }
-    let answer = request(link, rpc, "Subscribe", json!({"path": path})).await?;
-    if answer["error_code"] != 0 {
-        return report(&answer, cli.json);
-    }
-    let watching = render::subscriptions(&answer["data"]["subscriptions"]);
-    eprintln!("roomsctl: watching {watching}; Ctrl-C to stop");
-    let mut events = stream::select_all(streams);
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
-    loop {
-        tokio::select! {
-            _ = &mut ctrl_c => return Ok(ExitCode::SUCCESS),
-            event = events.next() => match event {
-                Some((_, Ok(params))) if cli.json => emit(&params.to_string()),
-                Some((module, Ok(params))) => emit(&render::event_line(module, &params)),
-                Some((module, Err(e))) => eprintln!("roomsctl: undecodable Event/{module}: {e}"),
-                // The streams end with the connection (or if roomsctl fell too far behind).
-                None => {
-                    let gone = tokio::time::timeout(Duration::from_secs(1), rpc.on_disconnect());
-                    let why = gone.await.map_or_else(|_| "events dropped".into(), cause);
-                    return Err(link.lost(format!("connection lost: {why}")));
-                }
-            },
-        }
-    }
 }
 
 /// `roomsctl actions [MODULE]`, from the registry; no connection needed.
@@ -249,7 +177,11 @@ async fn main_result() -> Result<ExitCode, Failure> {
             call::check(&call, options.raw)?;
             run(&link, &cli, Some(call)).await
         }
-        None => run(&link, &cli, None).await,
+        None => match &cli.command {
+            // Reconnects by itself, so it makes its own connections.
+            Command::Watch { path } => watch::watch(&link, cli.json, path).await,
+            _ => run(&link, &cli, None).await,
+        },
     }
 }
 
