@@ -12,10 +12,12 @@ use serde::Deserialize;
 use crate::modules::meeting::normalize_meeting_code;
 
 mod backends;
+mod members;
 mod toml_error;
 pub use backends::{
     AccountType, ConfType, EasemobConfig, HiarConfig, KedacomConfig, MaxJoinMt, RscConfig, TimeZone,
 };
+pub use members::{CompatConfig, MembersConfig};
 
 /// The commented default configuration that `roomsd print-default-config` prints.
 pub const DEFAULT_CONFIG: &str = include_str!("default.toml");
@@ -36,6 +38,8 @@ pub struct Config {
     pub easemob: EasemobConfig,
     pub rsc: RscConfig,
     pub hiar: HiarConfig,
+    pub members: MembersConfig,
+    pub compat: CompatConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]

@@ -7,7 +7,6 @@ use serde_json::{Value, json};
 
 use super::{BackendOp, Effect, Event, Phase, Room};
 use crate::backend::{BackendResult, Participant, RoomRole, Session};
-use crate::modules::meeting::MEMBERS_CHANGED;
 use crate::modules::meeting_control::{
     ControlAction, MeetingControlNode, MemberList, MemberRange, RECORD_STATE_CHANGED,
 };
@@ -208,15 +207,6 @@ impl Room {
             },
             user_list_info,
         }
-    }
-
-    /// `MembersChanged`: the list, and the counts.
-    pub(super) fn members_changed(&self) -> Effect {
-        let node = self.members_node();
-        super::event(
-            MEMBERS_CHANGED,
-            json!({ "user_list_info": node.user_list_info, "member_count": node.member_count }),
-        )
     }
 }
 

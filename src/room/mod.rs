@@ -16,6 +16,7 @@ pub mod machine;
 #[cfg(test)]
 mod machine_doc;
 mod meeting;
+mod members;
 pub mod owner;
 #[cfg(test)]
 mod owner_tests;
@@ -163,6 +164,8 @@ pub struct Room {
     /// The reconcile under way, and whether another was asked for meanwhile.
     reconciling: Option<Session>,
     reconcile_again: bool,
+    /// The member list as `MembersChanged` last told it.
+    announced: members::Announced,
 }
 
 impl Room {
@@ -183,6 +186,7 @@ impl Room {
             last_session: 0,
             reconciling: None,
             reconcile_again: false,
+            announced: members::Announced::new(config),
         }
     }
 

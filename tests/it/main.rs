@@ -18,6 +18,7 @@ mod golden;
 mod hiar;
 mod kedacom;
 mod meeting;
+mod members;
 mod panel;
 mod python_example;
 mod robustness;

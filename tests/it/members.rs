@@ -1,0 +1,166 @@
+//! Member changes as deltas (PROTOCOL.md §6.2): `MembersChanged` carries who joined, left or
+//! changed, gathered over `members.coalesce_ms`, and a client that applies the rule (put
+//! `joined` and `updated` by `user_id`, remove `left`) holds the Query's list.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::common;
+
+use common::{Client, config, meeting, start};
+use roomsd::config::{Config, SimMeeting};
+use serde_json::{Value, json};
+
+const HOSTED: &str = "888999111";
+const BUSY: &str = "888999222";
+
+/// Deltas only (no `user_list_info`), a window of `coalesce_ms`, a hosted meeting of six
+/// others, and a busy one where someone comes or goes every few milliseconds.
+fn delta_config(coalesce_ms: u64) -> Config {
+    let mut c = config();
+    c.members.coalesce_ms = coalesce_ms;
+    c.compat.members_changed_list = false;
+    c.sim.meetings.push(SimMeeting {
+        room_is_host: true,
+        participants: 6,
+        ..meeting(HOSTED, "Hosted")
+    });
+    c.sim.meetings.push(SimMeeting {
+        room_is_host: true,
+        participants: 12,
+        churn_ms: 4,
+        ..meeting(BUSY, "Busy")
+    });
+    c
+}
+
+/// The member list a client keeps, by user id.
+#[derive(Default)]
+struct Kept(BTreeMap<String, Value>);
+
+impl Kept {
+    fn from_query(members: &Value) -> Self {
+        let mut kept = Self::default();
+        for m in members["data"]["user_list_info"].as_array().unwrap() {
+            kept.0
+                .insert(m["user_id"].as_str().unwrap().into(), m.clone());
+        }
+        kept
+    }
+
+    /// The rule of PROTOCOL.md §6.2.
+    fn apply(&mut self, data: &Value) {
+        for m in data["joined"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(data["updated"].as_array().unwrap())
+        {
+            self.0
+                .insert(m["user_id"].as_str().unwrap().into(), m.clone());
+        }
+        for id in data["left"].as_array().unwrap() {
+            self.0.remove(id.as_str().unwrap());
+        }
+    }
+}
+
+async fn in_meeting(config: Config, code: &str) -> (roomsd::daemon::Daemon, Client) {
+    let daemon = start(config).await;
+    let mut c = Client::connect(daemon.local_addr()).await;
+    c.join_meeting(code).await;
+    c.subscribe(&["Meeting", "MembersChanged"]).await;
+    (daemon, c)
+}
+
+#[tokio::test]
+async fn changes_close_together_arrive_as_one_delta_that_rebuilds_the_list() {
+    let (_daemon, mut c) = in_meeting(delta_config(400), HOSTED).await;
+    let before = c.query(&["Members"]).await;
+    let mut kept = Kept::from_query(&before);
+    let others: Vec<String> = kept
+        .0
+        .keys()
+        .filter(|id| !id.starts_with("room"))
+        .cloned()
+        .collect();
+    let (a, b, gone) = (&others[0], &others[1], &others[2]);
+
+    // Three people changed within the window, one twice.
+    for (action, user) in [("MuteMember", a), ("StopVideo", a), ("MuteMember", b)] {
+        let ack = c.control(action, json!({ "user_id": user })).await;
+        assert_eq!(ack["error_code"], 0, "{ack}");
+    }
+    let ack = c
+        .control(
+            "RemoveMember",
+            json!({"user_id": gone, "allow_join": false}),
+        )
+        .await;
+    assert_eq!(ack["error_code"], 0, "{ack}");
+
+    let raw = c.event_raw("MembersChanged").await;
+    let event: Value = serde_json::from_str(&raw).unwrap();
+    let data = &event["params"]["data"];
+    println!("one delta for four changes: {} bytes", raw.len());
+    assert_eq!(data["joined"], json!([]));
+    assert_eq!(data["left"], json!([gone]));
+    let updated: Vec<&str> = data["updated"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["user_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        updated,
+        [a.as_str(), b.as_str()],
+        "each changed member once"
+    );
+    assert_eq!(data["updated"][0]["audio_on"], false);
+    assert_eq!(data["updated"][0]["video_on"], false);
+    assert!(data.get("user_list_info").is_none(), "deltas only: {data}");
+    assert!(
+        raw.ends_with(r#""member_count": {"in_meeting": 6, "in_waiting_room": 0}}}}"#),
+        "member_count last, as it is after the change: {raw}"
+    );
+
+    kept.apply(data);
+    assert_eq!(kept.0, Kept::from_query(&c.query(&["Members"]).await).0);
+    assert!(
+        c.nothing_within(Duration::from_millis(600)).await,
+        "the window's changes were all in that one event"
+    );
+}
+
+#[tokio::test]
+async fn a_client_applying_the_deltas_of_a_busy_meeting_keeps_the_querys_list() {
+    let (_daemon, mut c) = in_meeting(delta_config(10), BUSY).await;
+    let mut kept = Kept::from_query(&c.query(&["Members"]).await);
+    let (mut joins, mut leaves, mut bytes) = (0, 0, 0);
+    for _ in 0..40 {
+        let raw = c.event_raw("MembersChanged").await;
+        bytes += raw.len();
+        let event: Value = serde_json::from_str(&raw).unwrap();
+        let data = &event["params"]["data"];
+        joins += data["joined"].as_array().unwrap().len();
+        leaves += data["left"].as_array().unwrap().len();
+        kept.apply(data);
+        assert_eq!(
+            kept.0.len() as u64,
+            data["member_count"]["in_meeting"].as_u64().unwrap(),
+            "the kept list has as many members as the event counts: {data}"
+        );
+    }
+    println!(
+        "40 events, {joins} joins, {leaves} leaves, {} bytes per event",
+        bytes / 40
+    );
+    assert!(joins > 0 && leaves > 0, "people came and went");
+
+    // Out of the meeting the churn stops; the exit empties the list without a delta.
+    c.subscribe(&["Meeting", "LeaveMeeting"]).await;
+    assert_eq!(c.meeting("LeaveMeeting", Value::Null).await, 0);
+    c.event("LeaveMeeting").await;
+    let members = c.query(&["Members"]).await;
+    assert_eq!(members["data"]["user_list_info"], json!([]));
+}
