@@ -218,7 +218,7 @@ pub(super) fn role_type(role: RoomRole) -> u8 {
     }
 }
 
-fn member(p: &Participant) -> Member {
+pub(super) fn member(p: &Participant) -> Member {
     Member {
         user_id: p.user_id.clone(),
         nickname: p.nickname.clone(),

@@ -72,7 +72,7 @@ fn refuse(code: ErrorCode, message: impl Into<String>) -> Result<Vec<Effect>, Re
 }
 
 impl Phase {
-    pub(super) fn session(&self) -> Option<Session> {
+    pub fn session(&self) -> Option<Session> {
         match self {
             Phase::Idle => None,
             Phase::Joining { session, .. }

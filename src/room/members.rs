@@ -1,25 +1,29 @@
-//! Announcing member changes. `MembersChanged` says what changed since the previous one
-//! (joined, left, updated), not the whole list: in a meeting of a thousand, the whole list is
-//! 170 KB every time someone comes or goes. Changes are gathered for a short window
-//! (`members.coalesce_ms`) and announced as one event; the owner task runs the window.
+//! The member list: kept rendered member by member, and its changes announced.
 //!
-//! The delta is taken at announcement time against the list last announced, so whatever
-//! happened in the window (a join and a leave of the same person, three mutes) comes out as
-//! the net change, and a client applying every event ends with the Query's list.
+//! A step renders only the members it changed (`MemberCache`), so in a meeting of a thousand
+//! one join costs one rendering, and the snapshot reuses the rest. `MembersChanged` says what
+//! changed since the previous one (joined, left, updated), not the whole list (170 KB in a
+//! meeting of a thousand). Changes are gathered for `members.coalesce_ms` and announced as one
+//! event with their net effect (a join and a leave of the same person are nothing; three
+//! mutes one update); the owner task runs the window.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
 
+use super::control::{member, role_type};
+use super::snapshot::{PreparedMembers, Snapshot};
 use super::{Effect, Room};
+use crate::backend::Participant;
 use crate::config::Config;
 use crate::modules::meeting::MEMBERS_CHANGED;
 use crate::modules::members::{Member, MemberCount, MembersDelta};
+use crate::wire::to_wire;
 
-/// The member list as clients were last told it.
+/// What clients were last told of the list.
 #[derive(Debug, Clone)]
 pub(super) struct Announced {
-    /// In list order (the room first).
-    members: Vec<Member>,
+    ids: HashSet<String>,
     count: MemberCount,
     /// A change waits for the window to close.
     pending: bool,
@@ -31,7 +35,7 @@ pub(super) struct Announced {
 impl Announced {
     pub(super) fn new(config: &Config) -> Self {
         Self {
-            members: Vec::new(),
+            ids: HashSet::new(),
             count: MemberCount::default(),
             pending: false,
             window: Duration::from_millis(config.members.coalesce_ms),
@@ -40,10 +44,119 @@ impl Announced {
     }
 }
 
+/// Each member's wire form, kept between steps, and who changed since the last announcement.
+#[derive(Debug, Clone, Default)]
+pub(super) struct MemberCache {
+    by_id: HashMap<String, Rendered>,
+    prepared: Arc<PreparedMembers>,
+    /// Something that shows in the list changed since `prepared`.
+    stale: bool,
+    /// Which pass last saw each member, to forget those who left.
+    pass: u64,
+    /// Rendered anew (came or changed) since the last announcement, in the order they did.
+    changed: Vec<String>,
+    changed_ids: HashSet<String>,
+    /// Gone since the last announcement.
+    gone: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+struct Rendered {
+    member: Member,
+    wire: Arc<str>,
+    pass: u64,
+}
+
+impl MemberCache {
+    pub(super) fn new() -> Self {
+        Self {
+            stale: true,
+            ..Self::default()
+        }
+    }
+
+    /// A member's wire form: the kept one while it is the same.
+    fn render(
+        &mut self,
+        user_id: &str,
+        same: impl Fn(&Member) -> bool,
+        make: impl FnOnce() -> Member,
+    ) -> Arc<str> {
+        let pass = self.pass;
+        if let Some(kept) = self.by_id.get_mut(user_id)
+            && same(&kept.member)
+        {
+            kept.pass = pass;
+            return kept.wire.clone();
+        }
+        let member = make();
+        let wire: Arc<str> = Arc::from(to_wire(&member));
+        if self.changed_ids.insert(member.user_id.clone()) {
+            self.changed.push(member.user_id.clone());
+        }
+        self.by_id.insert(
+            member.user_id.clone(),
+            Rendered {
+                member,
+                wire: wire.clone(),
+                pass,
+            },
+        );
+        wire
+    }
+
+    fn forget_changes(&mut self) {
+        self.changed.clear();
+        self.changed_ids.clear();
+        self.gone.clear();
+    }
+}
+
 impl Room {
+    /// The state as Query serves it; the member list rendered only where it changed.
+    pub fn snapshot(&mut self) -> Snapshot {
+        let members = self.prepared_members();
+        Snapshot::prepared(&self.tree_with_members(serde_json::Value::Null), members)
+    }
+
+    fn prepared_members(&mut self) -> Arc<PreparedMembers> {
+        if !self.member_cache.stale {
+            return self.member_cache.prepared.clone();
+        }
+        let room = Member::from(self.self_info());
+        let cache = &mut self.member_cache;
+        cache.pass += 1;
+        let mut list = Vec::new();
+        let mut waiting = 0;
+        if let Some(meeting) = self.phase.in_meeting() {
+            list.reserve(meeting.participants.len() + 1);
+            let id = room.user_id.clone();
+            list.push(cache.render(&id, |kept| *kept == room, || room.clone()));
+            for p in &meeting.participants {
+                list.push(cache.render(&p.user_id, |kept| same(kept, p), || member(p)));
+            }
+            waiting = meeting.waiting.len();
+        }
+        if cache.by_id.len() > list.len() {
+            let pass = cache.pass;
+            let gone = &mut cache.gone;
+            cache.by_id.retain(|id, kept| {
+                let here = kept.pass == pass;
+                if !here {
+                    gone.push(id.clone());
+                }
+                here
+            });
+        }
+        cache.prepared = Arc::new(PreparedMembers::new(list, waiting));
+        cache.stale = false;
+        cache.prepared.clone()
+    }
+
     /// The member list or its counts may have changed: announced now without a window, else
     /// when the window closes (`announce_members`).
     pub(super) fn members_changed(&mut self) -> Option<Effect> {
+        self.member_cache.stale = true;
         if self.announced.window.is_zero() {
             return self.announce_members();
         }
@@ -57,64 +170,74 @@ impl Room {
     }
 
     /// `MembersChanged` with the net change since the last one; nothing when there is none.
+    /// Costs what changed (and the whole list only under `[compat] members_changed_list`).
     pub fn announce_members(&mut self) -> Option<Effect> {
         self.announced.pending = false;
-        let node = self.members_node();
-        let delta = delta(&self.announced.members, &node.user_list_info);
+        let count = self.prepared_members().count_of();
+        let cache = &mut self.member_cache;
+        let announced = &mut self.announced;
+        let mut delta = MembersDelta::default();
+        for id in &cache.changed {
+            let Some(now) = cache.by_id.get(id) else {
+                continue; // came and went within the window
+            };
+            if announced.ids.insert(id.clone()) {
+                delta.joined.push(now.member.clone());
+            } else {
+                delta.updated.push(now.member.clone());
+            }
+        }
+        for id in &cache.gone {
+            if !cache.by_id.contains_key(id) && announced.ids.remove(id) {
+                delta.left.push(id.clone());
+            }
+        }
+        cache.forget_changes();
         if delta.joined.is_empty()
             && delta.left.is_empty()
             && delta.updated.is_empty()
-            && node.member_count == self.announced.count
+            && count == announced.count
         {
             return None;
         }
-        let data = MembersDelta {
-            user_list_info: self
-                .announced
-                .full_list
-                .then(|| node.user_list_info.clone()),
-            member_count: node.member_count,
-            ..delta
-        };
-        self.announced.members = node.user_list_info;
-        self.announced.count = node.member_count;
-        Some(super::event(MEMBERS_CHANGED, super::to_value(&data)))
+        announced.count = count;
+        delta.member_count = count;
+        if announced.full_list {
+            delta.user_list_info = Some(self.members_node().user_list_info);
+        }
+        Some(super::event(MEMBERS_CHANGED, super::to_value(&delta)))
     }
 
     /// Entering or leaving a meeting: clients learn the list from the Query after
     /// `JoinMeetingCompleted` (or that it is empty from the exit event), so the next delta
     /// starts from there, and changes still waiting are part of that.
     pub(super) fn members_announced_as_now(&mut self) {
-        let node = self.members_node();
-        self.announced.members = node.user_list_info;
-        self.announced.count = node.member_count;
+        self.member_cache.stale = true;
+        let count = self.prepared_members().count_of();
+        self.member_cache.forget_changes();
+        self.announced.ids = self.member_cache.by_id.keys().cloned().collect();
+        self.announced.count = count;
         self.announced.pending = false;
     }
 }
 
-/// Who joined, left or changed between `before` and `now`, in list order.
-pub(super) fn delta(before: &[Member], now: &[Member]) -> MembersDelta {
-    let old: HashMap<&str, &Member> = before.iter().map(|m| (m.user_id.as_str(), m)).collect();
-    let mut joined = Vec::new();
-    let mut updated = Vec::new();
-    for member in now {
-        match old.get(member.user_id.as_str()) {
-            None => joined.push(member.clone()),
-            Some(was) if *was != member => updated.push(member.clone()),
-            Some(_) => {}
+/// Whether `kept` is what `p` shows as, without building its record.
+fn same(kept: &Member, p: &Participant) -> bool {
+    kept.user_id == p.user_id
+        && kept.nickname == p.nickname
+        && kept.host == p.host
+        && kept.co_host == p.co_host
+        && kept.role_type == role_type(p.role())
+        && kept.audio_on == p.audio_on
+        && kept.video_on == p.video_on
+}
+
+impl PreparedMembers {
+    fn count_of(&self) -> MemberCount {
+        MemberCount {
+            in_meeting: self.list.len(),
+            in_waiting_room: self.count["in_waiting_room"].as_u64().unwrap_or(0) as usize,
         }
-    }
-    let present: HashSet<&str> = now.iter().map(|m| m.user_id.as_str()).collect();
-    let left = before
-        .iter()
-        .filter(|m| !present.contains(m.user_id.as_str()))
-        .map(|m| m.user_id.clone())
-        .collect();
-    MembersDelta {
-        joined,
-        left,
-        updated,
-        ..MembersDelta::default()
     }
 }
 
@@ -178,5 +301,46 @@ mod tests {
         );
         assert!(r.members_due().is_none());
         assert!(r.announce_members().is_none(), "nothing more to say");
+    }
+
+    /// The snapshot's member list, kept between steps, is the one rendered whole from the tree.
+    #[test]
+    fn the_kept_member_list_is_the_tree_rendered_whole() {
+        use super::super::snapshot::Snapshot;
+        use crate::modules::device::DeviceAction;
+        let check = |r: &mut crate::room::Room, step: &str| {
+            let kept = r.snapshot();
+            let whole = Snapshot::build(&r.tree());
+            for path in [
+                &[][..],
+                &["Members"],
+                &["Members", "UserListInfo"],
+                &["Members", "MemberCount"],
+            ] {
+                assert_eq!(
+                    kept.fragment(path),
+                    whole.fragment(path),
+                    "{step}: {path:?}"
+                );
+            }
+        };
+        let mut r = room();
+        check(&mut r, "idle");
+        let mut r = in_meeting(RoomRole::Host, 3);
+        check(&mut r, "joined");
+        let mut muted = person(1);
+        muted.audio_on = false;
+        report(
+            &mut r,
+            Happening::Participants(vec![person(0), muted, person(4)]),
+        );
+        check(&mut r, "one muted, one left, one came");
+        report(&mut r, Happening::Waiting(vec![person(9)]));
+        check(&mut r, "someone waits");
+        let (s, _, change) = media_op(&device(&mut r, DeviceAction::EnableMic(false)).unwrap());
+        r.complete(super::super::Completed::Media(s, change, Ok(())));
+        check(&mut r, "the room's microphone off");
+        leave(&mut r);
+        check(&mut r, "left");
     }
 }

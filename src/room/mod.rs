@@ -166,6 +166,7 @@ pub struct Room {
     reconcile_again: bool,
     /// The member list as `MembersChanged` last told it.
     announced: members::Announced,
+    member_cache: members::MemberCache,
 }
 
 impl Room {
@@ -187,6 +188,7 @@ impl Room {
             reconciling: None,
             reconcile_again: false,
             announced: members::Announced::new(config),
+            member_cache: members::MemberCache::new(),
         }
     }
 
@@ -213,10 +215,15 @@ impl Room {
 
     /// The state tree served by `Query`, keyed by module.
     pub fn tree(&self) -> Value {
+        self.tree_with_members(to_value(&self.members_node()))
+    }
+
+    /// The tree with `members` as the Members module (the snapshot prepares its own).
+    fn tree_with_members(&self, members: Value) -> Value {
         let mut tree = serde_json::Map::new();
         tree.insert("meeting".into(), to_value(&self.meeting_node()));
         tree.insert("device".into(), to_value(self.devices.node()));
-        tree.insert("members".into(), to_value(&self.members_node()));
+        tree.insert("members".into(), members);
         tree.insert(
             "meeting_control".into(),
             to_value(&self.meeting_control_node()),

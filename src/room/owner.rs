@@ -107,7 +107,8 @@ pub fn spawn(
 ) -> (RoomHandle, JoinHandle<()>) {
     let (commands_tx, commands) = mpsc::channel(64);
     let (completed_tx, completed) = mpsc::channel(64);
-    let (snapshot_tx, snapshot) = watch::channel(Arc::new(Snapshot::build(&room.tree())));
+    let mut room = room;
+    let (snapshot_tx, snapshot) = watch::channel(Arc::new(room.snapshot()));
     let (events, _) = broadcast::channel(settings.event_capacity);
     let handle = RoomHandle {
         commands: commands_tx,
@@ -227,7 +228,7 @@ impl Owner {
     /// the data for the acknowledgement, if the action has any.
     fn commit(&mut self, effects: Vec<Effect>) -> Option<Value> {
         self.snapshot_tx
-            .send_replace(Arc::new(Snapshot::build(&self.room.tree())));
+            .send_replace(Arc::new(self.room.snapshot()));
         let mut reply = None;
         for effect in effects {
             match effect {
