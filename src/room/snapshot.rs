@@ -165,6 +165,25 @@ impl Snapshot {
         }
     }
 
+    /// `Query ["Members"]` with `begin` and `count`: that page of the list; `None` for any
+    /// other path.
+    pub fn members_page<S: AsRef<str>>(
+        &self,
+        path: &[S],
+        begin: Option<usize>,
+        count: Option<usize>,
+    ) -> Option<String> {
+        let [module] = path else { return None };
+        let mut key = String::new();
+        push_snake_case(&mut key, module.as_ref());
+        if key != "members" {
+            return None;
+        }
+        let begin = begin.unwrap_or(0);
+        let end = count.map_or(usize::MAX, |count| begin.saturating_add(count));
+        Some(self.members.node(begin..end))
+    }
+
     fn render_root(&self) -> String {
         let mut out = String::from("{");
         for (i, part) in self.root_parts.iter().enumerate() {

@@ -131,6 +131,9 @@ async fn handle_request(
 struct PathParams<'a> {
     #[serde(default, borrow)]
     path: Vec<Cow<'a, str>>,
+    /// Query `["Members"]` only: a page of the list (PROTOCOL.md §6.2).
+    begin: Option<usize>,
+    count: Option<usize>,
 }
 
 fn path_params<'a>(method: &str, params: Option<&'a RawValue>) -> Result<PathParams<'a>, Refusal> {
@@ -152,6 +155,18 @@ fn query(id: &RawValue, params: Option<&RawValue>, room: &RoomHandle) -> Option<
         Err(refusal) => return refused(refusal),
     };
     let snapshot = room.snapshot();
+    if params.begin.is_some() || params.count.is_some() {
+        return match snapshot.members_page(&params.path, params.begin, params.count) {
+            Some(page) => Some(wire::query_ok(id, &page)),
+            None => refused(Refusal::new(
+                ErrorCode::PARAMETER,
+                format!(
+                    "begin and count page [\"Members\"] only, not {:?}",
+                    params.path
+                ),
+            )),
+        };
+    }
     match snapshot.fragment(&params.path) {
         Some(fragment) => Some(wire::query_ok(id, fragment)),
         None => refused(Refusal::new(

@@ -164,3 +164,59 @@ async fn a_client_applying_the_deltas_of_a_busy_meeting_keeps_the_querys_list() 
     let members = c.query(&["Members"]).await;
     assert_eq!(members["data"]["user_list_info"], json!([]));
 }
+
+#[tokio::test]
+async fn members_are_read_in_pages_that_count_everyone() {
+    let mut config = delta_config(50);
+    config.sim.meetings.push(SimMeeting {
+        participants: 30,
+        ..meeting("888999333", "Thirty")
+    });
+    let (_daemon, mut c) = in_meeting(config, "888999333").await;
+    let whole = c.query(&["Members"]).await["data"].clone();
+    assert_eq!(whole["member_count"]["in_meeting"], 31);
+
+    let mut paged = Vec::new();
+    for begin in (0..40).step_by(7) {
+        let page = c
+            .call(
+                "Query",
+                json!({"path": ["Members"], "begin": begin, "count": 7}),
+            )
+            .await;
+        assert_eq!(page["error_code"], 0, "{page}");
+        assert_eq!(page["data"]["member_count"], whole["member_count"]);
+        paged.extend(page["data"]["user_list_info"].as_array().unwrap().clone());
+    }
+    assert_eq!(&paged, whole["user_list_info"].as_array().unwrap());
+
+    // The page reads as the whole answer does, byte for byte: drivers match it.
+    let reply = c
+        .raw(r#"{"jsonrpc": "2.0", "id": "p", "method": "Query", "params": {"path": ["Members"], "begin": 0, "count": 1}}"#)
+        .await;
+    let room = serde_json::to_string(&whole["user_list_info"][0]).unwrap();
+    assert!(reply.starts_with(r#"{"jsonrpc": "2.0", "method": "Query", "id": "p", "result": {"error_code": 0, "message": "", "data": {"user_list_info": [{"user_id": ""#), "{reply}");
+    assert!(
+        reply.ends_with(r#"}], "member_count": {"in_meeting": 31, "in_waiting_room": 0}}}}"#),
+        "{reply}"
+    );
+    let parsed: Value = serde_json::from_str(&reply).unwrap();
+    assert_eq!(
+        serde_json::to_string(&parsed["result"]["data"]["user_list_info"][0]).unwrap(),
+        room
+    );
+
+    let past = c
+        .call("Query", json!({"path": ["Members"], "begin": 100}))
+        .await;
+    assert_eq!(past["data"]["user_list_info"], json!([]));
+    assert_eq!(past["data"]["member_count"]["in_meeting"], 31);
+
+    let elsewhere = c
+        .call(
+            "Query",
+            json!({"path": ["Meeting"], "begin": 0, "count": 2}),
+        )
+        .await;
+    assert_eq!(elsewhere["error_code"], 8, "{elsewhere}");
+}
