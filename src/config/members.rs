@@ -24,12 +24,17 @@ pub struct CompatConfig {
     /// delta payload: deployed drivers (the Extron one) read it from the event. Costs the whole
     /// list per event; turn it off when every client applies the deltas.
     pub members_changed_list: bool,
+    /// Query replies that carry lists (Members, Meeting, MeetingList) are cut to whole
+    /// entries so that their WebSocket frame, header included, fits this; 0: off. 2048 for
+    /// the Extron driver, which loses the start of a longer frame.
+    pub max_reply_bytes: u64,
 }
 
 impl Default for CompatConfig {
     fn default() -> Self {
         Self {
             members_changed_list: true,
+            max_reply_bytes: 0,
         }
     }
 }

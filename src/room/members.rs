@@ -117,6 +117,7 @@ impl Room {
     pub fn snapshot(&mut self) -> Snapshot {
         let members = self.prepared_members();
         Snapshot::prepared(&self.tree_with_members(serde_json::Value::Null), members)
+            .with_reply_budget(self.reply_budget)
     }
 
     fn prepared_members(&mut self) -> Arc<PreparedMembers> {

@@ -25,6 +25,7 @@ mod profile_tests;
 #[cfg(test)]
 mod props;
 mod reconcile;
+mod reply_budget;
 pub mod screens;
 mod share;
 #[cfg(test)]
@@ -167,6 +168,8 @@ pub struct Room {
     /// The member list as `MembersChanged` last told it.
     announced: members::Announced,
     member_cache: members::MemberCache,
+    /// `[compat] max_reply_bytes`, which the snapshot answers within.
+    reply_budget: Option<usize>,
 }
 
 impl Room {
@@ -189,6 +192,8 @@ impl Room {
             reconcile_again: false,
             announced: members::Announced::new(config),
             member_cache: members::MemberCache::new(),
+            reply_budget: (config.compat.max_reply_bytes > 0)
+                .then_some(config.compat.max_reply_bytes as usize),
         }
     }
 

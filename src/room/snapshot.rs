@@ -85,6 +85,8 @@ pub struct Snapshot {
     root: OnceLock<String>,
     members_node: OnceLock<String>,
     members_list: OnceLock<String>,
+    /// `[compat] max_reply_bytes`: what a Query reply's frame may take.
+    reply_budget: Option<usize>,
 }
 
 impl Snapshot {
@@ -130,6 +132,16 @@ impl Snapshot {
             members,
             ..Self::default()
         }
+    }
+
+    /// Query replies cut to `budget` bytes a frame (`reply_budget.rs`).
+    pub fn with_reply_budget(mut self, budget: Option<usize>) -> Self {
+        self.reply_budget = budget;
+        self
+    }
+
+    pub fn reply_budget(&self) -> Option<usize> {
+        self.reply_budget
     }
 
     /// The member list this snapshot serves.

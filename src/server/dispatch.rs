@@ -155,24 +155,10 @@ fn query(id: &RawValue, params: Option<&RawValue>, room: &RoomHandle) -> Option<
         Err(refusal) => return refused(refusal),
     };
     let snapshot = room.snapshot();
-    if params.begin.is_some() || params.count.is_some() {
-        return match snapshot.members_page(&params.path, params.begin, params.count) {
-            Some(page) => Some(wire::query_ok(id, &page)),
-            None => refused(Refusal::new(
-                ErrorCode::PARAMETER,
-                format!(
-                    "begin and count page [\"Members\"] only, not {:?}",
-                    params.path
-                ),
-            )),
-        };
-    }
-    match snapshot.fragment(&params.path) {
-        Some(fragment) => Some(wire::query_ok(id, fragment)),
-        None => refused(Refusal::new(
-            ErrorCode::QUERY_PATH,
-            format!("no state at path {:?}", params.path),
-        )),
+    let envelope = wire::query_ok(id, "").len();
+    match snapshot.answer(&params.path, (params.begin, params.count), envelope) {
+        Ok(data) => Some(wire::query_ok(id, &data)),
+        Err(refusal) => refused(refusal),
     }
 }
 

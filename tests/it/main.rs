@@ -21,6 +21,7 @@ mod meeting;
 mod members;
 mod panel;
 mod python_example;
+mod reply_budget;
 mod robustness;
 mod roomsctl;
 mod rsc;
