@@ -336,8 +336,12 @@ pub struct SimMeeting {
     /// Whether the creator (the host) is in the meeting.
     pub host_present: bool,
     pub room_is_host: bool,
-    /// > 0: a participant joins or leaves about this often.
+    /// More than 0: a participant joins or leaves about this often, the meeting staying about
+    /// `participants` strong.
     pub churn_ms: u64,
+    /// More than 0: someone arrives in or leaves the waiting room about this often, while the
+    /// room is in the meeting.
+    pub waiting_churn_ms: u64,
     /// > 0: the host ends the meeting this long after the room joins.
     pub host_ends_after_ms: u64,
     /// Unix seconds; 0 = when the daemon starts.
@@ -364,6 +368,7 @@ impl Default for SimMeeting {
             host_present: true,
             room_is_host: false,
             churn_ms: 0,
+            waiting_churn_ms: 0,
             host_ends_after_ms: 0,
             begin_time: 0,
             end_time: 0,

@@ -220,3 +220,49 @@ async fn members_are_read_in_pages_that_count_everyone() {
         .await;
     assert_eq!(elsewhere["error_code"], 8, "{elsewhere}");
 }
+
+#[tokio::test]
+async fn a_meeting_of_ten_thousand_churns_and_pages_quickly() {
+    let mut config = delta_config(50);
+    config.sim.meetings.push(SimMeeting {
+        room_is_host: true,
+        participants: 10_000,
+        churn_ms: 20,
+        waiting: 3,
+        waiting_churn_ms: 30,
+        ..meeting("888999555", "Ten thousand")
+    });
+    let (_daemon, mut c) = in_meeting(config, "888999555").await;
+    let mut times = Vec::new();
+    let mut waiting_seen = std::collections::BTreeSet::new();
+    for i in 0..200 {
+        let begin = (i * 37) % 10_000;
+        let started = std::time::Instant::now();
+        let page = c
+            .call(
+                "Query",
+                json!({"path": ["Members"], "begin": begin, "count": 20}),
+            )
+            .await;
+        times.push(started.elapsed());
+        assert_eq!(page["data"]["user_list_info"].as_array().unwrap().len(), 20);
+        let count = &page["data"]["member_count"];
+        let in_meeting = count["in_meeting"].as_u64().unwrap();
+        assert!(
+            (9_000..=11_000).contains(&in_meeting),
+            "the meeting keeps its size: {count}"
+        );
+        waiting_seen.insert(count["in_waiting_room"].as_u64().unwrap());
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    times.sort();
+    println!(
+        "Query Members page of 20 in a meeting of 10,000 under churn: median {:?}, p99 {:?}",
+        times[times.len() / 2],
+        times[times.len() * 99 / 100]
+    );
+    assert!(
+        waiting_seen.len() > 1,
+        "the waiting room saw traffic: {waiting_seen:?}"
+    );
+}
