@@ -1,11 +1,22 @@
-// The member list. A meeting may hold a thousand people and MembersChanged carries all of them
-// every time someone comes, goes or mutes, so only the first pages are put in the page; the
-// count is always whole.
+// The member list. A meeting may hold a thousand people, so only the first pages are put in the
+// page; the count is always whole. It is read once with Query ["Members"] and kept up to date
+// from MembersChanged, which carries only what changed (PROTOCOL.md §6.2).
 
 const PAGE = 50;
 const $ = (id) => document.getElementById(id);
 
 const ROLES = { 1: "host", 2: "co-host" };
+
+// The Query ["Members"] answer `members` after a MembersChanged `change`: joined and updated
+// records put by user_id (newcomers at the end), left ids removed. A new object, so that the
+// list is redrawn.
+export function applyMembersChanged(members, change) {
+  const list = members?.user_list_info ?? [];
+  const byId = new Map(list.map((member) => [member.user_id, member]));
+  for (const member of [...(change.joined ?? []), ...(change.updated ?? [])]) byId.set(member.user_id, member);
+  for (const id of change.left ?? []) byId.delete(id);
+  return { user_list_info: [...byId.values()], member_count: change.member_count };
+}
 
 export class MemberList {
   // onMute(member), onRemove(member): the room's moderation, offered when it is host.

@@ -3,7 +3,7 @@
 // of its events arrives, so what it shows is what the daemon holds; on top of that it shows what
 // it has itself under way (a join between its acknowledgement and its outcome).
 import { Connection, setPassword, takePasswordFromFragment } from "./connection.js";
-import { MemberList } from "./members.js";
+import { MemberList, applyMembersChanged } from "./members.js";
 import { locked, render } from "./render.js";
 
 const $ = (id) => document.getElementById(id);
@@ -107,7 +107,7 @@ function received(module, event, missed) {
       if (PASSWORD_CODES.has(event.error_code)) askMeetingPassword(event.data?.meeting_info);
     }
     if (event.sub_event === "MembersChanged") {
-      state.members = event.data;
+      state.members = applyMembersChanged(state.members, event.data);
       return show();
     }
   }

@@ -13,11 +13,13 @@ use crate::modules::meeting::normalize_meeting_code;
 
 mod backends;
 mod events;
+mod members;
 mod toml_error;
 pub use backends::{
     AccountType, ConfType, EasemobConfig, HiarConfig, KedacomConfig, MaxJoinMt, RscConfig, TimeZone,
 };
 pub use events::EventsConfig;
+pub use members::{CompatConfig, MembersConfig};
 
 /// The commented default configuration that `roomsd print-default-config` prints.
 pub const DEFAULT_CONFIG: &str = include_str!("default.toml");
@@ -39,6 +41,8 @@ pub struct Config {
     pub easemob: EasemobConfig,
     pub rsc: RscConfig,
     pub hiar: HiarConfig,
+    pub members: MembersConfig,
+    pub compat: CompatConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -335,8 +339,12 @@ pub struct SimMeeting {
     /// Whether the creator (the host) is in the meeting.
     pub host_present: bool,
     pub room_is_host: bool,
-    /// > 0: a participant joins or leaves about this often.
+    /// More than 0: a participant joins or leaves about this often, the meeting staying about
+    /// `participants` strong.
     pub churn_ms: u64,
+    /// More than 0: someone arrives in or leaves the waiting room about this often, while the
+    /// room is in the meeting.
+    pub waiting_churn_ms: u64,
     /// > 0: the host ends the meeting this long after the room joins.
     pub host_ends_after_ms: u64,
     /// Unix seconds; 0 = when the daemon starts.
@@ -363,6 +371,7 @@ impl Default for SimMeeting {
             host_present: true,
             room_is_host: false,
             churn_ms: 0,
+            waiting_churn_ms: 0,
             host_ends_after_ms: 0,
             begin_time: 0,
             end_time: 0,

@@ -54,3 +54,22 @@ pub struct MemberCount {
     pub in_meeting: usize,
     pub in_waiting_room: usize,
 }
+
+/// `MembersChanged` data: what changed since the last one, so that an event costs what changed
+/// rather than the whole meeting. A client keeps a map by `user_id`: it puts `joined` and
+/// `updated`, removes `left`. `user_list_info`, the whole list as before, only when
+/// `[compat] members_changed_list` asks for it; `member_count` last, as in the Query answer.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
+pub struct MembersDelta {
+    /// Newcomers, in list order.
+    pub joined: Vec<Member>,
+    /// The `user_id` of those who left.
+    pub left: Vec<String>,
+    /// Members whose record changed (muted, video, role, sharing), in list order.
+    pub updated: Vec<Member>,
+    /// The whole list, for drivers written against the full-list payload.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_list_info: Option<Vec<Member>>,
+    /// The counts after the change.
+    pub member_count: MemberCount,
+}

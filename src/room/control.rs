@@ -7,7 +7,6 @@ use serde_json::{Value, json};
 
 use super::{BackendOp, Effect, Event, Phase, Room};
 use crate::backend::{BackendResult, Participant, RoomRole, Session};
-use crate::modules::meeting::MEMBERS_CHANGED;
 use crate::modules::meeting_control::{
     ControlAction, MeetingControlNode, MemberList, MemberRange, RECORD_STATE_CHANGED,
 };
@@ -209,15 +208,6 @@ impl Room {
             user_list_info,
         }
     }
-
-    /// `MembersChanged`: the list, and the counts.
-    pub(super) fn members_changed(&self) -> Effect {
-        let node = self.members_node();
-        super::event(
-            MEMBERS_CHANGED,
-            json!({ "user_list_info": node.user_list_info, "member_count": node.member_count }),
-        )
-    }
 }
 
 pub(super) fn role_type(role: RoomRole) -> u8 {
@@ -228,7 +218,7 @@ pub(super) fn role_type(role: RoomRole) -> u8 {
     }
 }
 
-fn member(p: &Participant) -> Member {
+pub(super) fn member(p: &Participant) -> Member {
     Member {
         user_id: p.user_id.clone(),
         nickname: p.nickname.clone(),

@@ -331,7 +331,7 @@ impl Room {
         self.devices.apply(change);
         let mut effects = vec![device_event(&self.devices, name)];
         if self.phase.in_meeting().is_some() {
-            effects.push(self.members_changed());
+            effects.extend(self.members_changed());
         }
         effects
     }

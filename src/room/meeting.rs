@@ -72,7 +72,7 @@ fn refuse(code: ErrorCode, message: impl Into<String>) -> Result<Vec<Effect>, Re
 }
 
 impl Phase {
-    pub(super) fn session(&self) -> Option<Session> {
+    pub fn session(&self) -> Option<Session> {
         match self {
             Phase::Idle => None,
             Phase::Joining { session, .. }
@@ -422,7 +422,7 @@ impl Room {
             ) => {
                 meeting.waiting = people;
                 if self.phase.in_meeting().is_some() {
-                    vec![self.members_changed()]
+                    self.members_changed().into_iter().collect()
                 } else {
                     Vec::new()
                 }
@@ -459,6 +459,7 @@ impl Room {
             meeting,
             exit: None,
         };
+        self.members_announced_as_now();
         vec![event(m::JOIN_MEETING_COMPLETED, self.joined_data())]
     }
 
@@ -472,6 +473,7 @@ impl Room {
         let data = stay_data(&self.meeting_info(), reason.as_str());
         let record_before = self.record_status();
         self.phase = Phase::Idle;
+        self.members_announced_as_now();
         self.layout.reset();
         self.record_requested = false;
         let mut effects = match failure {
@@ -548,7 +550,7 @@ impl Room {
         }
         let mut effects = Vec::new();
         if self.phase.in_meeting().is_some() {
-            effects.push(self.members_changed());
+            effects.extend(self.members_changed());
         }
         if self.meeting_info().host_status != host_before {
             effects.push(event(

@@ -17,6 +17,7 @@ pub mod machine;
 #[cfg(test)]
 mod machine_doc;
 mod meeting;
+mod members;
 pub mod owner;
 #[cfg(test)]
 mod owner_tests;
@@ -25,6 +26,7 @@ mod profile_tests;
 #[cfg(test)]
 mod props;
 mod reconcile;
+mod reply_budget;
 pub mod screens;
 mod share;
 #[cfg(test)]
@@ -164,6 +166,11 @@ pub struct Room {
     /// The reconcile under way, and whether another was asked for meanwhile.
     reconciling: Option<Session>,
     reconcile_again: bool,
+    /// The member list as `MembersChanged` last told it.
+    announced: members::Announced,
+    member_cache: members::MemberCache,
+    /// `[compat] max_reply_bytes`, which the snapshot answers within.
+    reply_budget: Option<usize>,
 }
 
 impl Room {
@@ -184,6 +191,10 @@ impl Room {
             last_session: 0,
             reconciling: None,
             reconcile_again: false,
+            announced: members::Announced::new(config),
+            member_cache: members::MemberCache::new(),
+            reply_budget: (config.compat.max_reply_bytes > 0)
+                .then_some(config.compat.max_reply_bytes as usize),
         }
     }
 
@@ -210,10 +221,15 @@ impl Room {
 
     /// The state tree served by `Query`, keyed by module.
     pub fn tree(&self) -> Value {
+        self.tree_with_members(to_value(&self.members_node()))
+    }
+
+    /// The tree with `members` as the Members module (the snapshot prepares its own).
+    fn tree_with_members(&self, members: Value) -> Value {
         let mut tree = serde_json::Map::new();
         tree.insert("meeting".into(), to_value(&self.meeting_node()));
         tree.insert("device".into(), to_value(self.devices.node()));
-        tree.insert("members".into(), to_value(&self.members_node()));
+        tree.insert("members".into(), members);
         tree.insert(
             "meeting_control".into(),
             to_value(&self.meeting_control_node()),

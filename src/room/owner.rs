@@ -113,7 +113,8 @@ pub fn spawn(
 ) -> (RoomHandle, JoinHandle<()>) {
     let (commands_tx, commands) = mpsc::channel(64);
     let (completed_tx, completed) = mpsc::channel(64);
-    let (snapshot_tx, snapshot) = watch::channel(Arc::new(Snapshot::build(&room.tree())));
+    let mut room = room;
+    let (snapshot_tx, snapshot) = watch::channel(Arc::new(room.snapshot()));
     let events = EventLog::new(
         History::new(new_epoch(), settings.history),
         settings.event_capacity,
@@ -134,6 +135,7 @@ pub fn spawn(
         in_flight: TaskTracker::new(),
         attempts: HashMap::new(),
         heartbeat: settings.heartbeat,
+        members_due: None,
     };
     let task = tokio::spawn(owner.run(commands, completed, inputs, shutdown));
     (handle, task)
@@ -151,6 +153,8 @@ struct Owner {
     /// The start or join of each attempt still running, to cut short when it is abandoned.
     attempts: HashMap<Session, AbortHandle>,
     heartbeat: Option<Heartbeat>,
+    /// When the member changes gathered so far are announced (`members.coalesce_ms`).
+    members_due: Option<tokio::time::Instant>,
 }
 
 impl Owner {
@@ -201,6 +205,13 @@ impl Owner {
                     let effects = self.room.health_changed(&now);
                     self.commit(effects);
                 }
+                () = until(self.members_due) => {
+                    self.members_due = None;
+                    // Only an event: the snapshot already shows the members.
+                    if let Some(Effect::Publish(event)) = self.room.announce_members() {
+                        self.publish(&event);
+                    }
+                }
                 () = next_beat(&mut beats) => {
                     if let Some(heartbeat) = &mut self.heartbeat {
                         (heartbeat.beat)();
@@ -226,7 +237,7 @@ impl Owner {
     /// the data for the acknowledgement, if the action has any.
     fn commit(&mut self, effects: Vec<Effect>) -> Option<Value> {
         self.snapshot_tx
-            .send_replace(Arc::new(Snapshot::build(&self.room.tree())));
+            .send_replace(Arc::new(self.room.snapshot()));
         let mut reply = None;
         for effect in effects {
             match effect {
@@ -234,6 +245,12 @@ impl Owner {
                 Effect::Run(op) => self.run_op(op),
                 Effect::Reply(data) => reply = Some(data),
             }
+        }
+        if self.members_due.is_none() {
+            self.members_due = self
+                .room
+                .members_due()
+                .map(|window| tokio::time::Instant::now() + window);
         }
         let settings = self.room.device_settings();
         self.device_settings.send_if_modified(|saved| {
@@ -359,6 +376,14 @@ async fn next_change<T: Clone>(watched: &mut Option<watch::Receiver<T>>) -> Opti
         return std::future::pending().await;
     }
     Some(receiver.borrow_and_update().clone())
+}
+
+/// `at`, or never.
+async fn until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// The next heartbeat tick, or never without a heartbeat.

@@ -193,7 +193,7 @@ impl Room {
     }
 
     /// The events for a change of sharing state from `before`.
-    fn share_changed(&self, before: &ShareState) -> Vec<Effect> {
+    fn share_changed(&mut self, before: &ShareState) -> Vec<Effect> {
         if *before == self.share.state {
             return Vec::new();
         }
@@ -212,7 +212,7 @@ impl Room {
         // The room's own member record shows whether it shares.
         let was_sharing = matches!(before, ShareState::Sharing(_));
         if was_sharing != self.share.sharing_in_meeting() && self.phase.in_meeting().is_some() {
-            effects.push(self.members_changed());
+            effects.extend(self.members_changed());
         }
         effects
     }

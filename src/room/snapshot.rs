@@ -5,6 +5,8 @@
 //! lookup and one copy into the response.
 
 use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
 
@@ -15,26 +17,136 @@ use crate::wire::to_wire;
 /// read `user_list_info` directly from `["Members"]` (PROTOCOL.md §3).
 const BARE_MODULES: &[&str] = &["members"];
 
+/// The member list as Query serves it: each member's wire form, rendered when that member
+/// changed, so that a change in a meeting of a thousand renders one member, not a thousand.
+#[derive(Debug, Clone)]
+pub struct PreparedMembers {
+    /// In list order, the room first.
+    pub list: Vec<Arc<str>>,
+    /// `member_count`.
+    pub count: Value,
+}
+
+impl Default for PreparedMembers {
+    fn default() -> Self {
+        Self::new(Vec::new(), 0)
+    }
+}
+
+impl PreparedMembers {
+    pub fn new(list: Vec<Arc<str>>, in_waiting_room: usize) -> Self {
+        let count =
+            serde_json::json!({"in_meeting": list.len(), "in_waiting_room": in_waiting_room});
+        Self { list, count }
+    }
+
+    /// `{"user_list_info": [...], "member_count": {...}}` with the members at `range` (clamped
+    /// to the list); `member_count` always counts them all.
+    pub fn node(&self, range: Range<usize>) -> String {
+        let end = range.end.min(self.list.len());
+        let page = self.list.get(range.start.min(end)..end).unwrap_or_default();
+        let count = to_wire(&self.count);
+        let mut out = String::with_capacity(
+            page.iter().map(|m| m.len() + 2).sum::<usize>() + count.len() + 40,
+        );
+        out.push_str(r#"{"user_list_info": "#);
+        push_list(&mut out, page);
+        out.push_str(r#", "member_count": "#);
+        out.push_str(&count);
+        out.push('}');
+        out
+    }
+
+    /// The wire form of one member.
+    pub fn member(&self, i: usize) -> Option<&str> {
+        self.list.get(i).map(|m| &**m)
+    }
+}
+
+fn push_list(out: &mut String, members: &[Arc<str>]) {
+    out.push('[');
+    for (i, member) in members.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(member);
+    }
+    out.push(']');
+}
+
 #[derive(Debug, Default)]
 pub struct Snapshot {
-    /// Keyed by the snake_case path joined with `/`; `""` is the whole tree.
+    /// Keyed by the snake_case path joined with `/`: every node but the root and the two that
+    /// hold the member list, which are rendered on the first Query that asks for them.
     fragments: HashMap<String, String>,
+    /// The root's modules as `"key": value`, in order; `None` where the members go.
+    root_parts: Vec<Option<String>>,
+    members: Arc<PreparedMembers>,
+    root: OnceLock<String>,
+    members_node: OnceLock<String>,
+    members_list: OnceLock<String>,
+    /// `[compat] max_reply_bytes`: what a Query reply's frame may take.
+    reply_budget: Option<usize>,
 }
 
 impl Snapshot {
-    /// Renders every object node of `tree` (a map of modules).
+    /// Renders every object node of `tree` (a map of modules), the member list included.
     pub fn build(tree: &Value) -> Self {
+        let node = &tree["members"];
+        let list = node["user_list_info"]
+            .as_array()
+            .map(|list| list.iter().map(|m| Arc::from(to_wire(m))).collect())
+            .unwrap_or_default();
+        let members = PreparedMembers {
+            list,
+            count: node["member_count"].clone(),
+        };
+        Self::prepared(tree, Arc::new(members))
+    }
+
+    /// Renders every object node of `tree` but the Members module, which is `members`, already
+    /// prepared (the value under `tree["members"]` is not read).
+    pub fn prepared(tree: &Value, members: Arc<PreparedMembers>) -> Self {
         let mut fragments = HashMap::new();
-        fragments.insert(String::new(), to_wire(tree));
+        let mut root_parts = Vec::new();
         if let Value::Object(modules) = tree {
             for (key, value) in modules {
-                add_node(&mut fragments, key.clone(), key, value);
                 if BARE_MODULES.contains(&key.as_str()) {
-                    fragments.insert(key.clone(), to_wire(value));
+                    root_parts.push(None);
+                    add_node(
+                        &mut fragments,
+                        format!("{key}/member_count"),
+                        "member_count",
+                        &members.count,
+                    );
+                    continue;
                 }
+                let part = add_node(&mut fragments, key.clone(), key, value);
+                // `{"key": value}` without its braces.
+                root_parts.push(Some(part[1..part.len() - 1].to_owned()));
             }
         }
-        Self { fragments }
+        Self {
+            fragments,
+            root_parts,
+            members,
+            ..Self::default()
+        }
+    }
+
+    /// Query replies cut to `budget` bytes a frame (`reply_budget.rs`).
+    pub fn with_reply_budget(mut self, budget: Option<usize>) -> Self {
+        self.reply_budget = budget;
+        self
+    }
+
+    pub fn reply_budget(&self) -> Option<usize> {
+        self.reply_budget
+    }
+
+    /// The member list this snapshot serves.
+    pub fn members(&self) -> &PreparedMembers {
+        &self.members
     }
 
     /// The `data` fragment of the node at `path`; segments in PascalCase or snake_case.
@@ -49,19 +161,78 @@ impl Snapshot {
             }
             push_snake_case(&mut key, segment.as_ref());
         }
-        self.fragments.get(&key).map(String::as_str)
+        match key.as_str() {
+            "" => Some(self.root.get_or_init(|| self.render_root())),
+            "members" => Some(
+                self.members_node
+                    .get_or_init(|| self.members.node(0..usize::MAX)),
+            ),
+            "members/user_list_info" => Some(self.members_list.get_or_init(|| {
+                let mut out = String::from(r#"{"user_list_info": "#);
+                push_list(&mut out, &self.members.list);
+                out.push('}');
+                out
+            })),
+            _ => self.fragments.get(&key).map(String::as_str),
+        }
+    }
+
+    /// `Query ["Members"]` with `begin` and `count`: that page of the list; `None` for any
+    /// other path.
+    pub fn members_page<S: AsRef<str>>(
+        &self,
+        path: &[S],
+        begin: Option<usize>,
+        count: Option<usize>,
+    ) -> Option<String> {
+        let [module] = path else { return None };
+        let mut key = String::new();
+        push_snake_case(&mut key, module.as_ref());
+        if key != "members" {
+            return None;
+        }
+        let begin = begin.unwrap_or(0);
+        let end = count.map_or(usize::MAX, |count| begin.saturating_add(count));
+        Some(self.members.node(begin..end))
+    }
+
+    fn render_root(&self) -> String {
+        let mut out = String::from("{");
+        for (i, part) in self.root_parts.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            match part {
+                Some(part) => out.push_str(part),
+                None => {
+                    out.push_str(r#""members": "#);
+                    out.push_str(self.members.node(0..usize::MAX).as_str());
+                }
+            }
+        }
+        out.push('}');
+        out
     }
 }
 
-fn add_node(fragments: &mut HashMap<String, String>, path: String, key: &str, value: &Value) {
+/// Renders `value` as `{"key": value}` at `path`, and its object children below it; returns
+/// the rendering.
+fn add_node(
+    fragments: &mut HashMap<String, String>,
+    path: String,
+    key: &str,
+    value: &Value,
+) -> String {
     let mut single = serde_json::Map::with_capacity(1);
     single.insert(key.to_owned(), value.clone());
-    fragments.insert(path.clone(), to_wire(&single));
+    let rendered = to_wire(&single);
+    fragments.insert(path.clone(), rendered.clone());
     if let Value::Object(children) = value {
         for (child_key, child) in children {
             add_node(fragments, format!("{path}/{child_key}"), child_key, child);
         }
     }
+    rendered
 }
 
 #[cfg(test)]

@@ -9,8 +9,11 @@ use crate::config::Config;
 use crate::modules::meeting_control::MemberList;
 use crate::modules::share::ShareSource;
 
+/// A room that announces member changes at once (the owner task runs the window).
 pub fn room() -> Room {
-    Room::new(&Config::default(), DeviceSettings::default())
+    let mut config = Config::default();
+    config.members.coalesce_ms = 0;
+    Room::new(&config, DeviceSettings::default())
 }
 
 pub fn details(role: RoomRole, others: usize) -> MeetingDetails {
@@ -107,7 +110,13 @@ pub fn session_of(room: &Room) -> Session {
 
 /// Joins and lands in the meeting with `others` other participants.
 pub fn in_meeting(role: RoomRole, others: usize) -> Room {
-    let mut r = room();
+    let mut config = Config::default();
+    config.members.coalesce_ms = 0;
+    in_meeting_with(&config, role, others)
+}
+
+pub fn in_meeting_with(config: &Config, role: RoomRole, others: usize) -> Room {
+    let mut r = Room::new(config, DeviceSettings::default());
     r.apply(join()).unwrap();
     let s = session_of(&r);
     r.complete(Completed::Joined(

@@ -53,9 +53,14 @@ struct MeetingInfoChanged {
     meeting_info: MeetingInfo,
 }
 
+/// What changed since the previous `MembersChanged`: put `joined` and `updated` by `user_id`,
+/// remove `left`. `user_list_info` (the whole list) only with `[compat] members_changed_list`.
 #[derive(JsonSchema)]
 struct MembersChanged {
-    user_list_info: Vec<Member>,
+    joined: Vec<Member>,
+    left: Vec<String>,
+    updated: Vec<Member>,
+    user_list_info: Option<Vec<Member>>,
     member_count: MemberCount,
 }
 

@@ -153,7 +153,11 @@ pub fn openrpc() -> Value {
         method(
             "Query",
             "Read a node of the state tree: the module, then nested nodes, in PascalCase",
-            json!([path.clone()]),
+            json!([path.clone(),
+                {"name": "begin", "required": false, "description": "[\"Members\"] only: the first member of the page (0, the room, by default)",
+                 "schema": {"type": "integer", "minimum": 0}},
+                {"name": "count", "required": false, "description": "[\"Members\"] only: at most this many members (all by default); member_count still counts everyone",
+                 "schema": {"type": "integer", "minimum": 0}}]),
             json!({"name": "result", "schema": outcome(json!({"type": "object"}))}),
         ),
         method(

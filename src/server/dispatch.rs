@@ -163,6 +163,9 @@ struct SubscribeParams<'a> {
 struct PathParams<'a> {
     #[serde(default, borrow)]
     path: Vec<Cow<'a, str>>,
+    /// Query `["Members"]` only: a page of the list (PROTOCOL.md §6.2).
+    begin: Option<usize>,
+    count: Option<usize>,
 }
 
 fn path_params<'a>(method: &str, params: Option<&'a RawValue>) -> Result<PathParams<'a>, Refusal> {
@@ -184,12 +187,10 @@ fn query(id: &RawValue, params: Option<&RawValue>, room: &RoomHandle) -> Option<
         Err(refusal) => return refused(refusal),
     };
     let snapshot = room.snapshot();
-    match snapshot.fragment(&params.path) {
-        Some(fragment) => Some(wire::query_ok(id, fragment)),
-        None => refused(Refusal::new(
-            ErrorCode::QUERY_PATH,
-            format!("no state at path {:?}", params.path),
-        )),
+    let envelope = wire::query_ok(id, "").len();
+    match snapshot.answer(&params.path, (params.begin, params.count), envelope) {
+        Ok(data) => Some(wire::query_ok(id, &data)),
+        Err(refusal) => refused(refusal),
     }
 }
 

@@ -45,6 +45,7 @@ async fn tells_systemd_it_is_ready_alive_and_stopping() {
     let notify = NotifySocket::new();
     let port = free_port();
     let child = Command::new(ROOMSD)
+        .args(common::NO_SYSTEM_CONFIG)
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .env("NOTIFY_SOCKET", &notify.path)
         .env("WATCHDOG_USEC", "200000")
@@ -96,6 +97,7 @@ async fn serves_the_socket_systemd_passes() {
     let other = free_port();
     let child = Command::new(activate)
         .args(["--listen", &format!("127.0.0.1:{port}"), ROOMSD])
+        .args(common::NO_SYSTEM_CONFIG)
         .args(["--listen", &format!("127.0.0.1:{other}")])
         .stderr(Stdio::null())
         .spawn()

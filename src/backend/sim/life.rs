@@ -97,18 +97,26 @@ pub(super) async fn animate(
     stop: CancellationToken,
 ) {
     let churn = async {
-        if meeting.churn_ms == 0 {
-            return std::future::pending().await;
-        }
-        loop {
-            let jitter = rand::rng().random_range(meeting.churn_ms / 2..=meeting.churn_ms * 3 / 2);
-            tokio::time::sleep(Duration::from_millis(jitter)).await;
-            if let Some(people) = inner.churn(session) {
+        let size = meeting.participants as usize;
+        every_about(meeting.churn_ms, || async {
+            if let Some(people) = inner.churn(session, size) {
                 inner
                     .report(Some(session), Happening::Participants(people))
                     .await;
             }
-        }
+        })
+        .await;
+    };
+    let waiting_churn = async {
+        let size = meeting.waiting as usize;
+        every_about(meeting.waiting_churn_ms, || async {
+            if let Some(people) = inner.waiting_churn(session, size) {
+                inner
+                    .report(Some(session), Happening::Waiting(people))
+                    .await;
+            }
+        })
+        .await;
     };
     let host_ends = async {
         if meeting.host_ends_after_ms == 0 {
@@ -119,10 +127,23 @@ pub(super) async fn animate(
     tokio::select! {
         () = stop.cancelled() => {}
         () = churn => {}
+        () = waiting_churn => {}
         () = host_ends => {
             inner.end_session(session);
             inner.report(Some(session), Happening::HostEnded).await;
         }
+    }
+}
+
+/// Runs `step` about every `ms` (jittered ±50 %), forever; never with 0.
+async fn every_about<F: Future<Output = ()>>(ms: u64, step: impl Fn() -> F) {
+    if ms == 0 {
+        return std::future::pending().await;
+    }
+    loop {
+        let jitter = rand::rng().random_range(ms / 2..=ms * 3 / 2);
+        tokio::time::sleep(Duration::from_millis(jitter)).await;
+        step().await;
     }
 }
 

@@ -191,6 +191,10 @@ impl Inner {
 
     /// A nickname nobody in the meeting has yet.
     fn fresh_nickname(&self, taken: &[Participant]) -> String {
+        // In a crowd the names are long taken, and looking costs names × people per newcomer.
+        if taken.len() > NAMES.len() * 4 {
+            return format!("Guest {}", self.next_user.load(Ordering::Relaxed));
+        }
         let free = NAMES
             .iter()
             .find(|n| !taken.iter().any(|p| p.nickname == **n));
@@ -303,17 +307,19 @@ impl Inner {
         active.as_mut().filter(|a| a.session == session).map(f)
     }
 
-    /// One churn step: somebody joins, or a non-host leaves.
-    fn churn(&self, session: Session) -> Option<Vec<Participant>> {
-        self.with_active(session, |active| self.churn_step(active))
+    /// One churn step: somebody joins, or a non-host leaves, the meeting staying about `size`
+    /// (at least 8).
+    fn churn(&self, session: Session, size: usize) -> Option<Vec<Participant>> {
+        self.with_active(session, |active| self.churn_step(active, size))
     }
 
-    fn churn_step(&self, active: &mut Active) -> Vec<Participant> {
+    fn churn_step(&self, active: &mut Active, size: usize) -> Vec<Participant> {
         let leavers: Vec<usize> = (0..active.participants.len())
             .filter(|&i| !active.participants[i].host)
             .collect();
         let mut rng = rand::rng();
-        if leavers.is_empty() || (active.participants.len() < 8 && rng.random_bool(0.5)) {
+        let below = active.participants.len() < size.max(8);
+        if leavers.is_empty() || (below && rng.random_bool(0.5)) {
             let nickname = self.fresh_nickname(&active.participants);
             active.participants.push(self.participant(&nickname, false));
         } else {
@@ -322,6 +328,21 @@ impl Inner {
                 .remove(leavers[rng.random_range(0..leavers.len())]);
         }
         active.participants.clone()
+    }
+
+    /// One step of waiting-room traffic: somebody arrives, or the longest waiting leaves, the
+    /// waiting room staying about `size` (at least 1).
+    fn waiting_churn(&self, session: Session, size: usize) -> Option<Vec<Participant>> {
+        self.with_active(session, |active| {
+            let below = active.waiting.len() < size.max(1);
+            if active.waiting.is_empty() || (below && rand::rng().random_bool(0.5)) {
+                let nickname = self.fresh_nickname(&active.waiting);
+                active.waiting.push(self.participant(&nickname, false));
+            } else {
+                active.waiting.remove(0);
+            }
+            active.waiting.clone()
+        })
     }
 }
 

@@ -133,6 +133,19 @@ fn summarize(data: &Map<String, Value>, out: &mut Vec<String>) {
                 out.push(format!("in_meeting={}", value["in_meeting"]));
                 out.push(format!("waiting={}", value["in_waiting_room"]));
             }
+            // MembersChanged: who, for a few; how many, for a crowd. Empty lists say nothing.
+            "joined" | "updated" | "left" => {
+                let list = value.as_array().map(Vec::as_slice).unwrap_or_default();
+                if list.len() > 3 {
+                    out.push(format!("{key}={}", list.len()));
+                } else if !list.is_empty() {
+                    let names: Vec<String> = list
+                        .iter()
+                        .map(|m| quoted(m["nickname"].as_str().or(m.as_str()).unwrap_or("?")))
+                        .collect();
+                    out.push(format!("{key}={}", names.join(",")));
+                }
+            }
             "user_list_info" if !data.contains_key("member_count") => {
                 let count = value.as_array().map_or(0, Vec::len);
                 out.push(format!("members={count}"));
@@ -359,6 +372,19 @@ mod tests {
             rest,
             "Meeting JoinMeetingCompleted  error=10020 message=\"wrong password\" status=idle \
              code=222333444 title=\"Board review\""
+        );
+    }
+
+    #[test]
+    fn member_changes_read_as_who() {
+        let params = json!({"sub_event": "MembersChanged", "error_code": 0, "message": "",
+            "data": {"joined": [{"user_id": "u9", "nickname": "Dana"}], "left": ["u2"],
+            "updated": [], "member_count": {"in_meeting": 4, "in_waiting_room": 0}}});
+        let line = event_line("Meeting", &params);
+        let (_, rest) = line.split_once(' ').unwrap();
+        assert_eq!(
+            rest,
+            "Meeting MembersChanged  joined=Dana left=u2 in_meeting=4 waiting=0"
         );
     }
 

@@ -332,6 +332,11 @@ impl Client {
     }
 }
 
+/// Without `--config`, roomsd reads `/etc/roomsd/roomsd.toml` when it exists: on a machine with
+/// the package installed the tests would run against that file. An empty file is the built-in
+/// defaults.
+pub const NO_SYSTEM_CONFIG: [&str; 2] = ["--config", "/dev/null"];
+
 /// Starts `roomsd` as a process on a loopback port the system picks, with `args` and `env`, and
 /// returns it once its ready line says where it listens: no port is chosen before the daemon
 /// binds it, so two tests can never race for one.
@@ -346,7 +351,11 @@ pub fn spawn_roomsd_logged(
     env: &[(&str, &str)],
 ) -> (Running, SocketAddr, std::sync::mpsc::Receiver<String>) {
     use std::io::{BufRead, BufReader};
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_roomsd"))
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_roomsd"));
+    if !args.contains(&"--config") {
+        command.args(NO_SYSTEM_CONFIG);
+    }
+    let mut child = command
         .args(["--listen", "127.0.0.1:0"])
         .args(args)
         .env_remove("ROOMSD_PASSWORD")
