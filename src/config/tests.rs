@@ -1,0 +1,111 @@
+//! Unit tests of the configuration: defaults, parsing, checks and their messages.
+
+use super::*;
+
+#[test]
+fn the_printed_default_is_the_default() {
+    assert_eq!(Config::parse(DEFAULT_CONFIG).unwrap(), Config::default());
+}
+
+#[test]
+fn empty_file_is_all_defaults() {
+    assert_eq!(Config::parse("").unwrap(), Config::default());
+}
+
+#[test]
+fn unknown_keys_are_named_with_their_line() {
+    let err = Config::parse("[server]\nlisten = \"127.0.0.1:1\"\nlisten_port = 5\n").unwrap_err();
+    assert!(err.contains("line 3"), "{err}");
+    assert!(err.contains("listen_port"), "{err}");
+}
+
+#[test]
+fn bad_values_are_named_with_their_line() {
+    let err = Config::parse("[screens]\ncount = 3\n").unwrap_err();
+    assert!(
+        err.contains("line 2") && err.contains("count must be 1 or 2"),
+        "{err}"
+    );
+    let err = Config::parse("[sim]\nfailure_rate = 1.5\n").unwrap_err();
+    assert!(
+        err.contains("line 2") && err.contains("from 0 to 1"),
+        "{err}"
+    );
+    let err = Config::parse("[[sim.meetings]]\ncode = \"12x\"\n").unwrap_err();
+    assert!(err.contains("line 2") && err.contains("12x"), "{err}");
+    let err = Config::parse("[server]\nlisten = \"nowhere\"\n").unwrap_err();
+    assert!(err.contains("line 2"), "{err}");
+}
+
+#[test]
+fn the_password_can_come_from_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("password");
+    std::fs::write(&file, "s3cret\n").unwrap();
+    let text = format!(
+        "[server]\nlisten = \"0.0.0.0:6295\"\npassword_file = \"{}\"\n",
+        file.display()
+    );
+    assert_eq!(Config::parse(&text).unwrap().server.password, "s3cret");
+
+    let both = format!("{text}password = \"other\"\n");
+    let err = Config::parse(&both).unwrap_err();
+    assert!(err.contains("both set"), "{err}");
+
+    std::fs::write(&file, "\n").unwrap();
+    let err = Config::parse(&text).unwrap_err();
+    assert!(err.contains("is empty"), "{err}");
+
+    let missing = text.replace("password\"", "nothing-here\"");
+    let err = Config::parse(&missing).unwrap_err();
+    assert!(
+        err.contains("server.password_file") && err.contains("nothing-here"),
+        "{err}"
+    );
+}
+
+#[test]
+fn open_lan_without_password_is_refused_unless_allowed() {
+    let check = |text: &str| Config::parse(text).unwrap().check();
+    let err = check("[server]\nlisten = \"0.0.0.0:6295\"\n").unwrap_err();
+    assert!(err.contains("server.password"), "{err}");
+    check("[server]\nlisten = \"0.0.0.0:6295\"\npassword = \"pw\"\n").unwrap();
+    check("[server]\nlisten = \"0.0.0.0:6295\"\nallow_unauthenticated_lan = true\n").unwrap();
+    // The password may come later, from the environment or a flag: parsing alone accepts.
+    let mut open = Config::parse("[server]\nlisten = \"0.0.0.0:6295\"\n").unwrap();
+    open.server.password = "from ROOMSD_PASSWORD".into();
+    open.check().unwrap();
+}
+
+#[test]
+fn a_real_backend_needs_its_section() {
+    let err = Config::parse("[backend]\nkind = \"kedacom\"\n").unwrap_err();
+    assert!(err.contains("kedacom.base_url"), "{err}");
+    let err = Config::parse("[backend]\nkind = \"easemob\"\n[easemob]\nbase_url = \"http://e\"\n")
+        .unwrap_err();
+    assert!(err.contains("easemob.org"), "{err}");
+    let kedacom = "[backend]\nkind = \"kedacom\"\n[kedacom]\nbase_url = \"http://k\"\n\
+        oauth_consumer_key = \"k\"\noauth_consumer_secret = \"s\"\nusername = \"u\"\n\
+        password = \"p\"\naccount = \"1234567\"\n";
+    let config = Config::parse(kedacom).unwrap();
+    assert_eq!(config.kedacom.account_type, AccountType(5));
+    let err = Config::parse(&format!("{kedacom}account_type = 3\n")).unwrap_err();
+    assert!(
+        err.contains("account_type") && err.contains("not 3"),
+        "{err}"
+    );
+    let err = Config::parse(&format!("{kedacom}poll_ms = 0\n")).unwrap_err();
+    assert!(
+        err.contains("poll_ms") && err.contains("at least 1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn sim_meeting_codes_are_normalized_and_unique() {
+    let c = Config::parse("[[sim.meetings]]\ncode = \"111 222-333\"\n").unwrap();
+    assert_eq!(c.sim.meetings[0].code.0, "111222333");
+    let err = Config::parse("[[sim.meetings]]\ncode = \"1\"\n[[sim.meetings]]\ncode = \"1\"\n")
+        .unwrap_err();
+    assert!(err.contains("used twice"), "{err}");
+}
