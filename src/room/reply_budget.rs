@@ -11,8 +11,7 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
-use super::snapshot::Snapshot;
-use crate::modules::push_snake_case;
+use super::snapshot::{Snapshot, path_key};
 use crate::wire::{ErrorCode, Refusal, to_wire};
 
 impl Snapshot {
@@ -24,10 +23,9 @@ impl Snapshot {
         page: (Option<usize>, Option<usize>),
         envelope: usize,
     ) -> Result<Cow<'_, str>, Refusal> {
-        if path.iter().any(|s| s.as_ref().contains('/')) {
+        let Some(key) = path_key(path) else {
             return Err(unknown(path));
-        }
-        let key = snake_path(path);
+        };
         let paged = page.0.is_some() || page.1.is_some();
         if paged && key != "members" {
             return Err(Refusal::new(
@@ -36,11 +34,11 @@ impl Snapshot {
             ));
         }
         let Some(budget) = self.reply_budget() else {
-            if paged && let Some(page) = self.members_page(path, page.0, page.1) {
-                return Ok(Cow::Owned(page));
+            if paged {
+                return Ok(Cow::Owned(self.members_page(page.0, page.1)));
             }
             return self
-                .fragment(path)
+                .fragment_at(&key)
                 .map(Cow::Borrowed)
                 .ok_or_else(|| unknown(path));
         };
@@ -62,7 +60,7 @@ impl Snapshot {
                 largest_fitting(end, &render, &fits)
             }
             "meeting" | "meeting/meeting_list" => {
-                let whole = self.fragment(path).ok_or_else(|| unknown(path))?;
+                let whole = self.fragment_at(&key).ok_or_else(|| unknown(path))?;
                 if fits(whole) {
                     return Ok(Cow::Borrowed(whole));
                 }
@@ -80,7 +78,7 @@ impl Snapshot {
             }
             _ => {
                 return self
-                    .fragment(path)
+                    .fragment_at(&key)
                     .map(Cow::Borrowed)
                     .ok_or_else(|| unknown(path));
             }
@@ -148,17 +146,6 @@ fn meeting_list_mut<'a>(value: &'a mut Value, inner: &str) -> Option<&'a mut Vec
         value.get_mut(inner)?
     };
     node.get_mut("meeting_list")?.as_array_mut()
-}
-
-fn snake_path<S: AsRef<str>>(path: &[S]) -> String {
-    let mut key = String::new();
-    for (i, segment) in path.iter().enumerate() {
-        if i > 0 {
-            key.push('/');
-        }
-        push_snake_case(&mut key, segment.as_ref());
-    }
-    key
 }
 
 fn unknown<S: AsRef<str>>(path: &[S]) -> Refusal {

@@ -151,17 +151,12 @@ impl Snapshot {
 
     /// The `data` fragment of the node at `path`; segments in PascalCase or snake_case.
     pub fn fragment<S: AsRef<str>>(&self, path: &[S]) -> Option<&str> {
-        let mut key = String::with_capacity(path.iter().map(|s| s.as_ref().len() + 4).sum());
-        for (i, segment) in path.iter().enumerate() {
-            if segment.as_ref().contains('/') {
-                return None;
-            }
-            if i > 0 {
-                key.push('/');
-            }
-            push_snake_case(&mut key, segment.as_ref());
-        }
-        match key.as_str() {
+        self.fragment_at(&path_key(path)?)
+    }
+
+    /// [`fragment`](Self::fragment) by the path's key (see [`path_key`]).
+    pub fn fragment_at(&self, key: &str) -> Option<&str> {
+        match key {
             "" => Some(self.root.get_or_init(|| self.render_root())),
             "members" => Some(
                 self.members_node
@@ -173,27 +168,15 @@ impl Snapshot {
                 out.push('}');
                 out
             })),
-            _ => self.fragments.get(&key).map(String::as_str),
+            _ => self.fragments.get(key).map(String::as_str),
         }
     }
 
-    /// `Query ["Members"]` with `begin` and `count`: that page of the list; `None` for any
-    /// other path.
-    pub fn members_page<S: AsRef<str>>(
-        &self,
-        path: &[S],
-        begin: Option<usize>,
-        count: Option<usize>,
-    ) -> Option<String> {
-        let [module] = path else { return None };
-        let mut key = String::new();
-        push_snake_case(&mut key, module.as_ref());
-        if key != "members" {
-            return None;
-        }
+    /// `Query ["Members"]` with `begin` and `count`: that page of the list.
+    pub fn members_page(&self, begin: Option<usize>, count: Option<usize>) -> String {
         let begin = begin.unwrap_or(0);
         let end = count.map_or(usize::MAX, |count| begin.saturating_add(count));
-        Some(self.members.node(begin..end))
+        self.members.node(begin..end)
     }
 
     fn render_root(&self) -> String {
@@ -217,6 +200,22 @@ impl Snapshot {
 
 /// Renders `value` as `{"key": value}` at `path`, and its object children below it; returns
 /// the rendering.
+/// The key a state path is prepared under: `["Meeting", "MeetingInfo"]` (or snake_case) →
+/// `meeting/meeting_info`. `None` when a segment holds a `/`: it would name another node.
+pub fn path_key<S: AsRef<str>>(path: &[S]) -> Option<String> {
+    let mut key = String::with_capacity(path.iter().map(|s| s.as_ref().len() + 4).sum());
+    for (i, segment) in path.iter().enumerate() {
+        if segment.as_ref().contains('/') {
+            return None;
+        }
+        if i > 0 {
+            key.push('/');
+        }
+        push_snake_case(&mut key, segment.as_ref());
+    }
+    Some(key)
+}
+
 fn add_node(
     fragments: &mut HashMap<String, String>,
     path: String,

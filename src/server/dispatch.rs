@@ -187,7 +187,7 @@ fn query(id: &RawValue, params: Option<&RawValue>, room: &RoomHandle) -> Option<
         Err(refusal) => return refused(refusal),
     };
     let snapshot = room.snapshot();
-    let envelope = wire::query_ok(id, "").len();
+    let envelope = wire::query_ok_envelope(id);
     match snapshot.answer(&params.path, (params.begin, params.count), envelope) {
         Ok(data) => Some(wire::query_ok(id, &data)),
         Err(refusal) => refused(refusal),

@@ -107,17 +107,26 @@ pub fn reply(method: &str, id: &RawValue, outcome: &Outcome) -> String {
 /// The successful Query response around a node fragment prepared when the state changed
 /// (`{"meeting_info": {...}}`). The hot path: one allocation, no serialization.
 pub fn query_ok(id: &RawValue, data_fragment: &str) -> String {
-    const HEAD: &str = r#"{"jsonrpc": "2.0", "method": "Query", "id": "#;
-    const MIDDLE: &str = r#", "result": {"error_code": 0, "message": "", "data": "#;
-    const TAIL: &str = "}}";
     let id = id.get();
-    let mut out = String::with_capacity(
-        HEAD.len() + id.len() + MIDDLE.len() + data_fragment.len() + TAIL.len(),
-    );
-    for part in [HEAD, id, MIDDLE, data_fragment, TAIL] {
+    let mut out = String::with_capacity(query_ok_envelope_len(id) + data_fragment.len());
+    for part in [QUERY_HEAD, id, QUERY_MIDDLE, data_fragment, QUERY_TAIL] {
         out.push_str(part);
     }
     out
+}
+
+const QUERY_HEAD: &str = r#"{"jsonrpc": "2.0", "method": "Query", "id": "#;
+const QUERY_MIDDLE: &str = r#", "result": {"error_code": 0, "message": "", "data": "#;
+const QUERY_TAIL: &str = "}}";
+
+/// The length of [`query_ok`]'s reply around its data, without building it (the reply budget
+/// needs it on every Query).
+pub fn query_ok_envelope(id: &RawValue) -> usize {
+    query_ok_envelope_len(id.get())
+}
+
+fn query_ok_envelope_len(id: &str) -> usize {
+    QUERY_HEAD.len() + id.len() + QUERY_MIDDLE.len() + QUERY_TAIL.len()
 }
 
 /// A response whose `result` is a prepared JSON document rather than an outcome: `rpc.discover`,
@@ -250,6 +259,18 @@ mod tests {
             out,
             r#"{"jsonrpc": "2.0", "method": "Query", "id": 7, "result": {"error_code": 0, "message": "", "data": {"meeting_code": ""}}}"#
         );
+    }
+
+    /// The reply budget counts the envelope without building a reply.
+    #[test]
+    fn query_ok_envelope_is_the_reply_around_the_data() {
+        for raw in ["7", r#""Meeting Status""#, "null"] {
+            let data = r#"{"meeting_code": ""}"#;
+            assert_eq!(
+                query_ok_envelope(id(raw)) + data.len(),
+                query_ok(id(raw), data).len()
+            );
+        }
     }
 
     #[test]

@@ -11,6 +11,8 @@ mod format;
 mod request;
 
 pub use code::ErrorCode;
-pub use envelope::{Outcome, Refusal, batch, event, protocol_error, query_ok, raw_result, reply};
+pub use envelope::{
+    Outcome, Refusal, batch, event, protocol_error, query_ok, query_ok_envelope, raw_result, reply,
+};
 pub use format::to_wire;
 pub use request::{Incoming, ProtocolError, Request, parse};
