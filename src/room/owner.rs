@@ -269,27 +269,19 @@ impl Owner {
         // The line's text says which event, so `journalctl -u roomsd` reads on its own; the
         // fields are for collectors. Not `message`: that is the line's own text.
         let detail = (!event.message.is_empty()).then_some(event.message.as_str());
-        match event.code.0 {
-            0 => tracing::info!(
-                module = event.module,
-                event = event.name,
-                code = 0,
-                detail,
-                "event {}/{}",
-                event.module,
-                event.name
-            ),
-            code => tracing::info!(
-                module = event.module,
-                event = event.name,
-                code,
-                detail,
-                "event {}/{} failed with {code}: {}",
-                event.module,
-                event.name,
-                event.message
-            ),
-        }
+        let failed = match event.code.0 {
+            0 => String::new(),
+            code => format!(" failed with {code}: {}", event.message),
+        };
+        tracing::info!(
+            module = event.module,
+            event = event.name,
+            code = event.code.0,
+            detail,
+            "event {}/{}{failed}",
+            event.module,
+            event.name
+        );
         self.events.publish(event.module, event.name, text);
     }
 

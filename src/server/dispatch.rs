@@ -117,9 +117,9 @@ async fn handle_request(
             // reads on its own; the fields are for collectors. `message` would clash with the
             // line's own text in JSON and in the journal.
             let action_name = action.as_deref().unwrap_or_default();
-            let outcome = match code {
-                0 => "accepted".to_owned(),
-                _ => format!("refused with {code}: {refusal}"),
+            let outcome: Cow<str> = match code {
+                0 => "accepted".into(),
+                _ => format!("refused with {code}: {refusal}").into(),
             };
             tracing::info!(
                 %method,
