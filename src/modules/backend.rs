@@ -6,10 +6,36 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use super::{EventDef, Module, schema_of};
 use crate::backend::{Capability, Health, Profile};
+use crate::wire::{ErrorCode, Refusal};
 
-pub const BACKEND_STATUS_CHANGED: &str = "BackendStatusChanged";
-pub const EVENTS: &[&str] = &[BACKEND_STATUS_CHANGED];
+pub const NAME: &str = "Backend";
+
+/// The Backend module as subscriptions, the schemas and roomsctl see it. `Call/Backend` is not
+/// a method.
+pub const MODULE: Module = Module {
+    name: NAME,
+    key: "backend",
+    bare: false,
+    state: schema_of::<BackendNode>,
+    actions: &[],
+    events: &[BACKEND_STATUS_CHANGED.spec()],
+    parse: |_| {
+        Err(Refusal::new(
+            ErrorCode::UNSUPPORTED,
+            "unknown method \"Call/Backend\"",
+        ))
+    },
+};
+
+pub const BACKEND_STATUS_CHANGED: EventDef<BackendStatusChanged> =
+    EventDef::new(NAME, "BackendStatusChanged");
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct BackendStatusChanged {
+    pub backend: BackendNode,
+}
 
 /// `Query ["Backend"]` → `{"backend": {...}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]

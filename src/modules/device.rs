@@ -5,43 +5,111 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use super::action_params;
+use super::{ActionSpec, Command, Ends, EventDef, EventSpec, Module, action_params, schema_of};
 use crate::wire::{ErrorCode, Refusal};
 
-pub const ENABLE_CAMERA: &str = "EnableCamera";
-pub const ENABLE_MIC: &str = "EnableMic";
-pub const SET_SPEAKER_VOLUME: &str = "SetSpeakerVolume";
+pub const NAME: &str = "Device";
+
+/// The Device module as dispatch, subscriptions, the schemas and roomsctl see it. Every action
+/// ends in an event: the change's own name, or the test's state.
+pub const MODULE: Module = Module {
+    name: NAME,
+    key: "device",
+    bare: false,
+    state: schema_of::<DeviceNode>,
+    actions: &[
+        ActionSpec {
+            name: ENABLE_CAMERA.name,
+            aliases: &[],
+            params: schema_of::<EnableParams>,
+            ends: Ends::OwnEvent,
+        },
+        ActionSpec {
+            name: ENABLE_MIC.name,
+            aliases: &[],
+            params: schema_of::<EnableParams>,
+            ends: Ends::OwnEvent,
+        },
+        ActionSpec {
+            name: SET_SPEAKER_VOLUME.name,
+            aliases: &[],
+            params: schema_of::<VolumeParams>,
+            ends: Ends::OwnEvent,
+        },
+        ActionSpec {
+            name: SET_MIC_VOLUME.name,
+            aliases: &[],
+            params: schema_of::<VolumeParams>,
+            ends: Ends::OwnEvent,
+        },
+        ActionSpec {
+            name: SET_CAMERA_FRAME_MODE.name,
+            aliases: &[],
+            params: schema_of::<FrameModeParams>,
+            ends: Ends::OwnEvent,
+        },
+        ActionSpec {
+            name: "TestSpeaker",
+            aliases: &[],
+            params: schema_of::<TestParams>,
+            ends: Ends::In(&["SpeakerTestStateChange"]),
+        },
+        ActionSpec {
+            name: "TestMic",
+            aliases: &[],
+            params: schema_of::<TestParams>,
+            ends: Ends::In(&["MicTestStateChange"]),
+        },
+    ],
+    // The vendor's `SpeakerTestVolumeChange` and `MicTestVolumeChange` (levels measured during
+    // a test) are accepted in subscriptions; roomsd has no audio path to measure, so it never
+    // sends them.
+    events: &[
+        ENABLE_CAMERA.spec(),
+        ENABLE_MIC.spec(),
+        SET_SPEAKER_VOLUME.spec(),
+        SET_MIC_VOLUME.spec(),
+        SET_CAMERA_FRAME_MODE.spec(),
+        SPEAKER_TEST_STATE_CHANGE.spec(),
+        MIC_TEST_STATE_CHANGE.spec(),
+        EventSpec::never_sent("SpeakerTestVolumeChange"),
+        EventSpec::never_sent("MicTestVolumeChange"),
+    ],
+    parse: |call| parse_action(call.action, call.params).map(Command::Device),
+};
+
+// ---- Events, each with the type of its `data`: the node the change concerns.
+
+pub const ENABLE_CAMERA: EventDef<CameraChanged> = EventDef::new(NAME, "EnableCamera");
+pub const ENABLE_MIC: EventDef<MicChanged> = EventDef::new(NAME, "EnableMic");
+pub const SET_SPEAKER_VOLUME: EventDef<SpeakerChanged> = EventDef::new(NAME, "SetSpeakerVolume");
 /// **[decided]** roomsd's own: the vendor documents no action for these two settings.
-pub const SET_MIC_VOLUME: &str = "SetMicVolume";
-pub const SET_CAMERA_FRAME_MODE: &str = "SetCameraFrameMode";
-pub const SPEAKER_TEST_STATE_CHANGE: &str = "SpeakerTestStateChange";
-pub const MIC_TEST_STATE_CHANGE: &str = "MicTestStateChange";
+pub const SET_MIC_VOLUME: EventDef<MicChanged> = EventDef::new(NAME, "SetMicVolume");
+pub const SET_CAMERA_FRAME_MODE: EventDef<CameraChanged> =
+    EventDef::new(NAME, "SetCameraFrameMode");
+pub const SPEAKER_TEST_STATE_CHANGE: EventDef<TestState> =
+    EventDef::new(NAME, "SpeakerTestStateChange");
+pub const MIC_TEST_STATE_CHANGE: EventDef<TestState> = EventDef::new(NAME, "MicTestStateChange");
 
-/// The actions `Call/Device` takes.
-pub const ACTIONS: &[&str] = &[
-    ENABLE_CAMERA,
-    ENABLE_MIC,
-    SET_SPEAKER_VOLUME,
-    SET_MIC_VOLUME,
-    SET_CAMERA_FRAME_MODE,
-    "TestSpeaker",
-    "TestMic",
-];
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct MicChanged {
+    pub mic_info: AudioInfo,
+}
 
-/// The events clients may subscribe to. The vendor's `SpeakerTestVolumeChange` and
-/// `MicTestVolumeChange` (levels measured during a test) are accepted in subscriptions too;
-/// roomsd has no audio path to measure, so it never sends them.
-pub const EVENTS: &[&str] = &[
-    ENABLE_CAMERA,
-    ENABLE_MIC,
-    SET_SPEAKER_VOLUME,
-    SET_MIC_VOLUME,
-    SET_CAMERA_FRAME_MODE,
-    SPEAKER_TEST_STATE_CHANGE,
-    MIC_TEST_STATE_CHANGE,
-    "SpeakerTestVolumeChange",
-    "MicTestVolumeChange",
-];
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct SpeakerChanged {
+    pub speaker_info: AudioInfo,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct CameraChanged {
+    pub camera_info: CameraInfo,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct TestState {
+    pub is_testing: bool,
+}
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct DeviceNode {
@@ -162,16 +230,6 @@ struct TestParams {
     test: Option<bool>,
 }
 
-/// The JSON Schema of an action's `action_params`.
-pub fn params_schema(action: &str) -> schemars::Schema {
-    match action {
-        ENABLE_CAMERA | ENABLE_MIC => schemars::schema_for!(EnableParams),
-        SET_SPEAKER_VOLUME | SET_MIC_VOLUME => schemars::schema_for!(VolumeParams),
-        SET_CAMERA_FRAME_MODE => schemars::schema_for!(FrameModeParams),
-        _ => schemars::schema_for!(TestParams),
-    }
-}
-
 /// Reads a `Call/Device` action: 9 for unknown actions, 8 for bad or out-of-range parameters.
 pub fn parse_action(action: &str, params: Option<&RawValue>) -> Result<DeviceAction, Refusal> {
     let missing =
@@ -197,11 +255,11 @@ pub fn parse_action(action: &str, params: Option<&RawValue>) -> Result<DeviceAct
         p.test.ok_or_else(|| missing("test"))
     };
     match action {
-        ENABLE_MIC => enable().map(DeviceAction::EnableMic),
-        ENABLE_CAMERA => enable().map(DeviceAction::EnableCamera),
-        SET_SPEAKER_VOLUME => volume().map(DeviceAction::SetSpeakerVolume),
-        SET_MIC_VOLUME => volume().map(DeviceAction::SetMicVolume),
-        SET_CAMERA_FRAME_MODE => {
+        "EnableMic" => enable().map(DeviceAction::EnableMic),
+        "EnableCamera" => enable().map(DeviceAction::EnableCamera),
+        "SetSpeakerVolume" => volume().map(DeviceAction::SetSpeakerVolume),
+        "SetMicVolume" => volume().map(DeviceAction::SetMicVolume),
+        "SetCameraFrameMode" => {
             let p: FrameModeParams = action_params(action, params)?;
             let mode = p.mode.ok_or_else(|| missing("mode"))?;
             match u8::try_from(mode) {

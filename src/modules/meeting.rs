@@ -4,43 +4,147 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use super::{action_params, string_or_integer};
+use super::device::{AudioInfo, CameraInfo, DeviceInfo};
+use super::members::MembersDelta;
+use super::{
+    ActionSpec, Command, Ends, EventDef, Module, action_params, no_params_schema, schema_of,
+    string_or_integer,
+};
 use crate::wire::{ErrorCode, Refusal};
 
-pub const JOIN_MEETING_COMPLETED: &str = "JoinMeetingCompleted";
-pub const JOIN_WAITING_ROOM: &str = "JoinWaitingRoom";
-pub const LEAVE_WAITING_ROOM: &str = "LeaveWaitingRoom";
-pub const LEAVE_MEETING: &str = "LeaveMeeting";
-pub const DISSOLVE_MEETING: &str = "DissolveMeeting";
-pub const LAYOUT_SWITCH_CHANGED: &str = "LayoutSwitchChanged";
-pub const MEETING_INFO_CHANGED: &str = "MeetingInfoChanged";
-pub const MEMBERS_CHANGED: &str = "MembersChanged";
-pub const MULTI_SCREEN_CHANGED: &str = "MultiScreenChanged";
-pub const MEETING_LIST_CHANGED: &str = "MeetingListChanged";
+pub const NAME: &str = "Meeting";
 
-/// The actions `Call/Meeting` takes (`LayoutSwitchChanged` is accepted as an alias of
-/// `SwitchLayout`).
-pub const ACTIONS: &[&str] = &[
-    "StartMeeting",
-    "JoinMeeting",
-    "LeaveWaitingRoom",
-    "LeaveMeeting",
-    "DissolveMeeting",
-    "SwitchLayout",
-];
+/// The Meeting module as dispatch, subscriptions, the schemas and roomsctl see it.
+pub const MODULE: Module = Module {
+    name: NAME,
+    key: "meeting",
+    bare: false,
+    state: schema_of::<MeetingNode>,
+    actions: &[
+        ActionSpec {
+            name: "StartMeeting",
+            aliases: &[],
+            params: schema_of::<StartParams>,
+            ends: Ends::MeetingMachine,
+        },
+        ActionSpec {
+            name: "JoinMeeting",
+            aliases: &[],
+            params: schema_of::<JoinParams>,
+            ends: Ends::MeetingMachine,
+        },
+        ActionSpec {
+            name: "LeaveWaitingRoom",
+            aliases: &[],
+            params: no_params_schema,
+            ends: Ends::MeetingMachine,
+        },
+        ActionSpec {
+            name: "LeaveMeeting",
+            aliases: &[],
+            params: no_params_schema,
+            ends: Ends::MeetingMachine,
+        },
+        ActionSpec {
+            name: "DissolveMeeting",
+            aliases: &[],
+            params: no_params_schema,
+            ends: Ends::MeetingMachine,
+        },
+        ActionSpec {
+            name: "SwitchLayout",
+            // The vendor's text names this action `LayoutSwitchChanged` in one place.
+            aliases: &["LayoutSwitchChanged"],
+            params: schema_of::<SwitchLayoutParams>,
+            ends: Ends::MeetingMachine,
+        },
+    ],
+    events: &[
+        JOIN_MEETING_COMPLETED.spec(),
+        JOIN_WAITING_ROOM.spec(),
+        LEAVE_WAITING_ROOM.spec(),
+        LEAVE_MEETING.spec(),
+        DISSOLVE_MEETING.spec(),
+        LAYOUT_SWITCH_CHANGED.spec(),
+        MEETING_INFO_CHANGED.spec(),
+        MEMBERS_CHANGED.spec(),
+        MULTI_SCREEN_CHANGED.spec(),
+        MEETING_LIST_CHANGED.spec(),
+    ],
+    parse: |call| parse_action(call.action, call.params).map(Command::Meeting),
+};
 
-pub const EVENTS: &[&str] = &[
-    JOIN_MEETING_COMPLETED,
-    JOIN_WAITING_ROOM,
-    LEAVE_WAITING_ROOM,
-    LEAVE_MEETING,
-    DISSOLVE_MEETING,
-    LAYOUT_SWITCH_CHANGED,
-    MEETING_INFO_CHANGED,
-    MEMBERS_CHANGED,
-    MULTI_SCREEN_CHANGED,
-    MEETING_LIST_CHANGED,
-];
+// ---- Events, each with the type of its `data`.
+
+pub const JOIN_MEETING_COMPLETED: EventDef<Joined> = EventDef::new(NAME, "JoinMeetingCompleted");
+pub const JOIN_WAITING_ROOM: EventDef<Stay> = EventDef::new(NAME, "JoinWaitingRoom");
+pub const LEAVE_WAITING_ROOM: EventDef<Stay> = EventDef::new(NAME, "LeaveWaitingRoom");
+pub const LEAVE_MEETING: EventDef<Stay> = EventDef::new(NAME, "LeaveMeeting");
+pub const DISSOLVE_MEETING: EventDef<Stay> = EventDef::new(NAME, "DissolveMeeting");
+pub const LAYOUT_SWITCH_CHANGED: EventDef<LayoutSwitched> =
+    EventDef::new(NAME, "LayoutSwitchChanged");
+pub const MEETING_INFO_CHANGED: EventDef<MeetingInfoChanged> =
+    EventDef::new(NAME, "MeetingInfoChanged");
+pub const MEMBERS_CHANGED: EventDef<MembersChanged> = EventDef::new(NAME, "MembersChanged");
+pub const MULTI_SCREEN_CHANGED: EventDef<MultiScreenChanged> =
+    EventDef::new(NAME, "MultiScreenChanged");
+pub const MEETING_LIST_CHANGED: EventDef<MeetingListChanged> =
+    EventDef::new(NAME, "MeetingListChanged");
+
+/// `JoinMeetingCompleted`: the meeting, the room in it, and its devices as they now are.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Joined {
+    pub meeting_info: MeetingInfo,
+    pub self_user_info: UserInfo,
+    pub device_info: DeviceInfo,
+    pub mic_info: AudioInfo,
+    pub speaker_info: AudioInfo,
+    pub camera_info: CameraInfo,
+}
+
+/// Why a stay in a meeting or its waiting room ended or changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    Requested,
+    HostEnded,
+    Removed,
+    BackendLost,
+}
+
+/// `JoinWaitingRoom`, `LeaveWaitingRoom`, `LeaveMeeting`, `DissolveMeeting`: the meeting as it
+/// was, and why.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Stay {
+    pub meeting_info: MeetingInfo,
+    pub reason: Reason,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct LayoutSwitched {
+    pub layout_switch_info: LayoutSwitchInfo,
+    pub main_screen_layout_info: ScreenLayout,
+    pub secondary_screen_layout_info: ScreenLayout,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct MeetingInfoChanged {
+    pub meeting_info: MeetingInfo,
+}
+
+/// `MembersChanged`: see [`MembersDelta`].
+pub type MembersChanged = MembersDelta;
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct MultiScreenChanged {
+    pub multi_scree_info: MultiScreenInfo,
+    pub layout_info: LayoutInfo,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct MeetingListChanged {
+    pub meeting_list: Vec<ListedMeeting>,
+}
 
 // ---- The state tree. Field order is wire order; see PROTOCOL.md §2.2 for why the last key of
 // ---- every object is a scalar or an array.
@@ -274,16 +378,6 @@ fn meeting_code_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         "anyOf": any_of,
         "x-meeting-code-patterns": by_service,
     })
-}
-
-/// The JSON Schema of an action's `action_params`.
-pub fn params_schema(action: &str) -> schemars::Schema {
-    match action {
-        "StartMeeting" => schemars::schema_for!(StartParams),
-        "JoinMeeting" => schemars::schema_for!(JoinParams),
-        "SwitchLayout" | LAYOUT_SWITCH_CHANGED => schemars::schema_for!(SwitchLayoutParams),
-        _ => super::no_params_schema(),
-    }
 }
 
 /// Reads a `Call/Meeting` action. Unknown actions are 9; bad parameters 8, or the specific

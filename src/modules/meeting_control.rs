@@ -5,39 +5,97 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use super::{action_params, string_or_integer};
+use schemars::Schema;
+
+use super::{
+    ActionSpec, Command, Ends, EventDef, Module, action_params, no_params_schema, schema_of,
+    string_or_integer,
+};
 use crate::wire::{ErrorCode, Refusal};
 
-pub const MUTE_ALL: &str = "MuteAll";
-pub const MUTE_MEMBER: &str = "MuteMember";
-pub const STOP_VIDEO: &str = "StopVideo";
-pub const REMOVE_MEMBER: &str = "RemoveMember";
-pub const REQUEST_RECORD: &str = "RequestRecord";
-pub const START_RECORD: &str = "StartRecord";
+pub const NAME: &str = "MeetingControl";
+
+/// An asynchronous action: it ends in the event of its own name.
+const fn acting(name: &'static str, params: fn() -> Schema) -> ActionSpec {
+    ActionSpec {
+        name,
+        aliases: &[],
+        params,
+        ends: Ends::OwnEvent,
+    }
+}
+
+/// The MeetingControl module as dispatch, subscriptions, the schemas and roomsctl see it.
+pub const MODULE: Module = Module {
+    name: NAME,
+    key: "meeting_control",
+    bare: false,
+    state: schema_of::<MeetingControlNode>,
+    actions: &[
+        acting(MUTE_ALL.name, schema_of::<MuteAllParams>),
+        acting(MUTE_MEMBER.name, schema_of::<MemberParams>),
+        acting(STOP_VIDEO.name, schema_of::<MemberParams>),
+        acting(REMOVE_MEMBER.name, schema_of::<MemberParams>),
+        acting(REQUEST_RECORD.name, no_params_schema),
+        acting(START_RECORD.name, schema_of::<StartRecordParams>),
+        // Answered from the room's list in the acknowledgement.
+        ActionSpec {
+            name: "ListMemberIds",
+            aliases: &[],
+            params: schema_of::<ListParams>,
+            ends: Ends::Acknowledged,
+        },
+    ],
+    events: &[
+        MUTE_ALL.spec(),
+        MUTE_MEMBER.spec(),
+        STOP_VIDEO.spec(),
+        REMOVE_MEMBER.spec(),
+        REQUEST_RECORD.spec(),
+        START_RECORD.spec(),
+        RECORD_STATE_CHANGED.spec(),
+    ],
+    parse: |call| {
+        parse_action(call.action, call.params).map(|call| match call {
+            ControlCall::Act(action) => Command::Control(action),
+            ControlCall::ListMemberIds(range) => Command::ListMemberIds(range),
+        })
+    },
+};
+
+// ---- Events, each with the type of its `data`.
+
+pub const MUTE_ALL: EventDef<Nothing> = EventDef::new(NAME, "MuteAll");
+pub const MUTE_MEMBER: EventDef<MemberActed> = EventDef::new(NAME, "MuteMember");
+pub const STOP_VIDEO: EventDef<MemberActed> = EventDef::new(NAME, "StopVideo");
+pub const REMOVE_MEMBER: EventDef<MemberActed> = EventDef::new(NAME, "RemoveMember");
+pub const REQUEST_RECORD: EventDef<RecordAction> = EventDef::new(NAME, "RequestRecord");
+pub const START_RECORD: EventDef<RecordAction> = EventDef::new(NAME, "StartRecord");
 /// **[decided]** Recording started or stopped, whoever did it.
-pub const RECORD_STATE_CHANGED: &str = "RecordStateChanged";
+pub const RECORD_STATE_CHANGED: EventDef<RecordStateChanged> =
+    EventDef::new(NAME, "RecordStateChanged");
 
-/// Each asynchronous action ends in the event of its name.
-/// The actions `Call/MeetingControl` takes.
-pub const ACTIONS: &[&str] = &[
-    MUTE_ALL,
-    MUTE_MEMBER,
-    STOP_VIDEO,
-    REMOVE_MEMBER,
-    REQUEST_RECORD,
-    START_RECORD,
-    "ListMemberIds",
-];
+/// Mute, stop video and remove: the participant acted on.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct MemberActed {
+    pub user_id: String,
+}
 
-pub const EVENTS: &[&str] = &[
-    MUTE_ALL,
-    MUTE_MEMBER,
-    STOP_VIDEO,
-    REMOVE_MEMBER,
-    REQUEST_RECORD,
-    START_RECORD,
-    RECORD_STATE_CHANGED,
-];
+/// `RequestRecord` and `StartRecord`: 0 not recording, 1 may start, 2 recording.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct RecordAction {
+    pub record_status: u8,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct RecordStateChanged {
+    pub is_recording: bool,
+    pub record_status: u8,
+}
+
+/// `MuteAll`: nothing to add.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Nothing {}
 
 /// `meeting_control`: caption settings, then the room's recording state. The last key is a
 /// scalar (PROTOCOL.md §2.2).
@@ -68,12 +126,12 @@ impl ControlAction {
     /// The action's name, which is also its event's.
     pub fn name(&self) -> &'static str {
         match self {
-            Self::MuteAll { .. } => MUTE_ALL,
-            Self::MuteMember { .. } => MUTE_MEMBER,
-            Self::StopVideo { .. } => STOP_VIDEO,
-            Self::RemoveMember { .. } => REMOVE_MEMBER,
-            Self::RequestRecord => REQUEST_RECORD,
-            Self::StartRecord { .. } => START_RECORD,
+            Self::MuteAll { .. } => MUTE_ALL.name,
+            Self::MuteMember { .. } => MUTE_MEMBER.name,
+            Self::StopVideo { .. } => STOP_VIDEO.name,
+            Self::RemoveMember { .. } => REMOVE_MEMBER.name,
+            Self::RequestRecord => REQUEST_RECORD.name,
+            Self::StartRecord { .. } => START_RECORD.name,
         }
     }
 
@@ -147,17 +205,6 @@ struct ListParams {
     list: i64,
 }
 
-/// The JSON Schema of an action's `action_params`.
-pub fn params_schema(action: &str) -> schemars::Schema {
-    match action {
-        MUTE_ALL => schemars::schema_for!(MuteAllParams),
-        MUTE_MEMBER | STOP_VIDEO | REMOVE_MEMBER => schemars::schema_for!(MemberParams),
-        START_RECORD => schemars::schema_for!(StartRecordParams),
-        "ListMemberIds" => schemars::schema_for!(ListParams),
-        _ => super::no_params_schema(),
-    }
-}
-
 fn participants() -> i64 {
     1
 }
@@ -175,27 +222,27 @@ pub fn parse_action(action: &str, params: Option<&RawValue>) -> Result<ControlCa
         }
     };
     let act = match action {
-        MUTE_ALL => {
+        "MuteAll" => {
             let p: MuteAllParams = action_params(action, params)?;
             ControlAction::MuteAll {
                 allow_unmute_by_self: p.audio_allow_unmute_by_self,
             }
         }
-        MUTE_MEMBER => ControlAction::MuteMember {
+        "MuteMember" => ControlAction::MuteMember {
             user_id: user(action)?.0,
         },
-        STOP_VIDEO => ControlAction::StopVideo {
+        "StopVideo" => ControlAction::StopVideo {
             user_id: user(action)?.0,
         },
-        REMOVE_MEMBER => {
+        "RemoveMember" => {
             let (user_id, allow_join) = user(action)?;
             ControlAction::RemoveMember {
                 user_id,
                 allow_join,
             }
         }
-        REQUEST_RECORD => ControlAction::RequestRecord,
-        START_RECORD => {
+        "RequestRecord" => ControlAction::RequestRecord,
+        "StartRecord" => {
             let p: StartRecordParams = action_params(action, params)?;
             ControlAction::StartRecord {
                 mobile_address: p.mobile_address,

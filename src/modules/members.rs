@@ -6,6 +6,28 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::meeting::UserInfo;
+use super::{Module, schema_of};
+use crate::wire::{ErrorCode, Refusal};
+
+/// The Members module as dispatch, the schemas and roomsctl see it: a node, no actions, no
+/// events of its own.
+pub const MODULE: Module = Module {
+    name: "Members",
+    key: "members",
+    bare: true,
+    state: schema_of::<MembersNode>,
+    actions: &[],
+    events: &[],
+    parse: |call| {
+        Err(Refusal::new(
+            ErrorCode::UNSUPPORTED,
+            format!(
+                "Call/Members has no actions (got {:?}): use Call/MeetingControl",
+                call.action
+            ),
+        ))
+    },
+};
 
 /// `Query ["Members"]` answers these keys directly, not under `"members"` (PROTOCOL.md §3):
 /// `member_count` last, so that a driver's `}}}}` match ends at the end of the frame.
@@ -60,6 +82,7 @@ pub struct MemberCount {
 /// `updated`, removes `left`. `user_list_info`, the whole list as before, only when
 /// `[compat] members_changed_list` asks for it; `member_count` last, as in the Query answer.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
+#[schemars(rename = "MembersChanged")]
 pub struct MembersDelta {
     /// Newcomers, in list order.
     pub joined: Vec<Member>,

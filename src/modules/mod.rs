@@ -1,5 +1,6 @@
 //! The protocol modules: for each, its state-tree node types (in the exact key order of the wire),
-//! its `Call/<Module>` actions as typed values, and its event names.
+//! its `Call/<Module>` actions as typed values, its events with their payload types, and the one
+//! description of it all (`MODULE`) that [`MODULES`] collects.
 
 pub mod backend;
 pub mod device;
@@ -7,6 +8,9 @@ pub mod meeting;
 pub mod meeting_control;
 pub mod members;
 pub mod share;
+mod spec;
+
+pub use spec::{ActionCall, ActionSpec, Ends, EventDef, EventSpec, Module, schema_of};
 
 use std::borrow::Cow;
 
@@ -15,35 +19,32 @@ use serde_json::value::RawValue;
 
 use crate::wire::{ErrorCode, Refusal};
 
-/// A module that clients may subscribe to, and the events it sends.
-pub struct ModuleInfo {
-    pub name: &'static str,
-    pub events: &'static [&'static str],
+/// Every protocol module, in the order tools list them and subscriptions are answered. Each
+/// file declares its own `MODULE`; everything that lists modules, actions or events reads this.
+pub const MODULES: &[&Module] = &[
+    &meeting::MODULE,
+    &device::MODULE,
+    &members::MODULE,
+    &meeting_control::MODULE,
+    &share::MODULE,
+    &backend::MODULE,
+];
+
+/// The module called `name` (as in `Call/<name>`), spelt exactly.
+pub fn module(name: &str) -> Option<&'static Module> {
+    MODULES.iter().copied().find(|m| m.name == name)
 }
 
-/// Every module with events, for subscription paths (PROTOCOL.md §2.4).
-pub const EVENT_MODULES: &[ModuleInfo] = &[
-    ModuleInfo {
-        name: "Meeting",
-        events: meeting::EVENTS,
-    },
-    ModuleInfo {
-        name: "Device",
-        events: device::EVENTS,
-    },
-    ModuleInfo {
-        name: "MeetingControl",
-        events: meeting_control::EVENTS,
-    },
-    ModuleInfo {
-        name: "Share",
-        events: share::EVENTS,
-    },
-    ModuleInfo {
-        name: "Backend",
-        events: backend::EVENTS,
-    },
-];
+/// A client's call, parsed: what the room is asked to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Meeting(meeting::MeetingAction),
+    Device(device::DeviceAction),
+    Control(meeting_control::ControlAction),
+    /// `Call/MeetingControl` `ListMemberIds`, answered at once.
+    ListMemberIds(meeting_control::MemberRange),
+    Share(share::ShareAction),
+}
 
 /// `MultiScreeInfo` → `multi_scree_info`: path segments and names may be written either way.
 /// Text already in snake_case passes unchanged.

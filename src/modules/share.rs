@@ -1,32 +1,57 @@
 //! The Share module (PROTOCOL.md §6): sharing a screen into the meeting, and casting to the
 //! room's display before a meeting with the room's cast code. Every action is synchronous.
 
-use std::borrow::Cow;
-
-use schemars::JsonSchema;
+use schemars::{JsonSchema, Schema};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use super::action_params;
 use super::meeting::UserInfo;
+use super::{
+    ActionSpec, Command, Ends, EventDef, Module, action_params, no_params_schema, schema_of,
+};
 use crate::wire::{ErrorCode, Refusal};
+
+pub const NAME: &str = "Share";
+
+/// A synchronous action (the acknowledgement is the outcome).
+const fn sync(name: &'static str, params: fn() -> Schema) -> ActionSpec {
+    ActionSpec {
+        name,
+        aliases: &[],
+        params,
+        ends: Ends::Acknowledged,
+    }
+}
+
+/// The Share module as dispatch, subscriptions, the schemas and roomsctl see it.
+/// `EndQuickShare` and `CancelQuickShare` take `meeting_type` in `params` itself.
+pub const MODULE: Module = Module {
+    name: NAME,
+    key: "share",
+    bare: false,
+    state: schema_of::<ShareNode>,
+    actions: &[
+        sync("StartShare", schema_of::<StartParams>),
+        sync("StopShare", no_params_schema),
+        sync("OpenShareGuide", no_params_schema),
+        sync("CloseShareGuide", no_params_schema),
+        sync("StartWindowShare", schema_of::<WindowParams>),
+        sync("StopWindowShare", no_params_schema),
+        sync("EndQuickShare", no_params_schema),
+        sync("CancelQuickShare", no_params_schema),
+    ],
+    events: &[SHARE_INFO_CHANGED.spec()],
+    parse: |call| parse_action(call.action, call.params, call.meeting_type).map(Command::Share),
+};
 
 /// **[decided]** The vendor documents no Share event; roomsd sends this one whenever
 /// `share_info` changes.
-pub const SHARE_INFO_CHANGED: &str = "ShareInfoChanged";
-/// The actions `Call/Share` takes.
-pub const ACTIONS: &[&str] = &[
-    "StartShare",
-    "StopShare",
-    "OpenShareGuide",
-    "CloseShareGuide",
-    "StartWindowShare",
-    "StopWindowShare",
-    "EndQuickShare",
-    "CancelQuickShare",
-];
+pub const SHARE_INFO_CHANGED: EventDef<ShareInfoChanged> = EventDef::new(NAME, "ShareInfoChanged");
 
-pub const EVENTS: &[&str] = &[SHARE_INFO_CHANGED];
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ShareInfoChanged {
+    pub share_info: ShareInfo,
+}
 
 /// What `EndQuickShare` and `CancelQuickShare` carry in `params.meeting_type`.
 pub const CAST_MEETING: &str = "castMeeting";
@@ -102,24 +127,14 @@ struct WindowParams {
     select_index: u32,
 }
 
-/// The JSON Schema of an action's `action_params` (`EndQuickShare` and `CancelQuickShare` take
-/// `meeting_type` in `params` itself).
-pub fn params_schema(action: &str) -> schemars::Schema {
-    match action {
-        "StartShare" => schemars::schema_for!(StartParams),
-        "StartWindowShare" => schemars::schema_for!(WindowParams),
-        _ => super::no_params_schema(),
-    }
-}
-
 /// Reads a `Call/Share` action. `meeting_type` is the one in `params` itself, which
 /// `EndQuickShare` and `CancelQuickShare` carry there rather than in `action_params`.
 pub fn parse_action(
     action: &str,
     params: Option<&RawValue>,
-    meeting_type: Option<&Cow<'_, str>>,
+    meeting_type: Option<&str>,
 ) -> Result<ShareAction, Refusal> {
-    let cast_only = |a: ShareAction| match meeting_type.map(Cow::as_ref) {
+    let cast_only = |a: ShareAction| match meeting_type {
         None | Some(CAST_MEETING) => Ok(a),
         Some(other) => Err(Refusal::new(
             ErrorCode::PARAMETER,
@@ -177,8 +192,7 @@ mod tests {
         meeting_type: Option<&str>,
     ) -> Result<ShareAction, Refusal> {
         let raw: &RawValue = serde_json::from_str(params).unwrap();
-        let meeting_type = meeting_type.map(Cow::Borrowed);
-        parse_action(action, Some(raw), meeting_type.as_ref())
+        parse_action(action, Some(raw), meeting_type)
     }
 
     #[test]

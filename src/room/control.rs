@@ -8,12 +8,11 @@ use serde_json::{Value, json};
 use super::{BackendOp, Effect, Event, Phase, Room};
 use crate::backend::{BackendResult, Participant, RoomRole, Session};
 use crate::modules::meeting_control::{
-    ControlAction, MeetingControlNode, MemberList, MemberRange, RECORD_STATE_CHANGED,
+    self as mc, ControlAction, MeetingControlNode, MemberActed, MemberList, MemberRange, Nothing,
+    RECORD_STATE_CHANGED, RecordAction, RecordStateChanged,
 };
 use crate::modules::members::{Member, MemberCount, MembersNode};
 use crate::wire::{ErrorCode, Refusal};
-
-const MODULE: &str = "MeetingControl";
 
 impl Room {
     pub(super) fn control_action(&mut self, action: ControlAction) -> Result<Vec<Effect>, Refusal> {
@@ -101,20 +100,32 @@ impl Room {
                 effects.push(self.record_event());
             }
         }
-        let data = match (&action, action.target()) {
-            (_, Some(user_id)) => json!({ "user_id": user_id }),
-            (ControlAction::RequestRecord | ControlAction::StartRecord { .. }, None) => {
-                json!({ "record_status": self.record_status() })
-            }
-            _ => json!({}),
-        };
-        let name = action.name();
-        let event = match &result {
-            Ok(()) => Event::new(MODULE, name, data),
-            Err(refusal) => Event::failed(MODULE, name, refusal, data),
-        };
-        effects.insert(0, Effect::Publish(event));
+        let failure = result.as_ref().err();
+        effects.insert(0, Effect::Publish(self.acted_event(action, failure)));
         effects
+    }
+
+    /// The event of `action`'s name that tells its outcome.
+    fn acted_event(&self, action: ControlAction, failure: Option<&Refusal>) -> Event {
+        let record_status = self.record_status();
+        match action {
+            ControlAction::MuteAll { .. } => Event::told(mc::MUTE_ALL, failure, Nothing {}),
+            ControlAction::MuteMember { user_id } => {
+                Event::told(mc::MUTE_MEMBER, failure, MemberActed { user_id })
+            }
+            ControlAction::StopVideo { user_id } => {
+                Event::told(mc::STOP_VIDEO, failure, MemberActed { user_id })
+            }
+            ControlAction::RemoveMember { user_id, .. } => {
+                Event::told(mc::REMOVE_MEMBER, failure, MemberActed { user_id })
+            }
+            ControlAction::RequestRecord => {
+                Event::told(mc::REQUEST_RECORD, failure, RecordAction { record_status })
+            }
+            ControlAction::StartRecord { .. } => {
+                Event::told(mc::START_RECORD, failure, RecordAction { record_status })
+            }
+        }
     }
 
     /// The backend reports that recording started or stopped.
@@ -154,9 +165,11 @@ impl Room {
     pub(super) fn record_event(&self) -> Effect {
         let node = self.meeting_control_node();
         Effect::Publish(Event::new(
-            MODULE,
             RECORD_STATE_CHANGED,
-            json!({ "is_recording": node.is_recording, "record_status": node.record_status }),
+            RecordStateChanged {
+                is_recording: node.is_recording,
+                record_status: node.record_status,
+            },
         ))
     }
 

@@ -8,13 +8,13 @@
 //! service's to carry out, and takes effect when the service confirms.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
 use super::{BackendOp, Effect, Event, Phase, Room};
 use crate::backend::{BackendResult, Media, Session};
+use crate::modules::EventDef;
 use crate::modules::device::{
-    self as d, AudioInfo, CameraFrameMode, CameraInfo, DeviceAction, DeviceInfo, DeviceNode,
-    PtzAxis, PtzInfo, Tested, frame_mode_name,
+    self as d, AudioInfo, CameraChanged, CameraFrameMode, CameraInfo, DeviceAction, DeviceInfo,
+    DeviceNode, MicChanged, PtzAxis, PtzInfo, SpeakerChanged, TestState, Tested, frame_mode_name,
 };
 use crate::wire::{ErrorCode, Refusal};
 
@@ -64,11 +64,16 @@ pub enum MediaChange {
 }
 
 impl MediaChange {
-    fn event_name(self) -> &'static str {
+    fn event(self) -> DeviceEvent {
         match self {
-            Self::Mic(_) => d::ENABLE_MIC,
-            Self::Camera(_) => d::ENABLE_CAMERA,
+            Self::Mic(_) => DeviceEvent::Mic(d::ENABLE_MIC),
+            Self::Camera(_) => DeviceEvent::Camera(d::ENABLE_CAMERA),
         }
+    }
+
+    /// Whether both are about the same switch.
+    fn same_switch(self, other: Self) -> bool {
+        std::mem::discriminant(&self) == std::mem::discriminant(&other)
     }
 
     /// `media` with this change made.
@@ -186,40 +191,69 @@ impl Devices {
         self.set_switches(change.applied(self.media()));
     }
 
-    /// The data of a device event: the node the change concerns.
-    fn data(&self, name: &str) -> Value {
-        match name {
-            d::ENABLE_MIC | d::SET_MIC_VOLUME => json!({ "mic_info": self.node.mic_info }),
-            d::ENABLE_CAMERA | d::SET_CAMERA_FRAME_MODE => {
-                json!({ "camera_info": self.node.camera_info })
+    /// Event `which`, carrying the node the change concerns; `failure` if it failed.
+    fn event(&self, which: DeviceEvent, failure: Option<&Refusal>) -> Effect {
+        Effect::Publish(match which {
+            DeviceEvent::Mic(def) => Event::told(
+                def,
+                failure,
+                MicChanged {
+                    mic_info: self.node.mic_info.clone(),
+                },
+            ),
+            DeviceEvent::Speaker(def) => Event::told(
+                def,
+                failure,
+                SpeakerChanged {
+                    speaker_info: self.node.speaker_info.clone(),
+                },
+            ),
+            DeviceEvent::Camera(def) => Event::told(
+                def,
+                failure,
+                CameraChanged {
+                    camera_info: self.node.camera_info.clone(),
+                },
+            ),
+            DeviceEvent::Test(def, which) => {
+                let is_testing = match which {
+                    Tested::Speaker => self.speaker_test,
+                    Tested::Mic => self.mic_test,
+                };
+                Event::told(def, failure, TestState { is_testing })
             }
-            d::SET_SPEAKER_VOLUME => json!({ "speaker_info": self.node.speaker_info }),
-            d::SPEAKER_TEST_STATE_CHANGE => json!({ "is_testing": self.speaker_test }),
-            d::MIC_TEST_STATE_CHANGE => json!({ "is_testing": self.mic_test }),
-            _ => unreachable!("no device event {name}"),
-        }
+        })
     }
 }
 
-fn device_event(devices: &Devices, name: &'static str) -> Effect {
-    Effect::Publish(Event::new("Device", name, devices.data(name)))
+/// A Device event, by the node it carries.
+#[derive(Debug, Clone, Copy)]
+enum DeviceEvent {
+    Mic(EventDef<MicChanged>),
+    Speaker(EventDef<SpeakerChanged>),
+    Camera(EventDef<CameraChanged>),
+    Test(EventDef<TestState>, Tested),
+}
+
+fn device_event(devices: &Devices, which: DeviceEvent) -> Effect {
+    devices.event(which, None)
 }
 
 impl Room {
     pub(super) fn device_action(&mut self, action: DeviceAction) -> Result<Vec<Effect>, Refusal> {
         let devices = &mut self.devices;
-        let name = match action {
+        let told = match action {
             DeviceAction::EnableMic(on) => return self.switch_media(MediaChange::Mic(on)),
             DeviceAction::EnableCamera(on) => return self.switch_media(MediaChange::Camera(on)),
             DeviceAction::SetSpeakerVolume(volume) => {
                 devices.settings.speaker_volume = volume;
                 devices.node.speaker_info.volume = volume;
-                d::SET_SPEAKER_VOLUME
+                DeviceEvent::Speaker(d::SET_SPEAKER_VOLUME)
             }
             DeviceAction::SetMicVolume(volume) => {
                 devices.settings.mic_volume = volume;
                 devices.node.mic_info.volume = volume;
-                d::SET_MIC_VOLUME
+                DeviceEvent::Mic(d::SET_MIC_VOLUME)
             }
             DeviceAction::SetCameraFrameMode(mode) => {
                 devices.settings.camera_frame_mode = mode;
@@ -227,7 +261,7 @@ impl Room {
                     mode,
                     name: frame_mode_name(mode).into(),
                 };
-                d::SET_CAMERA_FRAME_MODE
+                DeviceEvent::Camera(d::SET_CAMERA_FRAME_MODE)
             }
             DeviceAction::Test(which, start) => {
                 let (testing, name, what) = match which {
@@ -250,10 +284,10 @@ impl Room {
                     ));
                 }
                 *testing = start;
-                name
+                DeviceEvent::Test(name, which)
             }
         };
-        Ok(vec![device_event(&self.devices, name)])
+        Ok(vec![device_event(&self.devices, told)])
     }
 
     /// `EnableMic` / `EnableCamera`.
@@ -283,7 +317,7 @@ impl Room {
                     MediaChange::Camera(on) => self.devices.settings.camera_on = on,
                 }
                 self.devices.apply(change);
-                Ok(vec![device_event(&self.devices, change.event_name())])
+                Ok(vec![device_event(&self.devices, change.event())])
             }
             Phase::Joining { .. } => Err(Refusal::new(
                 ErrorCode::REPEAT_OPERATION,
@@ -314,7 +348,6 @@ impl Room {
         change: MediaChange,
         result: BackendResult<()>,
     ) -> Vec<Effect> {
-        let name = change.event_name();
         if self.phase.session() != Some(session) || self.devices.pending != Some(change) {
             // Its meeting is over, and `devices_leave_meeting` reported the change as
             // abandoned (one change is pending at a time, so a pending change that differs
@@ -323,13 +356,10 @@ impl Room {
         }
         self.devices.pending = None;
         if let Err(refusal) = result {
-            let data = self.devices.data(name);
-            return vec![Effect::Publish(Event::failed(
-                "Device", name, &refusal, data,
-            ))];
+            return vec![self.devices.event(change.event(), Some(&refusal))];
         }
         self.devices.apply(change);
-        let mut effects = vec![device_event(&self.devices, name)];
+        let mut effects = vec![device_event(&self.devices, change.event())];
         if self.phase.in_meeting().is_some() {
             effects.extend(self.members_changed());
         }
@@ -343,21 +373,15 @@ impl Room {
         let abandoned = self.devices.leave_meeting();
         let mut effects: Vec<Effect> = abandoned
             .map(|change| {
-                let name = change.event_name();
                 let refusal = Refusal::new(
                     ErrorCode::NOT_IN_MEETING,
                     "the meeting ended before the meeting service confirmed the change",
                 );
-                Effect::Publish(Event::failed(
-                    "Device",
-                    name,
-                    &refusal,
-                    self.devices.data(name),
-                ))
+                self.devices.event(change.event(), Some(&refusal))
             })
             .into_iter()
             .collect();
-        effects.extend(self.switch_events(before, abandoned.map(MediaChange::event_name)));
+        effects.extend(self.switch_events(before, abandoned));
         effects
     }
 
@@ -371,15 +395,18 @@ impl Room {
 
     /// `EnableMic` / `EnableCamera` events for the switches that differ from `before`, but for
     /// the one already `reported`.
-    fn switch_events(&self, before: Media, reported: Option<&'static str>) -> Vec<Effect> {
+    fn switch_events(&self, before: Media, reported: Option<MediaChange>) -> Vec<Effect> {
         let now = self.devices.media();
         [
-            (now.mic_on != before.mic_on, d::ENABLE_MIC),
-            (now.camera_on != before.camera_on, d::ENABLE_CAMERA),
+            (now.mic_on != before.mic_on, MediaChange::Mic(now.mic_on)),
+            (
+                now.camera_on != before.camera_on,
+                MediaChange::Camera(now.camera_on),
+            ),
         ]
         .into_iter()
-        .filter(|&(changed, name)| changed && reported != Some(name))
-        .map(|(_, name)| device_event(&self.devices, name))
+        .filter(|&(changed, change)| changed && !reported.is_some_and(|r| r.same_switch(change)))
+        .map(|(_, change)| device_event(&self.devices, change.event()))
         .collect()
     }
 }

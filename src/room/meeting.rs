@@ -4,17 +4,15 @@
 //! carries the code, no event follows). What the backend answers later, and what it reports on
 //! its own, ends in an event.
 
-use serde_json::json;
-
 use super::machine::{Answer, Call, Guard, MeetingState, call_rule};
 use super::share::Share;
-use super::view::stay_data;
 use super::{BackendOp, Completed, Effect, Room, event, failed_event};
 use crate::backend::{
     BackendEvent, Capability, Happening, JoinRequest, Joined, Media, MeetingDetails, RoomRole,
     Session, StartRequest,
 };
-use crate::modules::meeting::{self as m, MeetingAction, StartKind};
+use crate::modules::EventDef;
+use crate::modules::meeting::{self as m, MeetingAction, Reason, StartKind, Stay};
 use crate::wire::{ErrorCode, Refusal};
 
 /// Where the room is with respect to meetings.
@@ -45,26 +43,6 @@ pub enum Phase {
 pub enum Exit {
     Leave,
     Dissolve,
-}
-
-/// Why the room is out of a meeting, as sent in the event's `reason`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Reason {
-    Requested,
-    HostEnded,
-    Removed,
-    BackendLost,
-}
-
-impl Reason {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Requested => "requested",
-            Self::HostEnded => "host_ended",
-            Self::Removed => "removed",
-            Self::BackendLost => "backend_lost",
-        }
-    }
 }
 
 fn refuse(code: ErrorCode, message: impl Into<String>) -> Result<Vec<Effect>, Refusal> {
@@ -320,7 +298,7 @@ impl Room {
                 };
                 vec![event(
                     m::JOIN_WAITING_ROOM,
-                    stay_data(&self.meeting_info(), Reason::Requested.as_str()),
+                    self.stay_data(Reason::Requested),
                 )]
             }
             (
@@ -335,7 +313,7 @@ impl Room {
                 vec![failed_event(
                     m::LEAVE_WAITING_ROOM,
                     &refusal,
-                    stay_data(&self.meeting_info(), Reason::Requested.as_str()),
+                    self.stay_data(Reason::Requested),
                 )]
             }
             (
@@ -357,7 +335,7 @@ impl Room {
                 vec![failed_event(
                     m::LEAVE_MEETING,
                     &refusal,
-                    stay_data(&self.meeting_info(), Reason::Requested.as_str()),
+                    self.stay_data(Reason::Requested),
                 )]
             }
             (Completed::Dissolved(_, Err(refusal)), Phase::InMeeting { exit, .. }) => {
@@ -365,7 +343,7 @@ impl Room {
                 vec![failed_event(
                     m::DISSOLVE_MEETING,
                     &refusal,
-                    stay_data(&self.meeting_info(), Reason::Requested.as_str()),
+                    self.stay_data(Reason::Requested),
                 )]
             }
             (completed, phase) => {
@@ -466,11 +444,11 @@ impl Room {
     /// Out of the meeting or waiting room, back to Idle, with the event that says why.
     fn exit(
         &mut self,
-        name: &'static str,
+        name: EventDef<Stay>,
         reason: Reason,
         failure: Option<Refusal>,
     ) -> Vec<Effect> {
-        let data = stay_data(&self.meeting_info(), reason.as_str());
+        let data = self.stay_data(reason);
         let record_before = self.record_status();
         self.phase = Phase::Idle;
         self.members_announced_as_now();
@@ -553,10 +531,7 @@ impl Room {
             effects.extend(self.members_changed());
         }
         if self.meeting_info().host_status != host_before {
-            effects.push(event(
-                m::MEETING_INFO_CHANGED,
-                json!({ "meeting_info": super::to_value(&self.meeting_info()) }),
-            ));
+            effects.push(event(m::MEETING_INFO_CHANGED, self.meeting_info_data()));
         }
         if self.layout_switchable() != switchable_before {
             effects.push(event(m::LAYOUT_SWITCH_CHANGED, self.layout_data()));

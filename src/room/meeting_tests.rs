@@ -3,6 +3,7 @@ use crate::backend::ScheduledMeeting;
 use crate::modules::meeting::StartKind;
 use crate::room::Command;
 use crate::room::test_support::*;
+use serde_json::json;
 
 #[test]
 fn join_asks_the_backend_and_waits_in_joining() {

@@ -206,7 +206,7 @@ impl Room {
         if announced.full_list {
             delta.user_list_info = Some(self.members_node().user_list_info);
         }
-        Some(super::event(MEMBERS_CHANGED, super::to_value(&delta)))
+        Some(super::event(MEMBERS_CHANGED, delta))
     }
 
     /// Entering or leaving a meeting: clients learn the list from the Query after

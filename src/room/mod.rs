@@ -36,6 +36,7 @@ pub mod snapshot;
 mod test_support;
 mod view;
 
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::backend::{
@@ -43,11 +44,14 @@ use crate::backend::{
     Session, StartRequest,
 };
 use crate::config::Config;
-use crate::modules::backend::{BACKEND_STATUS_CHANGED, BackendNode};
-use crate::modules::device::DeviceAction;
-use crate::modules::meeting::MeetingAction;
-use crate::modules::meeting_control::{ControlAction, MemberRange};
-use crate::modules::share::ShareAction;
+use crate::modules::EventDef;
+use crate::modules::backend::{BACKEND_STATUS_CHANGED, BackendNode, BackendStatusChanged};
+use crate::modules::meeting_control::ControlAction;
+// The unit tests (`use super::*`) build commands from these.
+#[cfg(test)]
+use crate::modules::{
+    device::DeviceAction, meeting::MeetingAction, meeting_control::MemberRange, share::ShareAction,
+};
 use crate::wire::{ErrorCode, Refusal};
 use device::{DeviceSettings, Devices, MediaChange};
 use layout::Layout;
@@ -56,16 +60,8 @@ use share::Share;
 
 pub use meeting::Phase;
 
-/// A request from a client to the room.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
-    Meeting(MeetingAction),
-    Device(DeviceAction),
-    Control(ControlAction),
-    /// `Call/MeetingControl` `ListMemberIds`, answered at once.
-    ListMemberIds(MemberRange),
-    Share(ShareAction),
-}
+/// A request from a client to the room (parsed by its module's description).
+pub use crate::modules::Command;
 
 /// An event for subscribers, before serialization.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,24 +75,37 @@ pub struct Event {
 }
 
 impl Event {
-    pub fn new(module: &'static str, name: &'static str, data: Value) -> Self {
+    /// Event `def` with its `data`; the payload's type is the one the module declares for it.
+    pub fn new<P: Serialize>(def: EventDef<P>, data: P) -> Self {
+        debug_assert!(
+            crate::modules::module(def.module).is_some_and(|m| m.event(def.name).is_some()),
+            "{}.{} is not in its module's events",
+            def.module,
+            def.name
+        );
         Self {
-            module,
-            name,
+            module: def.module,
+            name: def.name,
             code: ErrorCode::OK,
             message: String::new(),
-            data,
+            data: to_value(&data),
+        }
+    }
+
+    /// Event `def` telling an action's outcome: failed with `failure`, or done.
+    pub fn told<P: Serialize>(def: EventDef<P>, failure: Option<&Refusal>, data: P) -> Self {
+        match failure {
+            None => Self::new(def, data),
+            Some(refusal) => Self::failed(def, refusal, data),
         }
     }
 
     /// The event that reports a failed action.
-    pub fn failed(module: &'static str, name: &'static str, why: &Refusal, data: Value) -> Self {
+    pub fn failed<P: Serialize>(def: EventDef<P>, why: &Refusal, data: P) -> Self {
         Self {
-            module,
-            name,
             code: why.code,
             message: why.message.clone(),
-            data,
+            ..Self::new(def, data)
         }
     }
 }
@@ -246,11 +255,12 @@ impl Room {
         let before = std::mem::replace(&mut self.backend, now);
         let mut effects = Vec::new();
         if before.connected != health.connected || before.last_error != health.last_error {
-            effects.push(Effect::Publish(Event::new(
-                "Backend",
+            effects.push(event(
                 BACKEND_STATUS_CHANGED,
-                serde_json::json!({ "backend": to_value(&self.backend) }),
-            )));
+                BackendStatusChanged {
+                    backend: self.backend.clone(),
+                },
+            ));
         }
         if before.connected != health.connected {
             effects.extend(self.reachability_changed(health.connected));
@@ -268,12 +278,12 @@ fn to_value<T: serde::Serialize>(value: &T) -> Value {
     serde_json::to_value(value).expect("state nodes always serialize")
 }
 
-/// An `Event/Meeting`.
-fn event(name: &'static str, data: Value) -> Effect {
-    Effect::Publish(Event::new("Meeting", name, data))
+/// Publishes event `def`.
+fn event<P: Serialize>(def: EventDef<P>, data: P) -> Effect {
+    Effect::Publish(Event::new(def, data))
 }
 
-/// An `Event/Meeting` reporting a failure.
-fn failed_event(name: &'static str, refusal: &Refusal, data: Value) -> Effect {
-    Effect::Publish(Event::failed("Meeting", name, refusal, data))
+/// Publishes event `def`, reporting a failure.
+fn failed_event<P: Serialize>(def: EventDef<P>, refusal: &Refusal, data: P) -> Effect {
+    Effect::Publish(Event::failed(def, refusal, data))
 }

@@ -2,11 +2,9 @@
 //! from `[screens]`, or, with hot-plug, from the outputs that are connected. Pure: the watcher
 //! that reads the connectors is `crate::displays`.
 
-use serde_json::json;
-
-use super::{Effect, Room, event, to_value};
+use super::{Effect, Room, event};
 use crate::config::{ScreenCount, ScreenMode, ScreensConfig};
-use crate::modules::meeting::{MULTI_SCREEN_CHANGED, MultiScreenInfo};
+use crate::modules::meeting::{MULTI_SCREEN_CHANGED, MultiScreenChanged, MultiScreenInfo};
 
 /// What the room's displays are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -103,10 +101,10 @@ impl Room {
         }
         vec![event(
             MULTI_SCREEN_CHANGED,
-            json!({
-                "multi_scree_info": to_value(&self.screens.info()),
-                "layout_info": to_value(&self.layout_info()),
-            }),
+            MultiScreenChanged {
+                multi_scree_info: self.screens.info(),
+                layout_info: self.layout_info(),
+            },
         )]
     }
 }

@@ -11,13 +11,12 @@
 //! Sharing ──StopShare (StopWindowShare for a window only), the meeting ends──▶ Idle
 //! ```
 
-use serde_json::json;
-
-use super::{Effect, Event, Phase, Room, event, to_value};
+use super::{Effect, Phase, Room, event};
 use crate::config::ShareConfig;
 use crate::modules::meeting::{self as m, UserInfo};
 use crate::modules::share::{
-    CaptureDevice, SHARE_INFO_CHANGED, ShareAction, ShareInfo, ShareNode, ShareSource,
+    CaptureDevice, SHARE_INFO_CHANGED, ShareAction, ShareInfo, ShareInfoChanged, ShareNode,
+    ShareSource,
 };
 use crate::wire::{ErrorCode, Refusal};
 
@@ -197,17 +196,15 @@ impl Room {
         if *before == self.share.state {
             return Vec::new();
         }
-        let mut effects = vec![Effect::Publish(Event::new(
-            "Share",
+        let mut effects = vec![event(
             SHARE_INFO_CHANGED,
-            json!({ "share_info": to_value(&self.share_node().share_info) }),
-        ))];
+            ShareInfoChanged {
+                share_info: self.share_node().share_info,
+            },
+        )];
         let was_casting = matches!(before, ShareState::Casting(_));
         if was_casting != self.share.casting() {
-            effects.push(event(
-                m::MEETING_INFO_CHANGED,
-                json!({ "meeting_info": to_value(&self.meeting_info()) }),
-            ));
+            effects.push(event(m::MEETING_INFO_CHANGED, self.meeting_info_data()));
         }
         // The room's own member record shows whether it shares.
         let was_sharing = matches!(before, ShareState::Sharing(_));

@@ -1,12 +1,11 @@
 //! How the room's state reads on the wire: the Meeting tree and event payloads.
 
-use serde_json::{Value, json};
-
 use super::control::role_type;
-use super::{Phase, Room, to_value};
+use super::{Phase, Room};
 use crate::backend::{MeetingDetails, RoomRole};
 use crate::modules::meeting::{
-    LayoutInfo, ListedMeeting, MeetingInfo, MeetingNode, MeetingTime, SelfInfo, UserInfo,
+    Joined, LayoutInfo, LayoutSwitched, ListedMeeting, MeetingInfo, MeetingInfoChanged,
+    MeetingListChanged, MeetingNode, MeetingTime, Reason, SelfInfo, Stay, UserInfo,
     format_meeting_code,
 };
 
@@ -99,37 +98,49 @@ impl Room {
     }
 
     /// `JoinMeetingCompleted` data.
-    pub(super) fn joined_data(&self) -> Value {
+    pub(super) fn joined_data(&self) -> Joined {
         let d = self.devices.node();
-        json!({
-            "meeting_info": to_value(&self.meeting_info()),
-            "self_user_info": to_value(&self.self_info()),
-            "device_info": to_value(&d.device_info),
-            "mic_info": to_value(&d.mic_info),
-            "speaker_info": to_value(&d.speaker_info),
-            "camera_info": to_value(&d.camera_info),
-        })
+        Joined {
+            meeting_info: self.meeting_info(),
+            self_user_info: self.self_info(),
+            device_info: d.device_info.clone(),
+            mic_info: d.mic_info.clone(),
+            speaker_info: d.speaker_info.clone(),
+            camera_info: d.camera_info.clone(),
+        }
     }
 
     /// `LayoutSwitchChanged` data.
-    pub(super) fn layout_data(&self) -> Value {
+    pub(super) fn layout_data(&self) -> LayoutSwitched {
         let info = self.layout_info();
-        json!({
-            "layout_switch_info": to_value(&info.layout_switch_info),
-            "main_screen_layout_info": to_value(&info.main_screen_layout_info),
-            "secondary_screen_layout_info": to_value(&info.secondary_screen_layout_info),
-        })
+        LayoutSwitched {
+            layout_switch_info: info.layout_switch_info,
+            main_screen_layout_info: info.main_screen_layout_info,
+            secondary_screen_layout_info: info.secondary_screen_layout_info,
+        }
     }
 
-    pub(super) fn meeting_list_data(&self) -> Value {
-        json!({ "meeting_list": to_value(&self.listed_meetings()) })
+    pub(super) fn meeting_list_data(&self) -> MeetingListChanged {
+        MeetingListChanged {
+            meeting_list: self.listed_meetings(),
+        }
     }
-}
 
-/// Data of the events that end or change a stay (`LeaveMeeting`, `DissolveMeeting`,
-/// `JoinWaitingRoom`, `LeaveWaitingRoom`): the meeting as it was, and why.
-pub(super) fn stay_data(meeting_info: &MeetingInfo, reason: &str) -> Value {
-    json!({ "meeting_info": to_value(meeting_info), "reason": reason })
+    /// `MeetingInfoChanged` data.
+    pub(super) fn meeting_info_data(&self) -> MeetingInfoChanged {
+        MeetingInfoChanged {
+            meeting_info: self.meeting_info(),
+        }
+    }
+
+    /// Data of the events that end or change a stay (`LeaveMeeting`, `DissolveMeeting`,
+    /// `JoinWaitingRoom`, `LeaveWaitingRoom`): the meeting as it is now, and why.
+    pub(super) fn stay_data(&self, reason: Reason) -> Stay {
+        Stay {
+            meeting_info: self.meeting_info(),
+            reason,
+        }
+    }
 }
 
 fn listed(m: &crate::backend::ScheduledMeeting) -> ListedMeeting {

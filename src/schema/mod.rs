@@ -4,83 +4,15 @@
 //! schemas. `schemas/` holds the same files; a test fails while they are stale, and the
 //! integration tests validate real daemon output against them.
 
-mod events;
 pub mod outcome;
 mod params;
 
 pub use params::ignored_params;
 
-use schemars::{JsonSchema, Schema, schema_for};
+use schemars::Schema;
 use serde_json::{Value, json};
 
-use crate::modules::{backend, device, meeting, meeting_control, members, share};
-
-/// A protocol module: its path segment, its state node's schema, its actions and its events.
-pub struct Module {
-    pub name: &'static str,
-    /// The key `Query [name]` answers under (`members` answers its keys bare).
-    pub key: &'static str,
-    pub state: fn() -> Schema,
-    pub actions: &'static [&'static str],
-    /// The schema of an action's `action_params`.
-    pub params: fn(&str) -> Schema,
-    pub events: &'static [&'static str],
-}
-
-fn schema<T: JsonSchema>() -> Schema {
-    schema_for!(T)
-}
-
-pub const MODULES: &[Module] = &[
-    Module {
-        name: "Meeting",
-        key: "meeting",
-        state: schema::<meeting::MeetingNode>,
-        actions: meeting::ACTIONS,
-        params: meeting::params_schema,
-        events: meeting::EVENTS,
-    },
-    Module {
-        name: "Device",
-        key: "device",
-        state: schema::<device::DeviceNode>,
-        actions: device::ACTIONS,
-        params: device::params_schema,
-        events: device::EVENTS,
-    },
-    Module {
-        name: "Members",
-        key: "members",
-        state: schema::<members::MembersNode>,
-        actions: &[],
-        params: |_| crate::modules::no_params_schema(),
-        events: &[],
-    },
-    Module {
-        name: "MeetingControl",
-        key: "meeting_control",
-        state: schema::<meeting_control::MeetingControlNode>,
-        actions: meeting_control::ACTIONS,
-        params: meeting_control::params_schema,
-        events: meeting_control::EVENTS,
-    },
-    Module {
-        name: "Share",
-        key: "share",
-        state: schema::<share::ShareNode>,
-        actions: share::ACTIONS,
-        params: share::params_schema,
-        events: share::EVENTS,
-    },
-    Module {
-        name: "Backend",
-        key: "backend",
-        state: schema::<backend::BackendNode>,
-        actions: &[],
-        params: |_| crate::modules::no_params_schema(),
-        events: backend::EVENTS,
-    },
-];
+use crate::modules::{MODULES, Module};
 
 /// Every file of `schemas/`, by path: `state/<key>.schema.json` for each module's node,
 /// `actions/<Module>.<Action>.schema.json` for each action's `action_params`,
@@ -96,12 +28,15 @@ pub fn files() -> Vec<(String, String)> {
     for m in MODULES {
         add(format!("state/{}.schema.json", m.key), (m.state)());
         for action in m.actions {
-            let path = format!("actions/{}.{action}.schema.json", m.name);
-            add(path, (m.params)(action));
+            let path = format!("actions/{}.{}.schema.json", m.name, action.name);
+            add(path, (action.params)());
         }
         for event in m.events {
-            if let Some(schema) = events::data_schema(m.name, event) {
-                add(format!("events/{}.{event}.schema.json", m.name), schema);
+            if let Some(data) = event.data {
+                add(
+                    format!("events/{}.{}.schema.json", m.name, event.name),
+                    data(),
+                );
             }
         }
     }
@@ -132,15 +67,15 @@ fn outcome(data: Value) -> Value {
 fn event_refs(module: &Module, schemas: &mut serde_json::Map<String, Value>) -> Value {
     let mut refs = serde_json::Map::new();
     for event in module.events {
-        let data = match events::data_schema(module.name, event) {
+        let data = match event.data {
             Some(schema) => {
-                let name = format!("{}.{event}.data", module.name);
-                schemas.insert(name.clone(), schema.to_value());
+                let name = format!("{}.{}.data", module.name, event.name);
+                schemas.insert(name.clone(), schema().to_value());
                 json!({"$ref": format!("#/components/schemas/{name}")})
             }
             None => json!({"description": "never sent by roomsd"}),
         };
-        refs.insert((*event).into(), data);
+        refs.insert(event.name.into(), data);
     }
     Value::Object(refs)
 }
@@ -190,18 +125,19 @@ pub fn openrpc() -> Value {
         }
         let mut params = serde_json::Map::new();
         for action in module.actions {
-            let name = format!("{}.{action}", module.name);
-            schemas.insert(name.clone(), (module.params)(action).to_value());
+            let name = format!("{}.{}", module.name, action.name);
+            schemas.insert(name.clone(), (action.params)().to_value());
             params.insert(
-                (*action).into(),
+                action.name.into(),
                 json!({"$ref": format!("#/components/schemas/{name}")}),
             );
         }
+        let names: Vec<&str> = module.actions.iter().map(|a| a.name).collect();
         methods.push(json!({
             "name": format!("Call/{}", module.name),
             "summary": format!("Run a {} action; asynchronous outcomes arrive as Event/{} notifications", module.name, module.name),
             "params": [
-                {"name": "action", "required": true, "schema": {"type": "string", "enum": module.actions}},
+                {"name": "action", "required": true, "schema": {"type": "string", "enum": names}},
                 {"name": "action_params", "required": false, "schema": {"type": "object"}},
                 {"name": "request_key", "required": false, "schema": {"type": "string",
                     "minLength": 1, "maxLength": crate::server::request_keys::MAX_KEY_BYTES,
@@ -235,6 +171,7 @@ pub fn openrpc_file() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::modules::ActionCall;
     use crate::wire::{ErrorCode, Refusal};
     use serde_json::value::RawValue;
 
@@ -254,23 +191,25 @@ mod tests {
 
     /// Whether `module`'s parser accepts `action` with `params`.
     fn parse(module: &str, action: &str, params: Option<&RawValue>) -> Result<(), Refusal> {
-        match module {
-            "Meeting" => meeting::parse_action(action, params).map(drop),
-            "Device" => device::parse_action(action, params).map(drop),
-            "MeetingControl" => meeting_control::parse_action(action, params).map(drop),
-            "Share" => share::parse_action(action, params, None).map(drop),
-            other => panic!("no parser for {other}"),
-        }
+        let module = crate::modules::module(module).expect("a module");
+        (module.parse)(&ActionCall::new(action, params)).map(drop)
     }
 
     #[test]
     fn every_listed_action_exists() {
         for module in MODULES {
-            for action in module.actions {
+            let names = module
+                .actions
+                .iter()
+                .flat_map(|a| a.aliases.iter().chain([&a.name]));
+            for action in names {
                 let unknown = parse(module.name, action, None)
                     .is_err_and(|refusal| refusal.code == ErrorCode::UNSUPPORTED);
                 assert!(!unknown, "{}.{action} is not an action", module.name);
             }
+            // And what it does not list, it refuses.
+            let refusal = parse(module.name, "NoSuchAction", None).unwrap_err();
+            assert_eq!(refusal.code, ErrorCode::UNSUPPORTED, "{}", module.name);
         }
     }
 
@@ -335,8 +274,8 @@ mod tests {
             ),
         ];
         for (module, action, params, accepted) in cases {
-            let m = MODULES.iter().find(|m| m.name == *module).unwrap();
-            let schema = (m.params)(action).to_value();
+            let m = crate::modules::module(module).unwrap();
+            let schema = (m.action(action).unwrap().params)().to_value();
             let value: Value = serde_json::from_str(params).unwrap();
             let valid = jsonschema::validator_for(&schema).unwrap().is_valid(&value);
             assert_eq!(valid, *accepted, "schema of {module}.{action} on {params}");

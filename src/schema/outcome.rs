@@ -1,8 +1,8 @@
 //! Which event tells the outcome of which action, for clients that wait for it (`roomsctl call`
-//! waits by default). Meeting actions are read off the state machine's tables, so a new state or
-//! signal there changes the answer here; the other modules follow PROTOCOL.md §6.
+//! waits by default). Each action's description says (`ActionSpec::ends`); Meeting actions are
+//! read off the state machine's tables, so a new state or signal there changes the answer here.
 
-use crate::modules::{device, meeting_control};
+use crate::modules::Ends;
 use crate::room::machine::{Answer, CALLS, LAYOUT_TRANSITIONS, Next, SIGNALS};
 
 /// How a client learns whether an accepted action did what it asked.
@@ -20,15 +20,15 @@ impl Outcome {
     }
 }
 
-/// The outcome of `module`'s `action`, as canonical names (see `MODULES`).
+/// The outcome of `module`'s `action`, as canonical names (see `modules::MODULES`): what the
+/// action's description says, read off the state machine's tables for Meeting.
 pub fn outcome(module: &str, action: &str) -> Outcome {
-    match module {
-        "Meeting" => meeting(action),
-        "Device" => events(device_event(action)),
-        // Every MeetingControl action but the member list goes to the service and ends in the
-        // event of its own name (room/control.rs, `control_completed`); the list has none.
-        "MeetingControl" => events(event_named(meeting_control::EVENTS, action)),
-        _ => Outcome::Acknowledged,
+    let spec = crate::modules::module(module).and_then(|m| m.action(action));
+    match spec.map(|spec| spec.ends) {
+        None | Some(Ends::Acknowledged) => Outcome::Acknowledged,
+        Some(Ends::OwnEvent) => Outcome::Event(vec![spec.expect("described").name]),
+        Some(Ends::In(events)) => self::events(events.to_vec()),
+        Some(Ends::MeetingMachine) => meeting(spec.expect("described").name),
     }
 }
 
@@ -69,24 +69,10 @@ fn events(events: Vec<&'static str>) -> Outcome {
     }
 }
 
-/// A Device action's event: its own name, but for the tests, which report their state
-/// (room/device.rs, `device_action`).
-fn device_event(action: &str) -> Vec<&'static str> {
-    match action {
-        "TestSpeaker" => vec![device::SPEAKER_TEST_STATE_CHANGE],
-        "TestMic" => vec![device::MIC_TEST_STATE_CHANGE],
-        other => event_named(device::EVENTS, other),
-    }
-}
-
-fn event_named(events: &'static [&'static str], name: &str) -> Vec<&'static str> {
-    events.iter().copied().filter(|e| *e == name).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::MODULES;
+    use crate::modules::MODULES;
 
     #[test]
     fn meeting_actions_end_in_the_events_of_the_state_machine() {
@@ -103,10 +89,11 @@ mod tests {
     fn every_asynchronous_action_ends_in_an_event_of_its_module() {
         for module in MODULES {
             for action in module.actions {
-                if let Outcome::Event(events) = outcome(module.name, action) {
-                    assert!(!events.is_empty(), "{}.{action}", module.name);
+                if let Outcome::Event(events) = outcome(module.name, action.name) {
+                    assert!(!events.is_empty(), "{}.{}", module.name, action.name);
                     for event in events {
-                        assert!(module.events.contains(&event), "{}.{event}", module.name);
+                        let sent = module.event(event).is_some_and(|e| e.data.is_some());
+                        assert!(sent, "{}.{event}", module.name);
                     }
                 }
             }

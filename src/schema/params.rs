@@ -7,8 +7,6 @@ use std::sync::{Arc, LazyLock, Mutex};
 
 use serde_json::value::RawValue;
 
-use super::MODULES;
-
 /// The keys of `params` (an accepted call's `action_params`) that `module`'s `action` does not
 /// read, in the order sent. Each new `(module, action, key)` is logged once, up to a bound, so a
 /// driver that sends the same extra on every call does not fill the journal.
@@ -45,10 +43,10 @@ fn known_names(module: &str, action: &str) -> Arc<[String]> {
     known
         .entry(key)
         .or_insert_with(|| {
-            let Some(m) = MODULES.iter().find(|m| m.name == module) else {
+            let Some(spec) = crate::modules::module(module).and_then(|m| m.action(action)) else {
                 return Arc::from([]);
             };
-            (m.params)(action)
+            (spec.params)()
                 .get("properties")
                 .and_then(|p| p.as_object())
                 .map(|p| p.keys().cloned().collect())

@@ -9,9 +9,7 @@ use serde_json::value::RawValue;
 
 use super::request_keys::{Claim, MAX_KEY_BYTES, RequestKeys};
 use super::subscriptions::{Since, Subscriptions};
-use crate::modules::meeting_control::{self, ControlCall};
-use crate::modules::{CallParams, device, meeting, share};
-use crate::room::Command;
+use crate::modules::{ActionCall, CallParams};
 use crate::room::owner::{CallResult, RoomHandle};
 use crate::wire::{self, ErrorCode, Incoming, Outcome, ProtocolError, Refusal, Request};
 
@@ -351,23 +349,13 @@ async fn call(module: &str, params: Option<&RawValue>, room: &RoomHandle) -> Cal
             ignored: String::new(),
         };
     };
-    let command = match module {
-        "Meeting" => meeting::parse_action(&action, action_params).map(Command::Meeting),
-        "Device" => device::parse_action(&action, action_params).map(Command::Device),
-        "MeetingControl" => {
-            meeting_control::parse_action(&action, action_params).map(|call| match call {
-                ControlCall::Act(action) => Command::Control(action),
-                ControlCall::ListMemberIds(range) => Command::ListMemberIds(range),
-            })
-        }
-        "Share" => {
-            share::parse_action(&action, action_params, meeting_type.as_ref()).map(Command::Share)
-        }
-        "Members" => Err(Refusal::new(
-            ErrorCode::UNSUPPORTED,
-            format!("Call/Members has no actions (got {action:?}): use Call/MeetingControl"),
-        )),
-        _ => Err(Refusal::new(
+    let command = match crate::modules::module(module) {
+        Some(description) => (description.parse)(&ActionCall {
+            action: &action,
+            params: action_params,
+            meeting_type: meeting_type.as_deref(),
+        }),
+        None => Err(Refusal::new(
             ErrorCode::UNSUPPORTED,
             format!("unknown method \"Call/{module}\""),
         )),

@@ -5,14 +5,14 @@
 
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
-use crate::modules::{EVENT_MODULES, ModuleInfo, snake_case};
+use crate::modules::{MODULES, snake_case};
 use crate::room::history::{EventFrame, EventLog, Gone};
 use crate::wire::{ErrorCode, Refusal};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Topic {
     All,
-    /// Index into [`EVENT_MODULES`].
+    /// Index into [`MODULES`], of a module with events.
     Module(usize),
     /// Module index and event index.
     Event(usize, usize),
@@ -31,8 +31,11 @@ impl Topic {
     /// The next narrower topics that together make up this one.
     fn parts(self) -> Vec<Topic> {
         match self {
-            Topic::All => (0..EVENT_MODULES.len()).map(Topic::Module).collect(),
-            Topic::Module(m) => (0..EVENT_MODULES[m].events.len())
+            Topic::All => (0..MODULES.len())
+                .filter(|&m| !MODULES[m].events.is_empty())
+                .map(Topic::Module)
+                .collect(),
+            Topic::Module(m) => (0..MODULES[m].events.len())
                 .map(|e| Topic::Event(m, e))
                 .collect(),
             Topic::Event(..) => Vec::new(),
@@ -42,8 +45,8 @@ impl Topic {
     fn path(self) -> Vec<&'static str> {
         match self {
             Topic::All => vec![],
-            Topic::Module(m) => vec![EVENT_MODULES[m].name],
-            Topic::Event(m, e) => vec![EVENT_MODULES[m].name, EVENT_MODULES[m].events[e]],
+            Topic::Module(m) => vec![MODULES[m].name],
+            Topic::Event(m, e) => vec![MODULES[m].name, MODULES[m].events[e].name],
         }
     }
 }
@@ -194,10 +197,8 @@ impl Subscriptions {
     pub fn wants(&self, module: &str, event: &str) -> bool {
         self.topics.iter().any(|t| match *t {
             Topic::All => true,
-            Topic::Module(m) => EVENT_MODULES[m].name == module,
-            Topic::Event(m, e) => {
-                EVENT_MODULES[m].name == module && EVENT_MODULES[m].events[e] == event
-            }
+            Topic::Module(m) => MODULES[m].name == module,
+            Topic::Event(m, e) => MODULES[m].name == module && MODULES[m].events[e].name == event,
         })
     }
 
@@ -227,15 +228,19 @@ fn resolve(path: &[String]) -> Result<Topic, Refusal> {
             format!("no events at path {path:?}"),
         )
     };
+    // A module without events (Members) is no topic.
     let module = |name: &str| {
-        position(EVENT_MODULES.iter().map(|m: &ModuleInfo| m.name), name).ok_or_else(unknown)
+        position(MODULES.iter().map(|m| m.name), name)
+            .filter(|&m| !MODULES[m].events.is_empty())
+            .ok_or_else(unknown)
     };
     match path {
         [] => Ok(Topic::All),
         [m] => Ok(Topic::Module(module(m)?)),
         [m, event] => {
             let m = module(m)?;
-            let e = position(EVENT_MODULES[m].events.iter().copied(), event).ok_or_else(unknown)?;
+            let e =
+                position(MODULES[m].events.iter().map(|e| e.name), event).ok_or_else(unknown)?;
             Ok(Topic::Event(m, e))
         }
         _ => Err(unknown()),
@@ -289,7 +294,10 @@ mod tests {
             .unwrap();
         assert!(!s.wants("Meeting", "LayoutSwitchChanged"));
         assert!(s.wants("Meeting", "LeaveMeeting"));
-        assert_eq!(s.paths().len(), crate::modules::meeting::EVENTS.len() - 1);
+        assert_eq!(
+            s.paths().len(),
+            crate::modules::meeting::MODULE.events.len() - 1
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use crate::common;
 
 use common::{Client, start_default};
+use roomsd::modules::MODULES;
 use serde_json::Value;
 
 fn schema(file: &str) -> Value {
@@ -11,32 +12,24 @@ fn schema(file: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(&path).expect("schema file")).unwrap()
 }
 
-/// (path segment, data key, schema file); `Members` answers its keys bare.
-const MODULES: &[(&str, Option<&str>, &str)] = &[
-    ("Meeting", Some("meeting"), "state/meeting.schema.json"),
-    ("Device", Some("device"), "state/device.schema.json"),
-    ("Members", None, "state/members.schema.json"),
-    (
-        "MeetingControl",
-        Some("meeting_control"),
-        "state/meeting_control.schema.json",
-    ),
-    ("Share", Some("share"), "state/share.schema.json"),
-];
-
 async fn every_node_validates(c: &mut Client, when: &str) {
-    for (module, key, file) in MODULES {
-        let answer = c.query(&[module]).await;
-        let node = match key {
-            Some(key) => &answer["data"][key],
-            None => &answer["data"],
+    for module in MODULES {
+        let answer = c.query(&[module.name]).await;
+        let node = match module.bare {
+            false => &answer["data"][module.key],
+            true => &answer["data"],
         };
-        let validator = jsonschema::validator_for(&schema(file)).expect("a valid schema");
+        let file = format!("state/{}.schema.json", module.key);
+        let validator = jsonschema::validator_for(&schema(&file)).expect("a valid schema");
         let errors: Vec<String> = validator
             .iter_errors(node)
             .map(|e| format!("{} at {}", e, e.instance_path()))
             .collect();
-        assert!(errors.is_empty(), "{when}: {module}: {errors:?}\n{node}");
+        assert!(
+            errors.is_empty(),
+            "{when}: {}: {errors:?}\n{node}",
+            module.name
+        );
     }
 }
 
@@ -68,14 +61,12 @@ async fn rpc_discover_serves_the_openrpc_document() {
         .iter()
         .map(|m| m["name"].as_str().unwrap())
         .collect();
-    for expected in [
-        "Query",
-        "Subscribe",
-        "Call/Meeting",
-        "Call/Device",
-        "Call/Share",
-    ] {
+    for expected in ["Query", "Subscribe", "Unsubscribe"] {
         assert!(methods.contains(&expected), "{methods:?}");
+    }
+    for module in MODULES.iter().filter(|m| !m.actions.is_empty()) {
+        let call = format!("Call/{}", module.name);
+        assert!(methods.contains(&call.as_str()), "{call} in {methods:?}");
     }
     daemon.stop().await;
 }
@@ -120,8 +111,8 @@ async fn events_match_the_schemas() {
     });
     let daemon = common::start(cfg).await;
     let mut c = Client::connect(daemon.local_addr()).await;
-    for module in ["Meeting", "Device", "MeetingControl", "Share"] {
-        c.subscribe(&[module]).await;
+    for module in MODULES.iter().filter(|m| !m.events.is_empty()) {
+        c.subscribe(&[module.name]).await;
     }
     let mut seen = Vec::new();
     let json = |text: &str| -> Value { serde_json::from_str(text).unwrap() };
@@ -204,5 +195,21 @@ async fn events_match_the_schemas() {
     ] {
         assert!(seen.iter().any(|s| s == expected), "{expected} in {seen:?}");
     }
+    daemon.stop().await;
+}
+
+/// The Backend module's event: the simulated service goes away at once and comes back a while
+/// later, which the subscriber hears as `BackendStatusChanged`.
+#[tokio::test]
+async fn backend_events_match_their_schema() {
+    let mut cfg = common::config();
+    cfg.sim.disconnect_after_ms = 1;
+    cfg.sim.reconnect_after_ms = 1500;
+    let daemon = common::start(cfg).await;
+    let mut c = Client::connect(daemon.local_addr()).await;
+    c.subscribe(&["Backend"]).await;
+    let mut seen = Vec::new();
+    events_until(&mut c, "BackendStatusChanged", &mut seen).await;
+    assert_eq!(seen, ["Backend.BackendStatusChanged"]);
     daemon.stop().await;
 }

@@ -135,8 +135,9 @@ pub fn command() -> clap::Command {
         })
 }
 
-fn module_command(module: &'static roomsd::schema::Module) -> clap::Command {
-    let about = format!("Call/{}: {}", module.name, module.actions.join(", "));
+fn module_command(module: &'static roomsd::modules::Module) -> clap::Command {
+    let names: Vec<&str> = module.actions.iter().map(|a| a.name).collect();
+    let about = format!("Call/{}: {}", module.name, names.join(", "));
     clap::Command::new(module.name)
         .about(about)
         .subcommand_required(true)
@@ -151,11 +152,11 @@ fn module_command(module: &'static roomsd::schema::Module) -> clap::Command {
             module
                 .actions
                 .iter()
-                .map(|action| action_command(module, action)),
+                .map(|action| action_command(module, action.name)),
         )
 }
 
-fn action_command(module: &'static roomsd::schema::Module, action: &'static str) -> clap::Command {
+fn action_command(module: &'static roomsd::modules::Module, action: &'static str) -> clap::Command {
     let params = registry::params(module, action);
     let mut details = Vec::new();
     if params.is_empty() {

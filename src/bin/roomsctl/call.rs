@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use jsonrpsee::core::client::SubscriptionClientT;
 use jsonrpsee::ws_client::WsClient;
+use roomsd::modules::Module;
 use roomsd::modules::meeting::JOIN_WAITING_ROOM;
-use roomsd::schema::Module;
 use roomsd::schema::outcome::Outcome;
 use serde_json::{Value, json};
 
@@ -116,7 +116,7 @@ pub async fn run(link: &Link, rpc: &WsClient, call: &Call<'_>) -> Result<ExitCod
     } else {
         emit(&render::event_line(module, &params));
     }
-    if params["sub_event"] == JOIN_WAITING_ROOM && !call.json {
+    if params["sub_event"] == JOIN_WAITING_ROOM.name && !call.json {
         // An outcome, but not the meeting yet: that is up to the host, not to a timeout.
         eprintln!(
             "roomsctl: the room is in the waiting room; the host has to admit it \

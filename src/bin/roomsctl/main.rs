@@ -98,11 +98,11 @@ fn actions(module: Option<&str>) -> Result<ExitCode, Failure> {
 }
 
 /// An action the registry does not have, with the nearest one it has.
-fn unknown_action(module: &roomsd::schema::Module, action: &str) -> String {
+fn unknown_action(module: &roomsd::modules::Module, action: &str) -> String {
     let typed = registry::fold(action);
     // Near means a typo in the whole name, or in its start for a shortened one (`Jion`);
     // among near ones, the nearest whole name (`leave` → LeaveMeeting).
-    let nearness = |known: &&&str| {
+    let nearness = |known: &&str| {
         let known = registry::fold(known);
         let whole = strsim::damerau_levenshtein(&known, &typed);
         let start = &known[..typed.len().min(known.len())];
@@ -110,7 +110,7 @@ fn unknown_action(module: &roomsd::schema::Module, action: &str) -> String {
         let far = !(whole <= 2 || start_typo);
         (far, whole)
     };
-    let guess = match module.actions.iter().min_by_key(nearness) {
+    let guess = match module.actions.iter().map(|a| a.name).min_by_key(nearness) {
         Some(nearest) if !nearness(&nearest).0 => format!(": did you mean `{nearest}`?"),
         _ => String::new(),
     };

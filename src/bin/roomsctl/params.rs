@@ -2,7 +2,7 @@
 //! check against the action's schema before anything is sent: the daemon's own answer to a
 //! misspelt or mistyped parameter is serde's, or nothing at all for a name it ignores.
 
-use roomsd::schema::Module;
+use roomsd::modules::Module;
 use serde_json::{Map, Value};
 
 use crate::registry::{self, Param};

@@ -1,9 +1,9 @@
 //! What roomsctl knows about modules, actions, events, nodes and parameters. All of it is read
-//! from the crate's own registry (`roomsd::schema::MODULES`), the schemas it generates and
+//! from the crate's own registry (`roomsd::modules::MODULES`), the schemas it generates and
 //! `schema::outcome`, so the client cannot list an action or a parameter the daemon lacks.
 
+use roomsd::modules::{MODULES, Module};
 use roomsd::schema::outcome::{self, Outcome};
-use roomsd::schema::{MODULES, Module};
 use serde_json::Value;
 
 /// The form names are compared in: `join_meeting`, `JoinMeeting` and `joinmeeting` are one.
@@ -15,14 +15,14 @@ pub fn fold(name: &str) -> String {
 }
 
 pub fn module(name: &str) -> Option<&'static Module> {
-    MODULES.iter().find(|m| fold(m.name) == fold(name))
+    MODULES.iter().copied().find(|m| fold(m.name) == fold(name))
 }
 
 pub fn action(module: &Module, name: &str) -> Option<&'static str> {
     module
         .actions
         .iter()
-        .copied()
+        .map(|a| a.name)
         .find(|a| fold(a) == fold(name))
 }
 
@@ -30,18 +30,18 @@ pub fn event(module: &Module, name: &str) -> Option<&'static str> {
     module
         .events
         .iter()
-        .copied()
+        .map(|e| e.name)
         .find(|e| fold(e) == fold(name))
 }
 
 /// The modules that take `Call/<Module>`.
 pub fn callable() -> impl Iterator<Item = &'static Module> {
-    MODULES.iter().filter(|m| !m.actions.is_empty())
+    MODULES.iter().copied().filter(|m| !m.actions.is_empty())
 }
 
 /// The modules that send events.
 pub fn with_events() -> impl Iterator<Item = &'static Module> {
-    MODULES.iter().filter(|m| !m.events.is_empty())
+    MODULES.iter().copied().filter(|m| !m.events.is_empty())
 }
 
 pub fn outcome(module: &Module, action: &str) -> Outcome {
@@ -116,7 +116,10 @@ impl Param {
 
 /// The parameters of `module`'s `action`, in the schema's order.
 pub fn params(module: &Module, action: &str) -> Vec<Param> {
-    let schema = (module.params)(action).to_value();
+    let Some(spec) = module.action(action) else {
+        return Vec::new();
+    };
+    let schema = (spec.params)().to_value();
     let required: Vec<&str> = schema["required"]
         .as_array()
         .into_iter()

@@ -317,14 +317,14 @@ fn booked(info: &Value) -> String {
 }
 
 /// `roomsctl actions [MODULE]`: every action with how it ends and its parameters.
-pub fn actions(modules: &[&roomsd::schema::Module]) -> Vec<String> {
+pub fn actions(modules: &[&roomsd::modules::Module]) -> Vec<String> {
     let mut lines = Vec::new();
     for module in modules {
         lines.push(format!(
             "{} (roomsctl call {} ACTION …)",
             module.name, module.name
         ));
-        for action in module.actions {
+        for action in module.actions.iter().map(|a| a.name) {
             lines.push(format!("  {action:<20} {}", how_it_ends(module, action)));
             for param in registry::params(module, action) {
                 lines.push(format!(
@@ -339,7 +339,7 @@ pub fn actions(modules: &[&roomsd::schema::Module]) -> Vec<String> {
 }
 
 /// "waits for JoinMeetingCompleted or JoinWaitingRoom", or "answers at once".
-pub fn how_it_ends(module: &roomsd::schema::Module, action: &str) -> String {
+pub fn how_it_ends(module: &roomsd::modules::Module, action: &str) -> String {
     match registry::outcome(module, action) {
         roomsd::schema::outcome::Outcome::Event(events) => {
             format!("async: ends with {}", events.join(" or "))

@@ -169,7 +169,8 @@ fn watch_path(path: &[String]) -> Result<Vec<String>, Failure> {
     let mut canonical = vec![module.name.to_owned()];
     if let Some(event) = rest.first() {
         let event = registry::event(module, event).ok_or_else(|| {
-            let events = module.events.join(", ");
+            let events: Vec<&str> = module.events.iter().map(|e| e.name).collect();
+            let events = events.join(", ");
             Failure::usage(format!(
                 "{} has no event {event:?}; its events: {events}",
                 module.name
