@@ -183,3 +183,35 @@ fn watch_path(path: &[String]) -> Result<Vec<String>, Failure> {
     }
     Ok(canonical)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path(words: &[&str]) -> Vec<String> {
+        let words: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+        watch_path(&words).unwrap_or_else(|_| panic!("{words:?} is a watch path"))
+    }
+
+    /// `watch` knows every module that sends events, Backend included, from the registry.
+    #[test]
+    fn every_module_with_events_can_be_watched() {
+        for module in roomsd::modules::MODULES {
+            for event in module.events {
+                assert_eq!(
+                    path(&[module.name, event.name]),
+                    [module.name, event.name],
+                    "{}.{}",
+                    module.name,
+                    event.name
+                );
+            }
+        }
+        assert_eq!(path(&["backend"]), ["Backend"]);
+        assert_eq!(
+            path(&["backend", "backend_status_changed"]),
+            ["Backend", "BackendStatusChanged"]
+        );
+        assert!(watch_path(&["members".to_string()]).is_err(), "no events");
+    }
+}
