@@ -435,6 +435,16 @@ fn completions_and_man_page_need_no_daemon() {
     ] {
         assert!(script.contains(word), "{word} completes");
     }
+    // Every module and action of the registry completes, whatever was added since.
+    let named = roomsd::modules::MODULES
+        .iter()
+        .filter(|m| !m.events.is_empty() || !m.actions.is_empty());
+    for module in named {
+        assert!(script.contains(module.name), "{} completes", module.name);
+        for action in module.actions {
+            assert!(script.contains(action.name), "{} completes", action.name);
+        }
+    }
 
     let man = roomsctl(&["man"]);
     assert!(man.status.success());
