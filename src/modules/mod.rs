@@ -125,3 +125,44 @@ pub(crate) fn string_or_integer<'de, D: Deserializer<'de>>(
         Text::Int(n) => n.to_string(),
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    /// Names are what dispatch, subscriptions and the schema files are keyed by: each must be
+    /// unique where it is looked up.
+    #[test]
+    fn the_registry_names_everything_once() {
+        let mut modules = HashSet::new();
+        for module in MODULES {
+            assert!(modules.insert(module.name), "module {}", module.name);
+            let mut actions = HashSet::new();
+            for action in module.actions {
+                for name in action.aliases.iter().chain([&action.name]) {
+                    assert!(actions.insert(name), "{}.{name}", module.name);
+                }
+            }
+            let mut events = HashSet::new();
+            for event in module.events {
+                assert!(events.insert(event.name), "{}.{}", module.name, event.name);
+            }
+        }
+        let keys: HashSet<&str> = MODULES.iter().map(|m| m.key).collect();
+        assert_eq!(keys.len(), MODULES.len(), "Query keys");
+    }
+
+    #[test]
+    fn modules_are_found_by_their_exact_name() {
+        assert_eq!(module("Backend").map(|m| m.name), Some("Backend"));
+        assert!(
+            module("backend").is_none(),
+            "Call/<Module> is case-sensitive"
+        );
+        let meeting = module("Meeting").unwrap();
+        let alias = meeting.action("LayoutSwitchChanged").unwrap();
+        assert_eq!(alias.name, "SwitchLayout");
+    }
+}

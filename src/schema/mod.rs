@@ -1,8 +1,9 @@
 //! The protocol described as data, for tools and developers: a JSON Schema of every module's
 //! state node, generated from the Rust types that serialize it (schemars), and the OpenRPC
 //! document `rpc.discover` answers with: methods, every module's actions and events, and those
-//! schemas. `schemas/` holds the same files; a test fails while they are stale, and the
-//! integration tests validate real daemon output against them.
+//! schemas. All of it is read off the module registry (`modules::MODULES`). `schemas/` holds
+//! the same files; a test fails while they are stale, and the integration tests validate real
+//! daemon output against them.
 
 pub mod outcome;
 mod params;
