@@ -29,7 +29,9 @@ fn person(i: usize) -> Participant {
 
 /// A room in a meeting with the room and `OTHERS` others.
 fn room_in_meeting(config: &Config) -> Room {
-    let mut room = Room::new(config, DeviceSettings::default());
+    let profile = roomsd::backend::profile_of(config.backend.kind);
+    let health = roomsd::backend::health::initial(config);
+    let mut room = Room::new(config, DeviceSettings::default(), profile, &health);
     room.apply(Command::Meeting(MeetingAction::Join {
         code: "111222333".into(),
         password: String::new(),

@@ -9,7 +9,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::backend::{self, Health, HealthTracker};
+use crate::backend::{self, HealthTracker};
 use crate::config::Config;
 use crate::displays;
 use crate::room::Room;
@@ -106,7 +106,8 @@ impl Daemon {
             .map_err(StartError::Exposed)?;
         let shutdown = CancellationToken::new();
         let (reports_tx, reports) = mpsc::channel(256);
-        let (health_tracker, health) = HealthTracker::new(Health::initial(&config));
+        let initial_health = backend::health::initial(&config);
+        let (health_tracker, health) = HealthTracker::new(initial_health.clone());
         let backend = backend::build(&config, reports_tx, health_tracker);
         let state_file = StateFile::locate(&config);
         let device_settings = match &state_file {
@@ -124,11 +125,12 @@ impl Daemon {
         let settings = OwnerSettings {
             backend_timeout: Duration::from_millis(config.backend.timeout_ms.0),
             event_capacity: 1024,
-            history: config.events.history_limits(),
+            history: crate::room::history::HistoryLimits::from_config(&config.events),
             device_settings: settings_tx,
             heartbeat: hosting.heartbeat,
         };
-        let mut room = Room::new(&config, device_settings);
+        let profile = backend::profile_of(config.backend.kind);
+        let mut room = Room::new(&config, device_settings, profile, &initial_health);
         let (displays, display_watcher) = follow_displays(&config, &mut room, &shutdown).unzip();
         let (room, owner) = owner::spawn(
             room,

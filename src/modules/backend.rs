@@ -6,7 +6,7 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::backend::{Capability, Health, Profile};
+use crate::domain::{Capability, Health, Profile};
 
 pub const BACKEND_STATUS_CHANGED: &str = "BackendStatusChanged";
 pub const EVENTS: &[&str] = &[BACKEND_STATUS_CHANGED];

@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 
 use super::{BackendOp, Effect, Event, Phase, Room};
-use crate::backend::{BackendResult, Participant, RoomRole, Session};
+use crate::domain::{BackendResult, Participant, RoomRole, Session};
 use crate::modules::meeting_control::{
     ControlAction, MeetingControlNode, MemberList, MemberRange, RECORD_STATE_CHANGED,
 };
@@ -18,7 +18,7 @@ const MODULE: &str = "MeetingControl";
 impl Room {
     pub(super) fn control_action(&mut self, action: ControlAction) -> Result<Vec<Effect>, Refusal> {
         self.profile
-            .require(crate::backend::Profile::capability_of(&action))?;
+            .require(crate::domain::Profile::capability_of(&action))?;
         let Phase::InMeeting {
             session, meeting, ..
         } = &self.phase

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::{BackendOp, Effect, Event, Phase, Room};
-use crate::backend::{BackendResult, Media, Session};
+use crate::domain::{BackendResult, Media, Session};
 use crate::modules::device::{
     self as d, AudioInfo, CameraFrameMode, CameraInfo, DeviceAction, DeviceInfo, DeviceNode,
     PtzAxis, PtzInfo, Tested, frame_mode_name,
@@ -290,7 +290,7 @@ impl Room {
                 "the room is joining a meeting: change the microphone or camera once it is in",
             )),
             Phase::WaitingRoom { session, .. } | Phase::InMeeting { session, .. } => {
-                self.profile.require(crate::backend::Capability::Media)?;
+                self.profile.require(crate::domain::Capability::Media)?;
                 if self.devices.pending.is_some() {
                     return Err(Refusal::new(
                         ErrorCode::REPEAT_OPERATION,

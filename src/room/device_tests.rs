@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::*;
-use crate::backend::{Happening, RoomRole};
+use crate::domain::{Happening, RoomRole};
 use crate::modules::device::Tested;
 use crate::room::test_support::*;
 

@@ -57,6 +57,17 @@ pub struct HistoryLimits {
     pub bytes: usize,
 }
 
+impl HistoryLimits {
+    /// The bounds `[events]` sets.
+    pub fn from_config(events: &crate::config::EventsConfig) -> Self {
+        Self {
+            events: events.history_size.get(),
+            age: Duration::from_secs(events.history_secs.0),
+            bytes: events.history_bytes.get(),
+        }
+    }
+}
+
 /// Why a resume cannot be served.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Gone {

@@ -10,7 +10,7 @@ use super::machine::{Answer, Call, Guard, MeetingState, call_rule};
 use super::share::Share;
 use super::view::stay_data;
 use super::{BackendOp, Completed, Effect, Room, event, failed_event};
-use crate::backend::{
+use crate::domain::{
     BackendEvent, Capability, Happening, JoinRequest, Joined, Media, MeetingDetails, RoomRole,
     Session, StartRequest,
 };
@@ -532,7 +532,7 @@ impl Room {
         }
     }
 
-    fn set_meeting_list(&mut self, list: Vec<crate::backend::ScheduledMeeting>) -> Vec<Effect> {
+    fn set_meeting_list(&mut self, list: Vec<crate::domain::ScheduledMeeting>) -> Vec<Effect> {
         if list == self.meeting_list {
             return Vec::new();
         }
@@ -540,7 +540,7 @@ impl Room {
         vec![event(m::MEETING_LIST_CHANGED, self.meeting_list_data())]
     }
 
-    fn set_participants(&mut self, people: Vec<crate::backend::Participant>) -> Vec<Effect> {
+    fn set_participants(&mut self, people: Vec<crate::domain::Participant>) -> Vec<Effect> {
         let host_before = self.meeting_info().host_status;
         let switchable_before = self.layout_switchable();
         if let Phase::InMeeting { meeting, .. } | Phase::WaitingRoom { meeting, .. } =

@@ -1,5 +1,5 @@
 use super::*;
-use crate::backend::ScheduledMeeting;
+use crate::domain::ScheduledMeeting;
 use crate::modules::meeting::StartKind;
 use crate::room::Command;
 use crate::room::test_support::*;

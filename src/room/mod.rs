@@ -38,11 +38,11 @@ mod view;
 
 use serde_json::Value;
 
-use crate::backend::{
+use crate::config::Config;
+use crate::domain::{
     BackendResult, Health, JoinRequest, Joined, Media, MeetingDetails, Profile, ScheduledMeeting,
     Session, StartRequest,
 };
-use crate::config::Config;
 use crate::modules::backend::{BACKEND_STATUS_CHANGED, BackendNode};
 use crate::modules::device::DeviceAction;
 use crate::modules::meeting::MeetingAction;
@@ -174,9 +174,14 @@ pub struct Room {
 }
 
 impl Room {
-    /// A room in the configured setup, its devices as `settings` say.
-    pub fn new(config: &Config, settings: DeviceSettings) -> Self {
-        let profile = Profile::of(config.backend.kind);
+    /// A room in the configured setup, its devices as `settings` say, in front of a service
+    /// that declares `profile` and is, for now, as `health` says.
+    pub fn new(
+        config: &Config,
+        settings: DeviceSettings,
+        profile: Profile,
+        health: &Health,
+    ) -> Self {
         Self {
             name: config.room.name.clone(),
             phase: Phase::Idle,
@@ -187,7 +192,7 @@ impl Room {
             share: Share::new(&config.share),
             record_requested: false,
             profile,
-            backend: BackendNode::new(&profile, &Health::initial(config)),
+            backend: BackendNode::new(&profile, health),
             last_session: 0,
             reconciling: None,
             reconcile_again: false,

@@ -24,7 +24,7 @@ pub use super::history::EventFrame;
 use super::history::{EventLog, History, HistoryLimits, new_epoch};
 use super::snapshot::Snapshot;
 use super::{BackendOp, Command, Completed, Effect, Event, Phase, Room};
-use crate::backend::{Backend, BackendEvent, BackendResult, Health, Session};
+use crate::domain::{Backend, BackendEvent, BackendResult, Health, Session};
 use crate::wire::{self, ErrorCode, Refusal};
 
 /// What a command gets: the data a synchronous action answers with, or why it was refused.

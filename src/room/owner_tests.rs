@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::test_support::{join, room};
 use super::*;
-use crate::backend::{Backend, Health};
+use crate::domain::{Backend, Health};
 use crate::modules::meeting_control::ControlAction;
 use owner::{EventFrame, Inputs, OwnerSettings, RoomHandle};
 
@@ -119,7 +119,9 @@ fn spawn(how: Misbehaves, timeout: Duration) -> Owned {
         OwnerSettings {
             backend_timeout: timeout,
             event_capacity: 64,
-            history: crate::config::EventsConfig::default().history_limits(),
+            history: crate::room::history::HistoryLimits::from_config(
+                &crate::config::EventsConfig::default(),
+            ),
             device_settings,
             heartbeat: None,
         },

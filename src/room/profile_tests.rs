@@ -3,14 +3,14 @@
 
 use super::test_support::*;
 use super::*;
-use crate::backend::{Capability, Health, RoomRole};
 use crate::config::{BackendKind, Config};
+use crate::domain::{Capability, Health, RoomRole};
 use crate::modules::meeting::StartKind;
 
 fn room_of(kind: BackendKind) -> Room {
     let mut config = Config::default();
     config.backend.kind = kind;
-    Room::new(&config, DeviceSettings::default())
+    crate::room::test_support::room_for(&config)
 }
 
 fn join_code(code: &str) -> MeetingAction {
@@ -147,7 +147,7 @@ fn the_backend_node_shows_the_declaration() {
     assert_eq!(node["capabilities"], serde_json::json!(["join"]));
     assert_eq!(
         node["meeting_code_pattern"],
-        crate::backend::CodeRule::Identifier.pattern()
+        crate::domain::CodeRule::Identifier.pattern()
     );
     let sim = serde_json::to_value(&room().backend).unwrap();
     assert_eq!(

@@ -12,8 +12,8 @@ use super::machine::{
 use super::snapshot::Snapshot;
 use super::test_support::{details, screen};
 use super::*;
-use crate::backend::{BackendEvent, Happening, RoomRole};
 use crate::config::{ScreenCount, ScreenMode};
+use crate::domain::{BackendEvent, Happening, RoomRole};
 use crate::modules::meeting::StartKind;
 
 #[derive(Debug, Clone)]
@@ -138,7 +138,7 @@ impl Run {
         config.screens.count = count;
         config.screens.mode = mode;
         Self {
-            room: Room::new(&config, DeviceSettings::default()),
+            room: crate::room::test_support::room_for(&config),
             pending: Vec::new(),
             mode,
             outputs: None,
@@ -163,10 +163,10 @@ impl Run {
     fn reach(&mut self, connected: bool) -> Vec<Effect> {
         // Gone with an error: known to be away (a service never reached, with no error yet,
         // is not refused).
-        let health = crate::backend::Health {
+        let health = crate::domain::Health {
             connected,
             last_error: if connected { "" } else { "gone" }.into(),
-            ..crate::backend::Health::unknown()
+            ..crate::domain::Health::unknown()
         };
         self.room.health_changed(&health)
     }

@@ -7,7 +7,7 @@
 
 use super::share::Share;
 use super::{BackendOp, Effect, Phase, Room};
-use crate::backend::{BackendResult, MeetingDetails, Session};
+use crate::domain::{BackendResult, MeetingDetails, Session};
 
 impl Room {
     /// What the room asks the service for when the daemon starts: the meeting list, and
@@ -20,7 +20,7 @@ impl Room {
 
     /// Fetches the scheduled meetings, from a service that has them.
     pub(super) fn refresh_meeting_list(&self) -> Vec<Effect> {
-        if self.profile.can(crate::backend::Capability::MeetingList) {
+        if self.profile.can(crate::domain::Capability::MeetingList) {
             vec![Effect::Run(BackendOp::MeetingList)]
         } else {
             Vec::new()
@@ -95,7 +95,7 @@ mod tests {
     use super::super::Completed;
     use super::super::test_support::*;
     use super::*;
-    use crate::backend::RoomRole;
+    use crate::domain::RoomRole;
     use crate::modules::meeting::MeetingAction;
     use crate::wire::ErrorCode;
 

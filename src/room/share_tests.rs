@@ -1,7 +1,7 @@
 //! Unit tests of sharing and casting (PROTOCOL.md §6).
 
 use super::*;
-use crate::backend::{Happening, RoomRole};
+use crate::domain::{Happening, RoomRole};
 use crate::modules::meeting::StartKind;
 use crate::modules::share::ShareSource;
 use crate::room::test_support::*;
@@ -267,7 +267,7 @@ fn capture_share_needs_a_configured_device() {
 
     let mut config = Config::default();
     config.share.capture_devices = vec!["hdmi-in".into()];
-    let mut r = Room::new(&config, DeviceSettings::default());
+    let mut r = crate::room::test_support::room_for(&config);
     assert_eq!(
         code_of(share(&mut r, capture("hdmi-2"))),
         ErrorCode::PARAMETER

@@ -4,8 +4,8 @@ use serde_json::{Value, json};
 
 use super::device::DeviceSettings;
 use super::*;
-use crate::backend::{BackendEvent, Happening, Participant, RoomRole};
 use crate::config::Config;
+use crate::domain::{BackendEvent, Happening, Participant, RoomRole};
 use crate::modules::meeting_control::MemberList;
 use crate::modules::share::ShareSource;
 
@@ -13,7 +13,18 @@ use crate::modules::share::ShareSource;
 pub fn room() -> Room {
     let mut config = Config::default();
     config.members.coalesce_ms = 0;
-    Room::new(&config, DeviceSettings::default())
+    room_for(&config)
+}
+
+/// A room as the daemon would build it for `config`, with default device settings. Tests may
+/// reach above the room's layer: this one uses the configured service's real declaration.
+pub fn room_for(config: &Config) -> Room {
+    Room::new(
+        config,
+        DeviceSettings::default(),
+        crate::backend::profile_of(config.backend.kind),
+        &crate::backend::health::initial(config),
+    )
 }
 
 pub fn details(role: RoomRole, others: usize) -> MeetingDetails {
@@ -81,7 +92,7 @@ pub fn events(effects: &[Effect]) -> Vec<&Event> {
 /// The meeting service comes or goes: checks that subscribers hear it as `BackendStatusChanged`
 /// and returns the other effects.
 pub fn reach(r: &mut Room, connected: bool) -> Vec<Effect> {
-    let health = crate::backend::Health {
+    let health = crate::domain::Health {
         connected,
         last_error: if connected { "" } else { "connection refused" }.into(),
         last_ok_at: 1,
@@ -116,7 +127,7 @@ pub fn in_meeting(role: RoomRole, others: usize) -> Room {
 }
 
 pub fn in_meeting_with(config: &Config, role: RoomRole, others: usize) -> Room {
-    let mut r = Room::new(config, DeviceSettings::default());
+    let mut r = room_for(config);
     r.apply(join()).unwrap();
     let s = session_of(&r);
     r.complete(Completed::Joined(

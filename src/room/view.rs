@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use super::control::role_type;
 use super::{Phase, Room, to_value};
-use crate::backend::{MeetingDetails, RoomRole};
+use crate::domain::{MeetingDetails, RoomRole};
 use crate::modules::meeting::{
     LayoutInfo, ListedMeeting, MeetingInfo, MeetingNode, MeetingTime, SelfInfo, UserInfo,
     format_meeting_code,
@@ -132,7 +132,7 @@ pub(super) fn stay_data(meeting_info: &MeetingInfo, reason: &str) -> Value {
     json!({ "meeting_info": to_value(meeting_info), "reason": reason })
 }
 
-fn listed(m: &crate::backend::ScheduledMeeting) -> ListedMeeting {
+fn listed(m: &crate::domain::ScheduledMeeting) -> ListedMeeting {
     ListedMeeting {
         meeting_title: m.title.clone(),
         meeting_time: MeetingTime {

@@ -31,13 +31,40 @@ fn schema<T: JsonSchema>() -> Schema {
     schema_for!(T)
 }
 
+/// The Meeting actions' parameters, with `meeting_code` saying what each meeting service accepts:
+/// the services sit above the protocol's modules, so their rules are put in here.
+fn meeting_params(action: &str) -> Schema {
+    let mut schema = meeting::params_schema(action);
+    let code = schema
+        .get_mut("properties")
+        .and_then(|p| p.get_mut("meeting_code"))
+        .and_then(Value::as_object_mut);
+    if let Some(code) = code {
+        let per_service = crate::backend::meeting_code_schema().to_value();
+        let mut with_rules = serde_json::Map::new();
+        for (key, value) in std::mem::take(code) {
+            if key == "anyOf" {
+                with_rules.insert(key, per_service["anyOf"].clone());
+                with_rules.insert(
+                    "x-meeting-code-patterns".into(),
+                    per_service["x-meeting-code-patterns"].clone(),
+                );
+            } else {
+                with_rules.insert(key, value);
+            }
+        }
+        *code = with_rules;
+    }
+    schema
+}
+
 pub const MODULES: &[Module] = &[
     Module {
         name: "Meeting",
         key: "meeting",
         state: schema::<meeting::MeetingNode>,
         actions: meeting::ACTIONS,
-        params: meeting::params_schema,
+        params: meeting_params,
         events: meeting::EVENTS,
     },
     Module {
@@ -204,7 +231,7 @@ pub fn openrpc() -> Value {
                 {"name": "action", "required": true, "schema": {"type": "string", "enum": module.actions}},
                 {"name": "action_params", "required": false, "schema": {"type": "object"}},
                 {"name": "request_key", "required": false, "schema": {"type": "string",
-                    "minLength": 1, "maxLength": crate::server::request_keys::MAX_KEY_BYTES,
+                    "minLength": 1, "maxLength": crate::wire::MAX_REQUEST_KEY_BYTES,
                     "description": "A retry with the same key within 10 minutes gets the first \
                         answer again instead of running the action twice"}},
             ],
