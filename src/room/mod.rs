@@ -146,6 +146,19 @@ pub enum Effect {
     Reply(Value),
 }
 
+/// What the room is given instead of reading the system: the service it works with, how that
+/// service is doing at start, and the seed of its cast code.
+#[derive(Debug, Clone)]
+pub struct Given {
+    /// What the meeting service can do and its meeting code rule.
+    pub profile: Profile,
+    /// The service's health at start.
+    pub health: Health,
+    /// Makes the six-digit cast code when `[share] cast_code` is unset; the daemon's stays the
+    /// same until the machine reboots.
+    pub cast_seed: u64,
+}
+
 /// The whole state of the room.
 #[derive(Debug, Clone)]
 pub struct Room {
@@ -174,14 +187,13 @@ pub struct Room {
 }
 
 impl Room {
-    /// A room in the configured setup, its devices as `settings` say, in front of a service
-    /// that declares `profile` and is, for now, as `health` says.
-    pub fn new(
-        config: &Config,
-        settings: DeviceSettings,
-        profile: Profile,
-        health: &Health,
-    ) -> Self {
+    /// A room in the configured setup, its devices as `settings` say.
+    pub fn new(config: &Config, settings: DeviceSettings, given: Given) -> Self {
+        let Given {
+            profile,
+            health,
+            cast_seed,
+        } = given;
         Self {
             name: config.room.name.clone(),
             phase: Phase::Idle,
@@ -189,10 +201,10 @@ impl Room {
             layout: Layout::default(),
             devices: Devices::new(&config.room.name, settings),
             meeting_list: Vec::new(),
-            share: Share::new(&config.share),
+            share: Share::new(&config.share, cast_seed),
             record_requested: false,
             profile,
-            backend: BackendNode::new(&profile, health),
+            backend: BackendNode::new(&profile, &health),
             last_session: 0,
             reconciling: None,
             reconcile_again: false,

@@ -282,7 +282,8 @@ impl Owner {
             event.module,
             event.name
         );
-        self.events.publish(event.module, event.name, text);
+        self.events
+            .publish(event.module, event.name, text, std::time::Instant::now());
     }
 
     fn run_op(&mut self, op: BackendOp) {

@@ -328,3 +328,16 @@ fn stop_share_ends_a_window_share_too() {
     share(&mut r, ShareAction::Stop).unwrap();
     assert!(!r.share_node().share_info.is_sharing);
 }
+
+#[test]
+fn an_unset_cast_code_is_six_digits_from_the_seed() {
+    let mut r = room();
+    assert_eq!(r.share_node().cast_code, "123456");
+    let given = crate::room::Given {
+        profile: crate::backend::profile_of(crate::config::BackendKind::Sim),
+        health: crate::domain::Health::unknown(),
+        cast_seed: 7,
+    };
+    r = Room::new(&Config::default(), DeviceSettings::default(), given);
+    assert_eq!(r.share_node().cast_code, "000007");
+}

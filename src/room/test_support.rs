@@ -19,12 +19,12 @@ pub fn room() -> Room {
 /// A room as the daemon would build it for `config`, with default device settings. Tests may
 /// reach above the room's layer: this one uses the configured service's real declaration.
 pub fn room_for(config: &Config) -> Room {
-    Room::new(
-        config,
-        DeviceSettings::default(),
-        crate::backend::profile_of(config.backend.kind),
-        &crate::backend::health::initial(config),
-    )
+    let given = crate::room::Given {
+        profile: crate::backend::profile_of(config.backend.kind),
+        health: crate::backend::health::initial(config),
+        cast_seed: 123_456,
+    };
+    Room::new(config, DeviceSettings::default(), given)
 }
 
 pub fn details(role: RoomRole, others: usize) -> MeetingDetails {

@@ -19,7 +19,7 @@ use tokio::task::JoinHandle;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 use tracing::Instrument;
 
 use super::Context;
@@ -27,6 +27,7 @@ use super::admission::{Peer, PendingSlot};
 use super::dispatch::handle_text;
 use super::handshake::{self, Accepted};
 use super::subscriptions::Subscriptions;
+use crate::room::history::SharedText;
 
 type Socket = WebSocketStream<TcpStream>;
 
@@ -144,6 +145,13 @@ async fn serve(ws: Socket, ctx: &Context) {
     }
 }
 
+/// An event's shared bytes as a text frame, without copying or checking them again.
+fn event_message(text: &SharedText) -> Message {
+    // SAFETY: a `SharedText` is only ever made from a `String`, so its bytes are UTF-8. Checking
+    // them again would cost every subscriber a pass over every event.
+    Message::Text(unsafe { Utf8Bytes::from_bytes_unchecked(text.bytes().clone()) })
+}
+
 async fn read_loop(source: &mut SplitStream<Socket>, outbound: &Outbound, ctx: &Context) -> Ending {
     let (mut events, seen) = ctx.room.subscribe_events_at();
     let mut subscriptions = Subscriptions::starting_after(seen);
@@ -159,7 +167,7 @@ async fn read_loop(source: &mut SplitStream<Socket>, outbound: &Outbound, ctx: &
                     }
                     // A resume's missed events, after its answer and before anything live.
                     for frame in subscriptions.take_replay() {
-                        if outbound.push_waiting(Message::Text(frame.with_seq)).await.is_err() {
+                        if outbound.push_waiting(event_message(&frame.with_seq)).await.is_err() {
                             return Ending::Drop;
                         }
                     }
@@ -173,7 +181,7 @@ async fn read_loop(source: &mut SplitStream<Socket>, outbound: &Outbound, ctx: &
             event = events.recv() => match event {
                 Ok(frame) => {
                     if let Some(text) = subscriptions.deliver(&frame)
-                        && outbound.push(Message::Text(text.clone())).is_err()
+                        && outbound.push(event_message(text)).is_err()
                     {
                         return Ending::Drop;
                     }
