@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use super::{BackendOp, Effect, Event, Phase, Room};
+use super::{BackendCall, Completed, Effect, Event, Phase, Room};
 use crate::domain::{BackendResult, Participant, RoomRole, Session};
 use crate::modules::meeting_control::{
     ControlAction, MeetingControlNode, MemberList, MemberRange, RECORD_STATE_CHANGED,
@@ -78,7 +78,14 @@ impl Room {
                 ));
             }
         }
-        Ok(vec![Effect::Run(BackendOp::Control(*session, action))])
+        let session = *session;
+        let asked = action.clone();
+        Ok(vec![Effect::Run(BackendCall::new(
+            "control",
+            Some(session),
+            move |b| b.control(session, asked.clone()),
+            move |answer| Completed::Controlled(session, action.clone(), answer),
+        ))])
     }
 
     /// The meeting service's answer to a MeetingControl action: its event, whenever it comes.

@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{BackendOp, Effect, Event, Phase, Room};
+use super::{BackendCall, Completed, Effect, Event, Phase, Room};
 use crate::domain::{BackendResult, Media, Session};
 use crate::modules::device::{
     self as d, AudioInfo, CameraFrameMode, CameraInfo, DeviceAction, DeviceInfo, DeviceNode,
@@ -298,11 +298,14 @@ impl Room {
                     ));
                 }
                 self.devices.pending = Some(change);
-                Ok(vec![Effect::Run(BackendOp::Media {
-                    session: *session,
-                    media: change.applied(self.devices.media()),
-                    change,
-                })])
+                let session = *session;
+                let media = change.applied(self.devices.media());
+                Ok(vec![Effect::Run(BackendCall::new(
+                    "set_media",
+                    Some(session),
+                    move |b| b.set_media(session, media),
+                    move |answer| Completed::Media(session, change, answer),
+                ))])
             }
         }
     }

@@ -25,6 +25,8 @@ mod owner_tests;
 mod profile_tests;
 #[cfg(test)]
 mod props;
+#[cfg(test)]
+mod props_service;
 mod reconcile;
 mod reply_budget;
 pub mod screens;
@@ -36,12 +38,15 @@ pub mod snapshot;
 mod test_support;
 mod view;
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
 use serde_json::Value;
 
 use crate::config::Config;
 use crate::domain::{
-    BackendResult, Health, JoinRequest, Joined, Media, MeetingDetails, Profile, ScheduledMeeting,
-    Session, StartRequest,
+    Backend, BackendResult, Health, Joined, MeetingDetails, Profile, ScheduledMeeting, Session,
 };
 use crate::modules::backend::{BACKEND_STATUS_CHANGED, BackendNode};
 use crate::modules::device::DeviceAction;
@@ -101,30 +106,78 @@ impl Event {
     }
 }
 
-/// A backend operation the room wants run.
-#[derive(Debug, Clone)]
-pub enum BackendOp {
-    Start(StartRequest),
-    Join(JoinRequest),
-    Leave(Session),
-    Dissolve(Session),
-    MeetingList,
-    Media {
-        session: Session,
-        media: Media,
-        change: MediaChange,
-    },
-    Control(Session, ControlAction),
-    /// Give up an attempt the room never showed as a meeting, undoing what it did on the
-    /// service (`Backend::abandon`). Cuts short the attempt's start or join if it is still
-    /// running. No answer comes back.
-    Abandon(Session),
-    /// Ask the service whether the room is in a meeting it is not following, to be followed as
-    /// this session if so (`Backend::reconcile`).
-    Reconcile(Session),
+/// A call to the meeting service the room wants made, declared where the room makes it: which
+/// [`Backend`] method to call, and which [`Completed`] its answer becomes. The owner runs any
+/// call the same way (on its own task, under the timeout), so adding an operation touches the
+/// `Backend` trait and the room only.
+pub struct BackendCall {
+    /// The `Backend` method, for tests and logs.
+    pub name: &'static str,
+    /// The meeting attempt it concerns; `None` for the meeting list.
+    pub session: Option<Session>,
+    /// A start or join: cut short when the room abandons its attempt.
+    pub attempt: bool,
+    run: Arc<dyn Fn(&dyn Backend, Option<Duration>) -> BoxFuture<'static, Completed> + Send + Sync>,
 }
 
-/// The answer to a [`BackendOp`].
+impl BackendCall {
+    fn new<T: Send + 'static>(
+        name: &'static str,
+        session: Option<Session>,
+        call: impl Fn(&dyn Backend) -> BoxFuture<'static, BackendResult<T>> + Send + Sync + 'static,
+        answer: impl Fn(BackendResult<T>) -> Completed + Send + Sync + 'static,
+    ) -> Self {
+        let answer = Arc::new(answer);
+        Self {
+            name,
+            session,
+            attempt: false,
+            run: Arc::new(move |backend, timeout| {
+                let pending = call(backend);
+                let answer = Arc::clone(&answer);
+                Box::pin(async move { answer(owner::within(timeout, pending).await) })
+            }),
+        }
+    }
+
+    /// A start or join.
+    fn attempt(mut self) -> Self {
+        self.attempt = true;
+        self
+    }
+
+    /// Calls the backend. The future ends with the answer for [`Room::complete`]: the
+    /// service's, 12 once `timeout` passes, or 1 if the adapter panics.
+    pub fn run(
+        &self,
+        backend: &dyn Backend,
+        timeout: Option<Duration>,
+    ) -> BoxFuture<'static, Completed> {
+        (self.run)(backend, timeout)
+    }
+}
+
+impl Clone for BackendCall {
+    fn clone(&self) -> Self {
+        Self {
+            name: self.name,
+            session: self.session,
+            attempt: self.attempt,
+            run: Arc::clone(&self.run),
+        }
+    }
+}
+
+impl std::fmt::Debug for BackendCall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BackendCall")
+            .field("name", &self.name)
+            .field("session", &self.session)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The answer to a [`BackendCall`], for [`Room::complete`].
 #[derive(Debug, Clone)]
 pub enum Completed {
     Started(Session, BackendResult<MeetingDetails>),
@@ -141,7 +194,11 @@ pub enum Completed {
 #[derive(Debug, Clone)]
 pub enum Effect {
     Publish(Event),
-    Run(BackendOp),
+    Run(BackendCall),
+    /// Give up an attempt the room never showed as a meeting, undoing what it did on the
+    /// service (`Backend::abandon`, run without the timeout). Cuts short the attempt's start or
+    /// join if it is still running. No answer comes back.
+    Abandon(Session),
     /// The data a synchronous action answers with, in its acknowledgement.
     Reply(Value),
 }

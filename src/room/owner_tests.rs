@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::test_support::{join, room};
 use super::*;
-use crate::domain::{Backend, Health};
+use crate::domain::{Backend, Health, JoinRequest, Media, StartRequest};
 use crate::modules::meeting_control::ControlAction;
 use owner::{EventFrame, Inputs, OwnerSettings, RoomHandle};
 

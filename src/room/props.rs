@@ -9,6 +9,7 @@ use super::machine::{
     Answer, Call, LAYOUT_TRANSITIONS, LayoutState, MeetingState, Next, SCREEN_TRANSITIONS, Signal,
     call_rule, signal_transition,
 };
+use super::props_service::answer;
 use super::snapshot::Snapshot;
 use super::test_support::{details, screen};
 use super::*;
@@ -108,7 +109,7 @@ fn screens() -> impl Strategy<Value = (ScreenCount, ScreenMode)> {
 /// independently of it.
 struct Run {
     room: Room,
-    pending: Vec<BackendOp>,
+    pending: Vec<BackendCall>,
     mode: ScreenMode,
     /// Outputs connected, once hot-plug has said.
     outputs: Option<Vec<String>>,
@@ -238,10 +239,8 @@ impl Run {
 
     fn keep(&mut self, effects: Vec<Effect>) -> Vec<Effect> {
         for effect in &effects {
-            match effect {
-                Effect::Run(BackendOp::Abandon(_)) => {}
-                Effect::Run(op) => self.pending.push(op.clone()),
-                _ => {}
+            if let Effect::Run(call) = effect {
+                self.pending.push(call.clone());
             }
         }
         effects
@@ -265,8 +264,7 @@ impl Run {
                 }
                 let op = self.pending.remove(pick % self.pending.len());
                 // What the service finds is adopted by an Idle room only.
-                let found =
-                    matches!(op, BackendOp::Reconcile(_)) && ok && before == MeetingState::Idle;
+                let found = op.name == "reconcile" && ok && before == MeetingState::Idle;
                 let (completed, session, signal) = answer(op, ok, waiting_room, role, others);
                 let signal = signal.filter(|_| session.is_some() && session == current);
                 let signal = if found { Some(Signal::Found) } else { signal };
@@ -469,64 +467,6 @@ impl Run {
     }
 }
 
-/// The service's answer to `op`, the session it is for, and the signal it is to the meeting
-/// state machine.
-fn answer(
-    op: BackendOp,
-    ok: bool,
-    waiting_room: bool,
-    role: RoomRole,
-    others: usize,
-) -> (Completed, Option<Session>, Option<Signal>) {
-    let failure = || Refusal::new(ErrorCode::JOIN_FAILED, "the service says no");
-    let result = |ok| if ok { Ok(()) } else { Err(failure()) };
-    let done = if ok { Signal::Done } else { Signal::Failed };
-    let meeting = details(role, others);
-    match op {
-        BackendOp::Start(req) => {
-            let (answer, signal) = if ok {
-                (Ok(meeting), Signal::Entered)
-            } else {
-                (Err(failure()), Signal::Failed)
-            };
-            (
-                Completed::Started(req.session, answer),
-                Some(req.session),
-                Some(signal),
-            )
-        }
-        BackendOp::Join(req) => {
-            let (answer, signal) = match (ok, waiting_room) {
-                (false, _) => (Err(failure()), Signal::Failed),
-                (true, true) => (Ok(Joined::WaitingRoom(meeting)), Signal::Waiting),
-                (true, false) => (Ok(Joined::InMeeting(meeting)), Signal::Entered),
-            };
-            (
-                Completed::Joined(req.session, answer),
-                Some(req.session),
-                Some(signal),
-            )
-        }
-        BackendOp::Leave(s) => (Completed::Left(s, result(ok)), Some(s), Some(done)),
-        BackendOp::Dissolve(s) => (Completed::Dissolved(s, result(ok)), Some(s), Some(done)),
-        BackendOp::MeetingList => (Completed::MeetingList(Ok(Vec::new())), None, None),
-        BackendOp::Media {
-            session, change, ..
-        } => (Completed::Media(session, change, result(ok)), None, None),
-        BackendOp::Control(s, action) => (Completed::Controlled(s, action, result(ok)), None, None),
-        // Found (the caller tells whether the room adopts it), nothing, or no answer.
-        BackendOp::Reconcile(s) => {
-            let found = match (ok, waiting_room) {
-                (true, _) => Ok(Some(meeting)),
-                (false, true) => Ok(None),
-                (false, false) => Err(failure()),
-            };
-            (Completed::Reconciled(s, found), None, None)
-        }
-        BackendOp::Abandon(_) => unreachable!("abandoning has no answer"),
-    }
-}
-
 const ZERO: &str = r#"{"layout_model":0,"show_small_view":false,"layout_type":0}"#;
 
 fn zero() -> Value {
@@ -654,7 +594,7 @@ proptest! {
                 .any(|e| e.name == "JoinMeetingCompleted" && e.code != ErrorCode::OK);
             if failed {
                 let abandoned = effects.iter().any(
-                    |e| matches!(e, Effect::Run(BackendOp::Abandon(s)) if Some(*s) == attempt),
+                    |e| matches!(e, Effect::Abandon(s) if Some(*s) == attempt),
                 );
                 prop_assert!(abandoned, "a failed attempt is abandoned: {:?}", step);
             }
