@@ -27,6 +27,8 @@ mod profile_tests;
 mod props;
 #[cfg(test)]
 mod props_service;
+#[cfg(test)]
+mod props_steps;
 mod reconcile;
 mod reply_budget;
 pub mod screens;
