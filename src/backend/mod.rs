@@ -27,7 +27,7 @@ pub use crate::domain::{
     Session, StartKind, StartRequest, cannot,
 };
 pub use health::HealthTracker;
-pub use profile::{meeting_code_schema, profile_of};
+pub use profile::meeting_code_schema;
 
 /// Builds the backend the configuration names. Its reports go to `events`, what it learns about
 /// the service's health to `health`. Must be called inside a Tokio runtime: adapters that keep
@@ -43,5 +43,21 @@ pub fn build(
         BackendKind::Easemob => Arc::new(easemob::Easemob::new(config, events, health)),
         BackendKind::Rsc => Arc::new(rsc::Rsc::new(config, events, health)),
         BackendKind::Hiar => Arc::new(hiar::Hiar::new(config, events, health)),
+    }
+}
+
+/// The declaration of `kind`'s service, from its adapter. With [`build`], the one place a
+/// service is registered.
+pub fn profile_of(kind: BackendKind) -> Profile {
+    match kind {
+        BackendKind::Sim => sim::PROFILE,
+        BackendKind::Kedacom => Profile {
+            service: "kedacom",
+            capabilities: kedacom::capabilities(),
+            code_rule: CodeRule::Digits,
+        },
+        BackendKind::Easemob => easemob::PROFILE,
+        BackendKind::Rsc => rsc::PROFILE,
+        BackendKind::Hiar => hiar::PROFILE,
     }
 }

@@ -1,34 +1,15 @@
-//! Each service's declaration ([`Profile`]), collected from the adapters.
+//! The services' declarations ([`Profile`]) as tools see them: every service's meeting-code rule
+//! for the schemas, and the capability table of `docs/BACKENDS.md`.
 
+use super::profile_of;
 use crate::config::BackendKind;
-use crate::domain::{CodeRule, Profile};
-
-/// The declaration of the configured backend, from its adapter.
-pub fn profile_of(kind: BackendKind) -> Profile {
-    match kind {
-        BackendKind::Sim => super::sim::PROFILE,
-        BackendKind::Kedacom => Profile {
-            service: "kedacom",
-            capabilities: super::kedacom::capabilities(),
-            code_rule: CodeRule::Digits,
-        },
-        BackendKind::Easemob => super::easemob::PROFILE,
-        BackendKind::Rsc => super::rsc::PROFILE,
-        BackendKind::Hiar => super::hiar::PROFILE,
-    }
-}
+use crate::domain::CodeRule;
 
 /// `meeting_code`: an integer, or a string that follows one service's rule. Which service is
 /// configured is the daemon's: `Query ["Backend"]` gives its `meeting_code_pattern`, and
 /// `x-meeting-code-patterns` lists every service's.
 pub fn meeting_code_schema() -> schemars::Schema {
-    let kinds = [
-        BackendKind::Sim,
-        BackendKind::Kedacom,
-        BackendKind::Easemob,
-        BackendKind::Rsc,
-        BackendKind::Hiar,
-    ];
+    let kinds = BackendKind::ALL;
     let mut by_service = serde_json::Map::new();
     let mut rules: Vec<(CodeRule, Vec<&str>)> = Vec::new();
     for kind in kinds {
@@ -64,13 +45,7 @@ mod tests {
 
     /// The capability table of `docs/BACKENDS.md`, from the declarations.
     fn capability_table() -> String {
-        let kinds = [
-            BackendKind::Sim,
-            BackendKind::Kedacom,
-            BackendKind::Easemob,
-            BackendKind::Rsc,
-            BackendKind::Hiar,
-        ];
+        let kinds = BackendKind::ALL;
         let profiles = kinds.map(profile_of);
         let mut table = String::from("| capability |");
         for kind in kinds {

@@ -285,6 +285,15 @@ pub enum BackendKind {
 }
 
 impl BackendKind {
+    /// Every service, in the order tables and schemas list them.
+    pub const ALL: [BackendKind; 5] = [
+        Self::Sim,
+        Self::Kedacom,
+        Self::Easemob,
+        Self::Rsc,
+        Self::Hiar,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Self::Sim => "sim",
