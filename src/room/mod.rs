@@ -119,8 +119,12 @@ pub struct BackendCall {
     pub session: Option<Session>,
     /// A start or join: cut short when the room abandons its attempt.
     pub attempt: bool,
-    run: Arc<dyn Fn(&dyn Backend, Option<Duration>) -> BoxFuture<'static, Completed> + Send + Sync>,
+    run: Arc<RunCall>,
 }
+
+/// Calls the backend, under a timeout if one is given, and turns its answer into a [`Completed`].
+type RunCall =
+    dyn Fn(&dyn Backend, Option<Duration>) -> BoxFuture<'static, Completed> + Send + Sync;
 
 impl BackendCall {
     fn new<T: Send + 'static>(
