@@ -29,7 +29,12 @@ fn person(i: usize) -> Participant {
 
 /// A room in a meeting with the room and `OTHERS` others.
 fn room_in_meeting(config: &Config) -> Room {
-    let mut room = Room::new(config, DeviceSettings::default());
+    let given = roomsd::room::Given {
+        profile: roomsd::backend::profile_of(config.backend.kind),
+        health: roomsd::backend::health::initial(config),
+        cast_seed: 0,
+    };
+    let mut room = Room::new(config, DeviceSettings::default(), given);
     room.apply(Command::Meeting(MeetingAction::Join {
         code: "111222333".into(),
         password: String::new(),

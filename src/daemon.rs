@@ -9,12 +9,12 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::backend::{self, Health, HealthTracker};
+use crate::backend::{self, HealthTracker};
 use crate::config::Config;
 use crate::displays;
-use crate::room::Room;
 use crate::room::device::DeviceSettings;
 use crate::room::owner::{self, Heartbeat, Inputs, OwnerSettings};
+use crate::room::{Given, Room};
 use crate::server;
 use crate::state_file::StateFile;
 
@@ -68,6 +68,19 @@ fn follow_displays(
     Some((connected_rx, task))
 }
 
+/// The seed of a cast code that stays the same until the machine reboots: from the kernel's
+/// boot id, or random where there is none.
+fn boot_cast_seed() -> u64 {
+    std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .map(|id| {
+            // FNV-1a: stable across builds, unlike the standard library's hasher.
+            id.trim().bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+            })
+        })
+        .unwrap_or_else(|_| rand::random())
+}
+
 /// A running daemon.
 pub struct Daemon {
     local_addr: SocketAddr,
@@ -106,7 +119,8 @@ impl Daemon {
             .map_err(StartError::Exposed)?;
         let shutdown = CancellationToken::new();
         let (reports_tx, reports) = mpsc::channel(256);
-        let (health_tracker, health) = HealthTracker::new(Health::initial(&config));
+        let initial_health = backend::health::initial(&config);
+        let (health_tracker, health) = HealthTracker::new(initial_health.clone());
         let backend = backend::build(&config, reports_tx, health_tracker);
         let state_file = StateFile::locate(&config);
         let device_settings = match &state_file {
@@ -124,11 +138,16 @@ impl Daemon {
         let settings = OwnerSettings {
             backend_timeout: Duration::from_millis(config.backend.timeout_ms.0),
             event_capacity: 1024,
-            history: config.events.history_limits(),
+            history: crate::room::history::HistoryLimits::from_config(&config.events),
             device_settings: settings_tx,
             heartbeat: hosting.heartbeat,
         };
-        let mut room = Room::new(&config, device_settings);
+        let given = Given {
+            profile: backend::profile_of(config.backend.kind),
+            health: initial_health,
+            cast_seed: boot_cast_seed(),
+        };
+        let mut room = Room::new(&config, device_settings, given);
         let (displays, display_watcher) = follow_displays(&config, &mut room, &shutdown).unzip();
         let (room, owner) = owner::spawn(
             room,
@@ -211,6 +230,18 @@ impl Daemon {
             Ok(())
         } else {
             Err(Crashed::OwnerPanicked)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cast_seed_is_stable_for_the_boot() {
+        if std::path::Path::new("/proc/sys/kernel/random/boot_id").exists() {
+            assert_eq!(boot_cast_seed(), boot_cast_seed());
         }
     }
 }

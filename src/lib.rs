@@ -6,6 +6,7 @@ pub mod backend;
 pub mod config;
 pub mod daemon;
 pub mod displays;
+pub mod domain;
 #[cfg(test)]
 mod generated;
 pub mod manpage;
@@ -16,3 +17,6 @@ pub mod server;
 pub mod state_file;
 pub mod systemd;
 pub mod wire;
+
+#[cfg(test)]
+mod layers_tests;

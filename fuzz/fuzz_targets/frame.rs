@@ -15,9 +15,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
-use roomsd::backend::health::{Health, HealthTracker};
+use roomsd::backend::HealthTracker;
 use roomsd::config::{Config, MeetingCode, SimMeeting};
-use roomsd::room::Room;
+use roomsd::room::{Given, Room};
 use roomsd::room::device::DeviceSettings;
 use roomsd::room::owner::{self, Inputs, OwnerSettings};
 use roomsd::server::dispatch::{Limits, handle_text};
@@ -108,10 +108,16 @@ async fn run(text: &str) {
     let config = config();
     let shutdown = CancellationToken::new();
     let (reports_tx, reports) = mpsc::channel(256);
-    let (health_tracker, health) = HealthTracker::new(Health::initial(&config));
+    let initial_health = roomsd::backend::health::initial(&config);
+    let (health_tracker, health) = HealthTracker::new(initial_health.clone());
     let backend = roomsd::backend::build(&config, reports_tx, health_tracker);
     let (settings_tx, _settings_rx) = watch::channel(DeviceSettings::default());
-    let room = Room::new(&config, DeviceSettings::default());
+    let given = Given {
+        profile: roomsd::backend::profile_of(config.backend.kind),
+        health: initial_health,
+        cast_seed: 0,
+    };
+    let room = Room::new(&config, DeviceSettings::default(), given);
     let (room, owner) = owner::spawn(
         room,
         Arc::clone(&backend),
@@ -123,7 +129,7 @@ async fn run(text: &str) {
         OwnerSettings {
             backend_timeout: Duration::from_millis(config.backend.timeout_ms.0),
             event_capacity: 4096,
-            history: config.events.history_limits(),
+            history: roomsd::room::history::HistoryLimits::from_config(&config.events),
             device_settings: settings_tx,
             heartbeat: None,
         },

@@ -7,42 +7,19 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
-/// The service's health.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Health {
-    /// The service answers.
-    pub connected: bool,
-    /// The last thing that went wrong, naming the service's own error; `""` if nothing has.
-    pub last_error: String,
-    /// When the service last answered, in Unix seconds; 0 if it never has.
-    pub last_ok_at: i64,
-    /// How long its last answer took.
-    pub latency_ms: u64,
-}
+pub use crate::domain::Health;
 
-impl Health {
-    /// At start-up: the embedded simulator is there at once; a real service has not been
-    /// reached yet.
-    pub fn initial(config: &crate::config::Config) -> Self {
-        if config.backend.kind == crate::config::BackendKind::Sim {
-            Self {
-                connected: true,
-                last_ok_at: unix_now(),
-                ..Self::unknown()
-            }
-        } else {
-            Self::unknown()
+/// The health at start-up: the embedded simulator is there at once; a real service has not been
+/// reached yet.
+pub fn initial(config: &crate::config::Config) -> Health {
+    if config.backend.kind == crate::config::BackendKind::Sim {
+        Health {
+            connected: true,
+            last_ok_at: unix_now(),
+            ..Health::unknown()
         }
-    }
-
-    /// Before the service has been reached.
-    pub fn unknown() -> Self {
-        Self {
-            connected: false,
-            last_error: String::new(),
-            last_ok_at: 0,
-            latency_ms: 0,
-        }
+    } else {
+        Health::unknown()
     }
 }
 

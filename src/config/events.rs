@@ -26,13 +26,3 @@ impl Default for EventsConfig {
         }
     }
 }
-
-impl EventsConfig {
-    pub fn history_limits(&self) -> crate::room::history::HistoryLimits {
-        crate::room::history::HistoryLimits {
-            events: self.history_size.get(),
-            age: std::time::Duration::from_secs(self.history_secs.0),
-            bytes: self.history_bytes.get(),
-        }
-    }
-}

@@ -86,17 +86,23 @@ pub struct ServerConfig {
 }
 
 impl ServerConfig {
+    /// A password and a password file exclude each other.
+    fn check_password_source(&self) -> Result<(), String> {
+        if !self.password_file.as_os_str().is_empty() && !self.password.is_empty() {
+            return Err(format!(
+                "server.password and server.password_file = \"{}\" are both set: keep one",
+                self.password_file.display()
+            ));
+        }
+        Ok(())
+    }
+
     /// Takes the password from `password_file`, if one is named.
     fn read_password_file(&mut self) -> Result<(), String> {
         if self.password_file.as_os_str().is_empty() {
             return Ok(());
         }
         let file = self.password_file.display();
-        if !self.password.is_empty() {
-            return Err(format!(
-                "server.password and server.password_file = \"{file}\" are both set: keep one"
-            ));
-        }
         let text = std::fs::read_to_string(&self.password_file)
             .map_err(|e| format!("server.password_file = \"{file}\": cannot read: {e}"))?;
         let password = text.lines().next().unwrap_or_default();
@@ -279,6 +285,15 @@ pub enum BackendKind {
 }
 
 impl BackendKind {
+    /// Every service, in the order tables and schemas list them.
+    pub const ALL: [BackendKind; 5] = [
+        Self::Sim,
+        Self::Kedacom,
+        Self::Easemob,
+        Self::Rsc,
+        Self::Hiar,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Self::Sim => "sim",
@@ -442,22 +457,30 @@ pub struct ConfigError {
 }
 
 impl Config {
-    /// Reads and checks a configuration file.
+    /// Reads and checks a configuration file, then the files it names ([`Config::read_files`]).
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let error = |message: String| ConfigError {
             path: path.to_owned(),
             message,
         };
         let text = std::fs::read_to_string(path).map_err(|e| error(format!("cannot read: {e}")))?;
-        Self::parse(&text).map_err(error)
+        let mut config = Self::parse(&text).map_err(error)?;
+        config.read_files().map_err(error)?;
+        Ok(config)
     }
 
-    /// Parses and checks configuration text.
+    /// Parses and checks configuration text. Pure: the files the text names are read by
+    /// [`Config::read_files`].
     pub fn parse(text: &str) -> Result<Self, String> {
-        let mut config: Self = toml::from_str(text).map_err(|e| toml_error::describe(text, &e))?;
-        config.server.read_password_file()?;
+        let config: Self = toml::from_str(text).map_err(|e| toml_error::describe(text, &e))?;
         config.check_consistency()?;
         Ok(config)
+    }
+
+    /// Reads the files the configuration names (`server.password_file`) into it. Errors name
+    /// the key and the file.
+    pub fn read_files(&mut self) -> Result<(), String> {
+        self.server.read_password_file()
     }
 
     /// Every rule, including who may be served: call it once flags and the environment have
@@ -469,6 +492,7 @@ impl Config {
 
     /// The rules that involve more than one key of the file.
     fn check_consistency(&self) -> Result<(), String> {
+        self.server.check_password_source()?;
         backends::check_required(self)?;
         let mut codes = std::collections::HashSet::new();
         for meeting in &self.sim.meetings {

@@ -46,18 +46,24 @@ fn the_password_can_come_from_a_file() {
         "[server]\nlisten = \"0.0.0.0:6295\"\npassword_file = \"{}\"\n",
         file.display()
     );
-    assert_eq!(Config::parse(&text).unwrap().server.password, "s3cret");
+    let read = |text: &str| {
+        let mut config = Config::parse(text)?;
+        config.read_files().map(|()| config)
+    };
+    let parsed = Config::parse(&text).unwrap();
+    assert_eq!(parsed.server.password, "", "parsing reads no file");
+    assert_eq!(read(&text).unwrap().server.password, "s3cret");
 
     let both = format!("{text}password = \"other\"\n");
     let err = Config::parse(&both).unwrap_err();
     assert!(err.contains("both set"), "{err}");
 
     std::fs::write(&file, "\n").unwrap();
-    let err = Config::parse(&text).unwrap_err();
+    let err = read(&text).unwrap_err();
     assert!(err.contains("is empty"), "{err}");
 
     let missing = text.replace("password\"", "nothing-here\"");
-    let err = Config::parse(&missing).unwrap_err();
+    let err = read(&missing).unwrap_err();
     assert!(
         err.contains("server.password_file") && err.contains("nothing-here"),
         "{err}"

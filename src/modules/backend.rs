@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::{EventDef, Module, schema_of};
-use crate::backend::{Capability, Health, Profile};
+use crate::domain::{Capability, Health, Profile};
 use crate::wire::{ErrorCode, Refusal};
 
 pub const NAME: &str = "Backend";

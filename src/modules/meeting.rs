@@ -275,16 +275,12 @@ pub fn format_meeting_code(code: &str) -> String {
 /// of the simulator's configured codes; a join's code is checked by the room against the
 /// configured service's rule (`backend::CodeRule`).
 pub fn normalize_meeting_code(raw: &str) -> Result<String, Refusal> {
-    crate::backend::CodeRule::Digits.normalize(raw)
+    crate::domain::CodeRule::Digits.normalize(raw)
 }
 
 // ---- Actions.
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StartKind {
-    Instant,
-    Pmi,
-}
+pub use crate::domain::StartKind;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MeetingAction {
@@ -340,43 +336,11 @@ struct SwitchLayoutParams {
     show_voice_active: Option<bool>,
 }
 
-/// `meeting_code`: an integer, or a string that follows one service's rule. Which service is
-/// configured is the daemon's: `Query ["Backend"]` gives its `meeting_code_pattern`, and
-/// `x-meeting-code-patterns` lists every service's.
+/// `meeting_code`: an integer, or a string. Which strings depends on the meeting services, which
+/// sit above the protocol: `schema` puts each service's rule in (`backend::meeting_code_schema`).
 fn meeting_code_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-    use crate::backend::Profile;
-    use crate::config::BackendKind;
-    let kinds = [
-        BackendKind::Sim,
-        BackendKind::Kedacom,
-        BackendKind::Easemob,
-        BackendKind::Rsc,
-        BackendKind::Hiar,
-    ];
-    let mut by_service = serde_json::Map::new();
-    let mut rules: Vec<(crate::backend::CodeRule, Vec<&str>)> = Vec::new();
-    for kind in kinds {
-        let profile = Profile::of(kind);
-        by_service.insert(kind.name().into(), profile.code_rule.pattern().into());
-        match rules
-            .iter_mut()
-            .find(|(rule, _)| *rule == profile.code_rule)
-        {
-            Some((_, services)) => services.push(kind.name()),
-            None => rules.push((profile.code_rule, vec![kind.name()])),
-        }
-    }
-    let mut any_of = vec![serde_json::json!({"type": "integer", "minimum": 0})];
-    for (rule, services) in rules {
-        any_of.push(serde_json::json!({
-            "type": "string",
-            "pattern": rule.pattern(),
-            "description": format!("{}: {}", services.join(", "), rule.describe()),
-        }));
-    }
     schemars::json_schema!({
-        "anyOf": any_of,
-        "x-meeting-code-patterns": by_service,
+        "anyOf": [{"type": "integer", "minimum": 0}, {"type": "string"}],
     })
 }
 

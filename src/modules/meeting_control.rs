@@ -110,18 +110,10 @@ pub struct MeetingControlNode {
     pub record_status: u8,
 }
 
-/// An action the room asks the meeting service to carry out. All are asynchronous and need the
-/// room in a meeting; all but `RequestRecord` need host or co-host rights.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ControlAction {
-    MuteAll { allow_unmute_by_self: bool },
-    MuteMember { user_id: String },
-    StopVideo { user_id: String },
-    RemoveMember { user_id: String, allow_join: bool },
-    RequestRecord,
-    StartRecord { mobile_address: String },
-}
+pub use crate::domain::ControlAction;
 
+/// The protocol's name for an action lives with the protocol; the action itself is the room's
+/// and the services' shared vocabulary (`domain`).
 impl ControlAction {
     /// The action's name, which is also its event's.
     pub fn name(&self) -> &'static str {
@@ -132,16 +124,6 @@ impl ControlAction {
             Self::RemoveMember { .. } => REMOVE_MEMBER.name,
             Self::RequestRecord => REQUEST_RECORD.name,
             Self::StartRecord { .. } => START_RECORD.name,
-        }
-    }
-
-    /// The participant the action is about, if it is about one.
-    pub fn target(&self) -> Option<&str> {
-        match self {
-            Self::MuteMember { user_id }
-            | Self::StopVideo { user_id }
-            | Self::RemoveMember { user_id, .. } => Some(user_id),
-            _ => None,
         }
     }
 }

@@ -5,8 +5,8 @@
 
 use serde_json::{Value, json};
 
-use super::{BackendOp, Effect, Event, Phase, Room};
-use crate::backend::{BackendResult, Participant, RoomRole, Session};
+use super::{BackendCall, Completed, Effect, Event, Phase, Room};
+use crate::domain::{BackendResult, Participant, RoomRole, Session};
 use crate::modules::meeting_control::{
     self as mc, ControlAction, MeetingControlNode, MemberActed, MemberList, MemberRange, Nothing,
     RECORD_STATE_CHANGED, RecordAction, RecordStateChanged,
@@ -17,7 +17,7 @@ use crate::wire::{ErrorCode, Refusal};
 impl Room {
     pub(super) fn control_action(&mut self, action: ControlAction) -> Result<Vec<Effect>, Refusal> {
         self.profile
-            .require(crate::backend::Profile::capability_of(&action))?;
+            .require(crate::domain::Profile::capability_of(&action))?;
         let Phase::InMeeting {
             session, meeting, ..
         } = &self.phase
@@ -77,7 +77,14 @@ impl Room {
                 ));
             }
         }
-        Ok(vec![Effect::Run(BackendOp::Control(*session, action))])
+        let session = *session;
+        let asked = action.clone();
+        Ok(vec![Effect::Run(BackendCall::new(
+            "control",
+            Some(session),
+            move |b| b.control(session, asked.clone()),
+            move |answer| Completed::Controlled(session, action.clone(), answer),
+        ))])
     }
 
     /// The meeting service's answer to a MeetingControl action: its event, whenever it comes.

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::*;
-use crate::backend::{BackendEvent, Happening, RoomRole};
+use crate::domain::{BackendEvent, Happening, RoomRole};
 use crate::modules::meeting_control::MemberList;
 use crate::modules::members::MembersNode;
 use crate::room::test_support::*;

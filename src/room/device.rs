@@ -9,8 +9,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{BackendOp, Effect, Event, Phase, Room};
-use crate::backend::{BackendResult, Media, Session};
+use super::{BackendCall, Completed, Effect, Event, Phase, Room};
+use crate::domain::{BackendResult, Media, Session};
 use crate::modules::EventDef;
 use crate::modules::device::{
     self as d, AudioInfo, CameraChanged, CameraFrameMode, CameraInfo, DeviceAction, DeviceInfo,
@@ -324,7 +324,7 @@ impl Room {
                 "the room is joining a meeting: change the microphone or camera once it is in",
             )),
             Phase::WaitingRoom { session, .. } | Phase::InMeeting { session, .. } => {
-                self.profile.require(crate::backend::Capability::Media)?;
+                self.profile.require(crate::domain::Capability::Media)?;
                 if self.devices.pending.is_some() {
                     return Err(Refusal::new(
                         ErrorCode::REPEAT_OPERATION,
@@ -332,11 +332,14 @@ impl Room {
                     ));
                 }
                 self.devices.pending = Some(change);
-                Ok(vec![Effect::Run(BackendOp::Media {
-                    session: *session,
-                    media: change.applied(self.devices.media()),
-                    change,
-                })])
+                let session = *session;
+                let media = change.applied(self.devices.media());
+                Ok(vec![Effect::Run(BackendCall::new(
+                    "set_media",
+                    Some(session),
+                    move |b| b.set_media(session, media),
+                    move |answer| Completed::Media(session, change, answer),
+                ))])
             }
         }
     }

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::*;
-use crate::backend::{Happening, RoomRole};
+use crate::domain::{Happening, Media, RoomRole};
 use crate::modules::device::Tested;
 use crate::room::test_support::*;
 
@@ -395,7 +395,7 @@ fn join_without_mic_through_the_waiting_room_keeps_it_off_for_the_meeting_only()
         }))
         .unwrap();
     assert!(
-        matches!(&effects[..], [Effect::Publish(ev), Effect::Run(BackendOp::Join(req))]
+        matches!((&effects[..], &asked(&effects)[..]), ([Effect::Publish(ev), Effect::Run(_)], [Asked::Join(req)])
             if ev.name == "EnableMic" && !req.media.mic_on && req.media.camera_on)
     );
     assert!(!mic_on(&r));

@@ -10,8 +10,48 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use tokio::sync::broadcast;
-use tokio_tungstenite::tungstenite::Utf8Bytes;
+
+/// UTF-8 text shared by every subscriber: cloning it counts a reference, never copies. It is
+/// only ever made from a `String`, so its bytes are always UTF-8, which lets the server hand
+/// them to the WebSocket library without checking them again (`server::connection`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedText(Bytes);
+
+impl SharedText {
+    pub fn as_str(&self) -> &str {
+        // Checked only where asked for (tests, logs); delivery uses `bytes`.
+        std::str::from_utf8(&self.0).expect("made from a String")
+    }
+
+    /// The UTF-8 bytes.
+    pub fn bytes(&self) -> &Bytes {
+        &self.0
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl From<String> for SharedText {
+    fn from(text: String) -> Self {
+        Self(Bytes::from(text))
+    }
+}
+
+impl std::ops::Deref for SharedText {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
 
 /// An event serialized once for every subscriber, in the two forms a subscriber may get.
 #[derive(Debug, Clone)]
@@ -21,9 +61,9 @@ pub struct EventFrame {
     /// Its place in this epoch's sequence: the first event published is 1.
     pub seq: u64,
     /// Today's bytes, for clients that did not ask for sequence numbers.
-    pub text: Utf8Bytes,
+    pub text: SharedText,
     /// The same with `, "seq": N` as the last key of `params`.
-    pub with_seq: Utf8Bytes,
+    pub with_seq: SharedText,
 }
 
 impl EventFrame {
@@ -55,6 +95,17 @@ pub struct HistoryLimits {
     pub events: usize,
     pub age: Duration,
     pub bytes: usize,
+}
+
+impl HistoryLimits {
+    /// The bounds `[events]` sets.
+    pub fn from_config(events: &crate::config::EventsConfig) -> Self {
+        Self {
+            events: events.history_size.get(),
+            age: Duration::from_secs(events.history_secs.0),
+            bytes: events.history_bytes.get(),
+        }
+    }
 }
 
 /// Why a resume cannot be served.
@@ -96,11 +147,16 @@ impl History {
         self.last
     }
 
-    /// Numbers and keeps a new event; the frame to send live.
-    pub fn push(&mut self, module: &'static str, name: &'static str, text: String) -> EventFrame {
+    /// Numbers and keeps a new event published at `now`; the frame to send live.
+    pub fn push(
+        &mut self,
+        module: &'static str,
+        name: &'static str,
+        text: String,
+        now: Instant,
+    ) -> EventFrame {
         self.last += 1;
         let frame = EventFrame::new(module, name, self.last, text);
-        let now = Instant::now();
         self.bytes += frame.cost();
         self.ring.push_back((now, frame.clone()));
         self.expire(now);
@@ -120,12 +176,12 @@ impl History {
     }
 
     /// The events numbered after `after`, oldest first, if this epoch's history still holds
-    /// every one of them.
-    pub fn after(&mut self, epoch: u64, after: u64) -> Result<Vec<EventFrame>, Gone> {
+    /// every one of them at `now`.
+    pub fn after(&mut self, epoch: u64, after: u64, now: Instant) -> Result<Vec<EventFrame>, Gone> {
         if epoch != self.epoch {
             return Err(Gone::Epoch);
         }
-        self.expire(Instant::now());
+        self.expire(now);
         let oldest_kept = self.ring.front().map_or(self.last + 1, |(_, f)| f.seq);
         if after > self.last || after + 1 < oldest_kept {
             return Err(Gone::Position);
@@ -160,10 +216,10 @@ impl EventLog {
         self.history.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Numbers, keeps and sends an event in one step.
-    pub fn publish(&self, module: &'static str, name: &'static str, text: String) {
+    /// Numbers, keeps and sends an event published at `now` in one step.
+    pub fn publish(&self, module: &'static str, name: &'static str, text: String, now: Instant) {
         let mut history = self.lock();
-        let frame = history.push(module, name, text);
+        let frame = history.push(module, name, text, now);
         // No receivers is fine: nobody is connected.
         let _ = self.live.send(frame);
     }
@@ -219,21 +275,32 @@ mod tests {
     #[test]
     fn after_returns_what_was_missed_or_says_it_is_gone() {
         let mut h = history(3, usize::MAX);
-        assert_eq!(h.after(7, 0).unwrap().len(), 0, "nothing published yet");
+        assert_eq!(
+            h.after(7, 0, Instant::now()).unwrap().len(),
+            0,
+            "nothing published yet"
+        );
         for n in 1..=5 {
-            h.push("Device", "X", event(n));
+            h.push("Device", "X", event(n), Instant::now());
         }
         let seqs = |v: Vec<EventFrame>| v.iter().map(|f| f.seq).collect::<Vec<_>>();
-        assert_eq!(seqs(h.after(7, 2).unwrap()), vec![3, 4, 5]);
-        assert_eq!(seqs(h.after(7, 4).unwrap()), vec![5]);
-        assert_eq!(seqs(h.after(7, 5).unwrap()), Vec::<u64>::new());
+        assert_eq!(seqs(h.after(7, 2, Instant::now()).unwrap()), vec![3, 4, 5]);
+        assert_eq!(seqs(h.after(7, 4, Instant::now()).unwrap()), vec![5]);
         assert_eq!(
-            h.after(7, 1).unwrap_err(),
+            seqs(h.after(7, 5, Instant::now()).unwrap()),
+            Vec::<u64>::new()
+        );
+        assert_eq!(
+            h.after(7, 1, Instant::now()).unwrap_err(),
             Gone::Position,
             "event 2 is gone"
         );
-        assert_eq!(h.after(7, 6).unwrap_err(), Gone::Position, "not published");
-        assert_eq!(h.after(8, 5).unwrap_err(), Gone::Epoch);
+        assert_eq!(
+            h.after(7, 6, Instant::now()).unwrap_err(),
+            Gone::Position,
+            "not published"
+        );
+        assert_eq!(h.after(8, 5, Instant::now()).unwrap_err(), Gone::Epoch);
     }
 
     #[test]
@@ -241,11 +308,11 @@ mod tests {
         let one = EventFrame::new("Device", "X", 1, event(1)).cost();
         let mut h = history(100, one * 2 + one / 2);
         for n in 1..=10 {
-            h.push("Device", "X", event(n));
+            h.push("Device", "X", event(n), Instant::now());
         }
         assert_eq!(h.ring.len(), 2);
         assert!(h.bytes <= one * 2 + one / 2);
-        assert_eq!(h.after(7, 8).unwrap().len(), 2);
+        assert_eq!(h.after(7, 8, Instant::now()).unwrap().len(), 2);
     }
 
     #[test]

@@ -6,8 +6,8 @@
 
 use super::machine::{Answer, Call, Guard, MeetingState, call_rule};
 use super::share::Share;
-use super::{BackendOp, Completed, Effect, Room, event, failed_event};
-use crate::backend::{
+use super::{BackendCall, Completed, Effect, Room, event, failed_event};
+use crate::domain::{
     BackendEvent, Capability, Happening, JoinRequest, Joined, Media, MeetingDetails, RoomRole,
     Session, StartRequest,
 };
@@ -115,11 +115,18 @@ impl Room {
             (MeetingAction::Start(kind), Phase::Idle) => {
                 let media = self.devices.for_meeting(None, None);
                 let (session, mut effects) = self.begin_joining(media);
-                effects.push(Effect::Run(BackendOp::Start(StartRequest {
+                let request = StartRequest {
                     session,
                     kind,
                     media,
-                })));
+                };
+                let start = BackendCall::new(
+                    "start",
+                    Some(session),
+                    move |b| b.start(request.clone()),
+                    move |answer| Completed::Started(session, answer),
+                );
+                effects.push(Effect::Run(start.attempt()));
                 Ok(effects)
             }
             (
@@ -133,12 +140,19 @@ impl Room {
             ) => {
                 let media = self.devices.for_meeting(mic_enable, camera_enable);
                 let (session, mut effects) = self.begin_joining(media);
-                effects.push(Effect::Run(BackendOp::Join(JoinRequest {
+                let request = JoinRequest {
                     session,
                     code,
                     password,
                     media,
-                })));
+                };
+                let join = BackendCall::new(
+                    "join",
+                    Some(session),
+                    move |b| b.join(request.clone()),
+                    move |answer| Completed::Joined(session, answer),
+                );
+                effects.push(Effect::Run(join.attempt()));
                 Ok(effects)
             }
             (
@@ -148,15 +162,21 @@ impl Room {
                 },
             ) => {
                 *leaving = true;
-                Ok(vec![Effect::Run(BackendOp::Leave(*session))])
+                Ok(vec![leave(*session)])
             }
             (MeetingAction::Leave, Phase::InMeeting { session, exit, .. }) => {
                 *exit = Some(Exit::Leave);
-                Ok(vec![Effect::Run(BackendOp::Leave(*session))])
+                Ok(vec![leave(*session)])
             }
             (MeetingAction::Dissolve, Phase::InMeeting { session, exit, .. }) => {
                 *exit = Some(Exit::Dissolve);
-                Ok(vec![Effect::Run(BackendOp::Dissolve(*session))])
+                let session = *session;
+                Ok(vec![Effect::Run(BackendCall::new(
+                    "dissolve",
+                    Some(session),
+                    move |b| b.dissolve(session),
+                    move |answer| Completed::Dissolved(session, answer),
+                ))])
             }
             (
                 MeetingAction::SwitchLayout {
@@ -256,7 +276,7 @@ impl Room {
             // A start or join that got in after the room gave it up: undo it.
             return match completed {
                 Completed::Started(_, Ok(_)) | Completed::Joined(_, Ok(_)) => {
-                    vec![Effect::Run(BackendOp::Abandon(session))]
+                    vec![Effect::Abandon(session)]
                 }
                 _ => Vec::new(),
             };
@@ -480,7 +500,7 @@ impl Room {
             self.joined_data(),
         )];
         effects.extend(self.devices_leave_meeting());
-        effects.extend(attempt.map(|s| Effect::Run(BackendOp::Abandon(s))));
+        effects.extend(attempt.map(Effect::Abandon));
         effects
     }
 
@@ -510,7 +530,7 @@ impl Room {
         }
     }
 
-    fn set_meeting_list(&mut self, list: Vec<crate::backend::ScheduledMeeting>) -> Vec<Effect> {
+    fn set_meeting_list(&mut self, list: Vec<crate::domain::ScheduledMeeting>) -> Vec<Effect> {
         if list == self.meeting_list {
             return Vec::new();
         }
@@ -518,7 +538,7 @@ impl Room {
         vec![event(m::MEETING_LIST_CHANGED, self.meeting_list_data())]
     }
 
-    fn set_participants(&mut self, people: Vec<crate::backend::Participant>) -> Vec<Effect> {
+    fn set_participants(&mut self, people: Vec<crate::domain::Participant>) -> Vec<Effect> {
         let host_before = self.meeting_info().host_status;
         let switchable_before = self.layout_switchable();
         if let Phase::InMeeting { meeting, .. } | Phase::WaitingRoom { meeting, .. } =
@@ -543,3 +563,13 @@ impl Room {
 #[cfg(test)]
 #[path = "meeting_tests.rs"]
 mod tests;
+
+/// Leaving the meeting or the waiting room.
+fn leave(session: Session) -> Effect {
+    Effect::Run(BackendCall::new(
+        "leave",
+        Some(session),
+        move |b| b.leave(session),
+        move |answer| Completed::Left(session, answer),
+    ))
+}

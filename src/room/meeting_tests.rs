@@ -1,5 +1,5 @@
 use super::*;
-use crate::backend::ScheduledMeeting;
+use crate::domain::ScheduledMeeting;
 use crate::modules::meeting::StartKind;
 use crate::room::Command;
 use crate::room::test_support::*;
@@ -9,7 +9,8 @@ use serde_json::json;
 fn join_asks_the_backend_and_waits_in_joining() {
     let mut r = room();
     let effects = r.apply(join()).unwrap();
-    assert!(matches!(&effects[..], [Effect::Run(BackendOp::Join(req))] if req.code == "111222333"));
+    assert!(matches!(&asked(&effects)[..], [Asked::Join(req)] if req.code == "111222333"));
+    assert_eq!(calls(&effects), [("join", Some(session_of(&r)))]);
     assert_eq!(r.phase.status(), 2);
 }
 
@@ -99,7 +100,7 @@ fn start_uses_the_room_defaults_and_lands_in_meeting() {
     let mut r = room();
     let effects = act(&mut r, MeetingAction::Start(StartKind::Instant)).unwrap();
     assert!(
-        matches!(&effects[..], [Effect::Run(BackendOp::Start(req))] if req.kind == StartKind::Instant && req.media.mic_on)
+        matches!(&asked(&effects)[..], [Asked::Start(req)] if req.kind == StartKind::Instant && req.media.mic_on)
     );
     r.complete(Completed::Started(
         session_of(&r),
@@ -161,11 +162,8 @@ fn unreachable_backend_refuses_start_and_join_at_once() {
     assert_eq!(r.phase, Phase::Idle);
     let effects = reach(&mut r, true);
     assert!(matches!(
-        &effects[..],
-        [
-            Effect::Run(BackendOp::MeetingList),
-            Effect::Run(BackendOp::Reconcile(_))
-        ]
+        &calls(&effects)[..],
+        [("meeting_list", None), ("reconcile", Some(_))]
     ));
     r.apply(join()).unwrap();
 }
@@ -212,7 +210,7 @@ fn leave_goes_through_the_backend_then_to_idle() {
     let mut r = in_meeting(RoomRole::Attendee, 1);
     let s = session_of(&r);
     let effects = act(&mut r, MeetingAction::Leave).unwrap();
-    assert!(matches!(&effects[..], [Effect::Run(BackendOp::Leave(x))] if *x == s));
+    assert_eq!(calls(&effects), [("leave", Some(s))]);
     assert_eq!(
         code_of(act(&mut r, MeetingAction::Leave)),
         ErrorCode::REPEAT_OPERATION
@@ -392,7 +390,7 @@ fn answers_and_reports_for_an_earlier_meeting_are_dropped() {
         Ok(Joined::InMeeting(details(RoomRole::Attendee, 1))),
     ));
     assert!(
-        matches!(&late[..], [Effect::Run(BackendOp::Abandon(s))] if *s == old),
+        matches!(&late[..], [Effect::Abandon(s)] if *s == old),
         "{late:?}"
     );
     assert_eq!(r.phase.status(), 2);

@@ -14,8 +14,8 @@ use std::time::Duration;
 use super::control::{member, role_type};
 use super::snapshot::{PreparedMembers, Snapshot};
 use super::{Effect, Room};
-use crate::backend::Participant;
 use crate::config::Config;
+use crate::domain::Participant;
 use crate::modules::meeting::MEMBERS_CHANGED;
 use crate::modules::members::{Member, MemberCount, MembersDelta};
 use crate::wire::to_wire;
@@ -245,7 +245,7 @@ impl PreparedMembers {
 #[cfg(test)]
 mod tests {
     use super::super::test_support::*;
-    use crate::backend::{Happening, RoomRole};
+    use crate::domain::{Happening, RoomRole};
     use serde_json::json;
 
     fn members_changed(effects: &[super::Effect]) -> serde_json::Value {

@@ -25,6 +25,10 @@ mod owner_tests;
 mod profile_tests;
 #[cfg(test)]
 mod props;
+#[cfg(test)]
+mod props_service;
+#[cfg(test)]
+mod props_steps;
 mod reconcile;
 mod reply_budget;
 pub mod screens;
@@ -36,14 +40,17 @@ pub mod snapshot;
 mod test_support;
 mod view;
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::backend::{
-    BackendResult, Health, JoinRequest, Joined, Media, MeetingDetails, Profile, ScheduledMeeting,
-    Session, StartRequest,
-};
 use crate::config::Config;
+use crate::domain::{
+    Backend, BackendResult, Health, Joined, MeetingDetails, Profile, ScheduledMeeting, Session,
+};
 use crate::modules::EventDef;
 use crate::modules::backend::{BACKEND_STATUS_CHANGED, BackendNode, BackendStatusChanged};
 use crate::modules::meeting_control::ControlAction;
@@ -110,30 +117,82 @@ impl Event {
     }
 }
 
-/// A backend operation the room wants run.
-#[derive(Debug, Clone)]
-pub enum BackendOp {
-    Start(StartRequest),
-    Join(JoinRequest),
-    Leave(Session),
-    Dissolve(Session),
-    MeetingList,
-    Media {
-        session: Session,
-        media: Media,
-        change: MediaChange,
-    },
-    Control(Session, ControlAction),
-    /// Give up an attempt the room never showed as a meeting, undoing what it did on the
-    /// service (`Backend::abandon`). Cuts short the attempt's start or join if it is still
-    /// running. No answer comes back.
-    Abandon(Session),
-    /// Ask the service whether the room is in a meeting it is not following, to be followed as
-    /// this session if so (`Backend::reconcile`).
-    Reconcile(Session),
+/// A call to the meeting service the room wants made, declared where the room makes it: which
+/// [`Backend`] method to call, and which [`Completed`] its answer becomes. The owner runs any
+/// call the same way (on its own task, under the timeout), so adding an operation touches the
+/// `Backend` trait and the room only.
+pub struct BackendCall {
+    /// The `Backend` method, for tests and logs.
+    pub name: &'static str,
+    /// The meeting attempt it concerns; `None` for the meeting list.
+    pub session: Option<Session>,
+    /// A start or join: cut short when the room abandons its attempt.
+    pub attempt: bool,
+    run: Arc<RunCall>,
 }
 
-/// The answer to a [`BackendOp`].
+/// Calls the backend, under a timeout if one is given, and turns its answer into a [`Completed`].
+type RunCall =
+    dyn Fn(&dyn Backend, Option<Duration>) -> BoxFuture<'static, Completed> + Send + Sync;
+
+impl BackendCall {
+    fn new<T: Send + 'static>(
+        name: &'static str,
+        session: Option<Session>,
+        call: impl Fn(&dyn Backend) -> BoxFuture<'static, BackendResult<T>> + Send + Sync + 'static,
+        answer: impl Fn(BackendResult<T>) -> Completed + Send + Sync + 'static,
+    ) -> Self {
+        let answer = Arc::new(answer);
+        Self {
+            name,
+            session,
+            attempt: false,
+            run: Arc::new(move |backend, timeout| {
+                let pending = call(backend);
+                let answer = Arc::clone(&answer);
+                Box::pin(async move { answer(owner::within(timeout, pending).await) })
+            }),
+        }
+    }
+
+    /// A start or join.
+    fn attempt(mut self) -> Self {
+        self.attempt = true;
+        self
+    }
+
+    /// Calls the backend. The future ends with the answer for [`Room::complete`]: the
+    /// service's, 12 once `timeout` passes, or 1 if the adapter panics.
+    pub fn run(
+        &self,
+        backend: &dyn Backend,
+        timeout: Option<Duration>,
+    ) -> BoxFuture<'static, Completed> {
+        (self.run)(backend, timeout)
+    }
+}
+
+impl Clone for BackendCall {
+    fn clone(&self) -> Self {
+        Self {
+            name: self.name,
+            session: self.session,
+            attempt: self.attempt,
+            run: Arc::clone(&self.run),
+        }
+    }
+}
+
+impl std::fmt::Debug for BackendCall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BackendCall")
+            .field("name", &self.name)
+            .field("session", &self.session)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The answer to a [`BackendCall`], for [`Room::complete`].
 #[derive(Debug, Clone)]
 pub enum Completed {
     Started(Session, BackendResult<MeetingDetails>),
@@ -150,9 +209,26 @@ pub enum Completed {
 #[derive(Debug, Clone)]
 pub enum Effect {
     Publish(Event),
-    Run(BackendOp),
+    Run(BackendCall),
+    /// Give up an attempt the room never showed as a meeting, undoing what it did on the
+    /// service (`Backend::abandon`, run without the timeout). Cuts short the attempt's start or
+    /// join if it is still running. No answer comes back.
+    Abandon(Session),
     /// The data a synchronous action answers with, in its acknowledgement.
     Reply(Value),
+}
+
+/// What the room is given instead of reading the system: the service it works with, how that
+/// service is doing at start, and the seed of its cast code.
+#[derive(Debug, Clone)]
+pub struct Given {
+    /// What the meeting service can do and its meeting code rule.
+    pub profile: Profile,
+    /// The service's health at start.
+    pub health: Health,
+    /// Makes the six-digit cast code when `[share] cast_code` is unset; the daemon's stays the
+    /// same until the machine reboots.
+    pub cast_seed: u64,
 }
 
 /// The whole state of the room.
@@ -184,8 +260,12 @@ pub struct Room {
 
 impl Room {
     /// A room in the configured setup, its devices as `settings` say.
-    pub fn new(config: &Config, settings: DeviceSettings) -> Self {
-        let profile = Profile::of(config.backend.kind);
+    pub fn new(config: &Config, settings: DeviceSettings, given: Given) -> Self {
+        let Given {
+            profile,
+            health,
+            cast_seed,
+        } = given;
         Self {
             name: config.room.name.clone(),
             phase: Phase::Idle,
@@ -193,10 +273,10 @@ impl Room {
             layout: Layout::default(),
             devices: Devices::new(&config.room.name, settings),
             meeting_list: Vec::new(),
-            share: Share::new(&config.share),
+            share: Share::new(&config.share, cast_seed),
             record_requested: false,
             profile,
-            backend: BackendNode::new(&profile, &Health::initial(config)),
+            backend: BackendNode::new(&profile, &health),
             last_session: 0,
             reconciling: None,
             reconcile_again: false,

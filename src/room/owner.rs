@@ -23,8 +23,8 @@ use super::device::DeviceSettings;
 pub use super::history::EventFrame;
 use super::history::{EventLog, History, HistoryLimits, new_epoch};
 use super::snapshot::Snapshot;
-use super::{BackendOp, Command, Completed, Effect, Event, Phase, Room};
-use crate::backend::{Backend, BackendEvent, BackendResult, Health, Session};
+use super::{BackendCall, Command, Completed, Effect, Event, Phase, Room};
+use crate::domain::{Backend, BackendEvent, BackendResult, Health, Session};
 use crate::wire::{self, ErrorCode, Refusal};
 
 /// What a command gets: the data a synchronous action answers with, or why it was refused.
@@ -242,7 +242,8 @@ impl Owner {
         for effect in effects {
             match effect {
                 Effect::Publish(event) => self.publish(&event),
-                Effect::Run(op) => self.run_op(op),
+                Effect::Run(call) => self.run_call(call),
+                Effect::Abandon(session) => self.abandon(session),
                 Effect::Reply(data) => reply = Some(data),
             }
         }
@@ -282,59 +283,18 @@ impl Owner {
             event.module,
             event.name
         );
-        self.events.publish(event.module, event.name, text);
+        self.events
+            .publish(event.module, event.name, text, std::time::Instant::now());
     }
 
-    fn run_op(&mut self, op: BackendOp) {
-        let attempt = match &op {
-            BackendOp::Start(req) => Some(req.session),
-            BackendOp::Join(req) => Some(req.session),
-            BackendOp::Abandon(session) => return self.abandon(*session),
-            _ => None,
-        };
-        let backend = self.backend.clone();
+    /// Runs a backend call on a task of its own; its answer comes back to the loop.
+    fn run_call(&mut self, call: BackendCall) {
+        let attempt = call.session.filter(|_| call.attempt);
+        let pending = call.run(self.backend.as_ref(), Some(self.timeout));
         let completed = self.completed_tx.clone();
-        let timeout = self.timeout;
         let task = self.in_flight.spawn(async move {
-            let done = match op {
-                BackendOp::Start(req) => {
-                    let session = req.session;
-                    Completed::Started(session, within(timeout, backend.start(req)).await)
-                }
-                BackendOp::Join(req) => {
-                    let session = req.session;
-                    Completed::Joined(session, within(timeout, backend.join(req)).await)
-                }
-                BackendOp::Leave(session) => {
-                    Completed::Left(session, within(timeout, backend.leave(session)).await)
-                }
-                BackendOp::Dissolve(session) => {
-                    Completed::Dissolved(session, within(timeout, backend.dissolve(session)).await)
-                }
-                BackendOp::MeetingList => {
-                    Completed::MeetingList(within(timeout, backend.meeting_list()).await)
-                }
-                BackendOp::Media {
-                    session,
-                    media,
-                    change,
-                } => Completed::Media(
-                    session,
-                    change,
-                    within(timeout, backend.set_media(session, media)).await,
-                ),
-                BackendOp::Control(session, action) => {
-                    let answer = within(timeout, backend.control(session, action.clone())).await;
-                    Completed::Controlled(session, action, answer)
-                }
-                BackendOp::Reconcile(session) => Completed::Reconciled(
-                    session,
-                    within(timeout, backend.reconcile(session)).await,
-                ),
-                BackendOp::Abandon(_) => unreachable!("abandoning runs without an answer"),
-            };
             // Gone only at shutdown.
-            let _ = completed.send(done).await;
+            let _ = completed.send(pending.await).await;
         });
         if let Some(session) = attempt {
             self.attempts.insert(session, task.abort_handle());
@@ -389,22 +349,21 @@ async fn next_beat(beats: &mut Option<tokio::time::Interval>) {
 }
 
 /// A backend answer; error 12 once the timeout passes; error 1 if the operation panics (a bug
-/// in an adapter ends that operation, not the room's wait for it).
-async fn within<T>(
-    timeout: Duration,
+/// in an adapter ends that operation, not the room's wait for it). Without a timeout (unit
+/// tests answering at once), no timer is needed.
+pub(super) async fn within<T>(
+    timeout: Option<Duration>,
     op: impl Future<Output = BackendResult<T>>,
 ) -> BackendResult<T> {
     let op = AssertUnwindSafe(op).catch_unwind();
+    let Some(timeout) = timeout else {
+        return op
+            .await
+            .unwrap_or_else(|panic| Err(panicked(panic.as_ref())));
+    };
     match tokio::time::timeout(timeout, op).await {
         Ok(Ok(answer)) => answer,
-        Ok(Err(panic)) => {
-            let what = panic_message(panic.as_ref());
-            tracing::error!(panic = %what, "internal error: a backend operation panicked");
-            Err(Refusal::new(
-                ErrorCode::FAIL,
-                format!("internal error in the meeting service adapter: {what}"),
-            ))
-        }
+        Ok(Err(panic)) => Err(panicked(panic.as_ref())),
         Err(_) => Err(Refusal::new(
             ErrorCode::NETWORK,
             format!(
@@ -413,6 +372,16 @@ async fn within<T>(
             ),
         )),
     }
+}
+
+/// The answer of an operation that panicked: code 1.
+fn panicked(panic: &(dyn std::any::Any + Send)) -> Refusal {
+    let what = panic_message(panic);
+    tracing::error!(panic = %what, "internal error: a backend operation panicked");
+    Refusal::new(
+        ErrorCode::FAIL,
+        format!("internal error in the meeting service adapter: {what}"),
+    )
 }
 
 /// What a panic said, when it said it with a string.

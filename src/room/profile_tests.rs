@@ -3,14 +3,14 @@
 
 use super::test_support::*;
 use super::*;
-use crate::backend::{Capability, Health, RoomRole};
 use crate::config::{BackendKind, Config};
+use crate::domain::{Capability, Health, RoomRole};
 use crate::modules::meeting::StartKind;
 
 fn room_of(kind: BackendKind) -> Room {
     let mut config = Config::default();
     config.backend.kind = kind;
-    Room::new(&config, DeviceSettings::default())
+    crate::room::test_support::room_for(&config)
 }
 
 fn join_code(code: &str) -> MeetingAction {
@@ -20,16 +20,6 @@ fn join_code(code: &str) -> MeetingAction {
         mic_enable: None,
         camera_enable: None,
     }
-}
-
-fn runs(effects: &[Effect]) -> Vec<&BackendOp> {
-    effects
-        .iter()
-        .filter_map(|e| match e {
-            Effect::Run(op) => Some(op),
-            _ => None,
-        })
-        .collect()
 }
 
 /// A room of `kind` in a meeting as host with two others.
@@ -68,7 +58,7 @@ fn what_rsc_cannot_do_is_refused_with_9_naming_it_in_any_state() {
 fn leaving_is_never_refused_and_goes_through_the_adapter() {
     let mut r = hosting(BackendKind::Hiar);
     let effects = act(&mut r, MeetingAction::Leave).unwrap();
-    assert!(matches!(runs(&effects)[..], [BackendOp::Leave(_)]));
+    assert!(matches!(calls(&effects)[..], [("leave", _)]));
 }
 
 #[test]
@@ -92,11 +82,11 @@ fn each_service_takes_its_own_codes() {
         ErrorCode::MEETING_CODE_INVALID
     );
     let effects = act(&mut sim, join_code("111 222-333")).unwrap();
-    assert!(matches!(runs(&effects)[..], [BackendOp::Join(req)] if req.code == "111222333"));
+    assert!(matches!(&asked(&effects)[..], [Asked::Join(req)] if req.code == "111222333"));
 
     let mut easemob = room_of(BackendKind::Easemob);
     let effects = act(&mut easemob, join_code(easemob_id)).unwrap();
-    assert!(matches!(runs(&effects)[..], [BackendOp::Join(req)] if req.code == easemob_id));
+    assert!(matches!(&asked(&effects)[..], [Asked::Join(req)] if req.code == easemob_id));
     let mut easemob = room_of(BackendKind::Easemob);
     assert_eq!(
         code_of(act(&mut easemob, join_code("12#"))),
@@ -108,15 +98,15 @@ fn each_service_takes_its_own_codes() {
 fn a_service_without_a_schedule_is_not_asked_for_one() {
     let mut r = room_of(BackendKind::Rsc);
     assert!(
-        runs(&r.started())
+        calls(&r.started())
             .iter()
-            .all(|op| !matches!(op, BackendOp::MeetingList))
+            .all(|(name, _)| *name != "meeting_list")
     );
     let mut sim = room();
     assert!(
-        runs(&sim.started())
+        calls(&sim.started())
             .iter()
-            .any(|op| matches!(op, BackendOp::MeetingList))
+            .any(|(name, _)| *name == "meeting_list")
     );
 }
 
@@ -147,7 +137,7 @@ fn the_backend_node_shows_the_declaration() {
     assert_eq!(node["capabilities"], serde_json::json!(["join"]));
     assert_eq!(
         node["meeting_code_pattern"],
-        crate::backend::CodeRule::Identifier.pattern()
+        crate::domain::CodeRule::Identifier.pattern()
     );
     let sim = serde_json::to_value(&room().backend).unwrap();
     assert_eq!(

@@ -9,106 +9,19 @@ use super::machine::{
     Answer, Call, LAYOUT_TRANSITIONS, LayoutState, MeetingState, Next, SCREEN_TRANSITIONS, Signal,
     call_rule, signal_transition,
 };
+use super::props_service::answer;
+use super::props_steps::{OUTPUTS, Step, screens, step};
 use super::snapshot::Snapshot;
 use super::test_support::{details, screen};
 use super::*;
-use crate::backend::{BackendEvent, Happening, RoomRole};
 use crate::config::{ScreenCount, ScreenMode};
-use crate::modules::meeting::StartKind;
-
-#[derive(Debug, Clone)]
-enum Step {
-    Call(MeetingAction),
-    /// The service answers one of the operations under way (`pick` modulo how many).
-    Answer {
-        pick: usize,
-        ok: bool,
-        waiting_room: bool,
-        role: RoomRole,
-        others: usize,
-    },
-    Participants(usize),
-    Admitted(usize),
-    /// `stale`: about an earlier meeting, so it must change nothing.
-    HostEnded {
-        stale: bool,
-    },
-    Removed {
-        stale: bool,
-    },
-    Reachable(bool),
-    /// These of [`OUTPUTS`] are connected.
-    Displays(Vec<bool>),
-    /// A cast to the room starts or stops.
-    Cast(bool),
-}
-
-fn meeting_action() -> impl Strategy<Value = MeetingAction> {
-    prop_oneof![
-        Just(MeetingAction::Start(StartKind::Instant)),
-        Just(MeetingAction::Join {
-            code: "111222333".into(),
-            password: String::new(),
-            mic_enable: None,
-            camera_enable: None,
-        }),
-        Just(MeetingAction::LeaveWaitingRoom),
-        Just(MeetingAction::Leave),
-        Just(MeetingAction::Dissolve),
-        (1u8..=7, proptest::option::of(any::<bool>())).prop_map(
-            |(switch_type, show_voice_active)| MeetingAction::SwitchLayout {
-                switch_type,
-                show_voice_active,
-            }
-        ),
-    ]
-}
-
-fn role() -> impl Strategy<Value = RoomRole> {
-    prop_oneof![
-        Just(RoomRole::Host),
-        Just(RoomRole::CoHost),
-        Just(RoomRole::Attendee)
-    ]
-}
-
-fn step() -> impl Strategy<Value = Step> {
-    prop_oneof![
-        4 => meeting_action().prop_map(Step::Call),
-        4 => (any::<usize>(), prop::bool::weighted(0.8), any::<bool>(), role(), 0usize..3)
-            .prop_map(|(pick, ok, waiting_room, role, others)| Step::Answer {
-                pick,
-                ok,
-                waiting_room,
-                role,
-                others,
-            }),
-        2 => (0usize..4).prop_map(Step::Participants),
-        1 => (0usize..3).prop_map(Step::Admitted),
-        1 => prop::bool::weighted(0.2).prop_map(|stale| Step::HostEnded { stale }),
-        1 => prop::bool::weighted(0.2).prop_map(|stale| Step::Removed { stale }),
-        1 => any::<bool>().prop_map(Step::Reachable),
-        2 => prop::collection::vec(any::<bool>(), OUTPUTS.len()).prop_map(Step::Displays),
-        1 => any::<bool>().prop_map(Step::Cast),
-    ]
-}
-
-/// Connector names hot-plug may report; the configured main output (`HDMI-A-1` by default) is
-/// not the first of them.
-const OUTPUTS: [&str; 3] = ["DP-1", "HDMI-A-1", "DP-2"];
-
-fn screens() -> impl Strategy<Value = (ScreenCount, ScreenMode)> {
-    (
-        prop_oneof![Just(ScreenCount::One), Just(ScreenCount::Two)],
-        prop_oneof![Just(ScreenMode::Extend), Just(ScreenMode::Mirror)],
-    )
-}
+use crate::domain::{BackendEvent, Happening, RoomRole};
 
 /// A room under test, the operations it has asked the service for, and what the test knows
 /// independently of it.
 struct Run {
     room: Room,
-    pending: Vec<BackendOp>,
+    pending: Vec<BackendCall>,
     mode: ScreenMode,
     /// Outputs connected, once hot-plug has said.
     outputs: Option<Vec<String>>,
@@ -138,7 +51,7 @@ impl Run {
         config.screens.count = count;
         config.screens.mode = mode;
         Self {
-            room: Room::new(&config, DeviceSettings::default()),
+            room: crate::room::test_support::room_for(&config),
             pending: Vec::new(),
             mode,
             outputs: None,
@@ -163,10 +76,10 @@ impl Run {
     fn reach(&mut self, connected: bool) -> Vec<Effect> {
         // Gone with an error: known to be away (a service never reached, with no error yet,
         // is not refused).
-        let health = crate::backend::Health {
+        let health = crate::domain::Health {
             connected,
             last_error: if connected { "" } else { "gone" }.into(),
-            ..crate::backend::Health::unknown()
+            ..crate::domain::Health::unknown()
         };
         self.room.health_changed(&health)
     }
@@ -238,10 +151,8 @@ impl Run {
 
     fn keep(&mut self, effects: Vec<Effect>) -> Vec<Effect> {
         for effect in &effects {
-            match effect {
-                Effect::Run(BackendOp::Abandon(_)) => {}
-                Effect::Run(op) => self.pending.push(op.clone()),
-                _ => {}
+            if let Effect::Run(call) = effect {
+                self.pending.push(call.clone());
             }
         }
         effects
@@ -265,8 +176,7 @@ impl Run {
                 }
                 let op = self.pending.remove(pick % self.pending.len());
                 // What the service finds is adopted by an Idle room only.
-                let found =
-                    matches!(op, BackendOp::Reconcile(_)) && ok && before == MeetingState::Idle;
+                let found = op.name == "reconcile" && ok && before == MeetingState::Idle;
                 let (completed, session, signal) = answer(op, ok, waiting_room, role, others);
                 let signal = signal.filter(|_| session.is_some() && session == current);
                 let signal = if found { Some(Signal::Found) } else { signal };
@@ -469,64 +379,6 @@ impl Run {
     }
 }
 
-/// The service's answer to `op`, the session it is for, and the signal it is to the meeting
-/// state machine.
-fn answer(
-    op: BackendOp,
-    ok: bool,
-    waiting_room: bool,
-    role: RoomRole,
-    others: usize,
-) -> (Completed, Option<Session>, Option<Signal>) {
-    let failure = || Refusal::new(ErrorCode::JOIN_FAILED, "the service says no");
-    let result = |ok| if ok { Ok(()) } else { Err(failure()) };
-    let done = if ok { Signal::Done } else { Signal::Failed };
-    let meeting = details(role, others);
-    match op {
-        BackendOp::Start(req) => {
-            let (answer, signal) = if ok {
-                (Ok(meeting), Signal::Entered)
-            } else {
-                (Err(failure()), Signal::Failed)
-            };
-            (
-                Completed::Started(req.session, answer),
-                Some(req.session),
-                Some(signal),
-            )
-        }
-        BackendOp::Join(req) => {
-            let (answer, signal) = match (ok, waiting_room) {
-                (false, _) => (Err(failure()), Signal::Failed),
-                (true, true) => (Ok(Joined::WaitingRoom(meeting)), Signal::Waiting),
-                (true, false) => (Ok(Joined::InMeeting(meeting)), Signal::Entered),
-            };
-            (
-                Completed::Joined(req.session, answer),
-                Some(req.session),
-                Some(signal),
-            )
-        }
-        BackendOp::Leave(s) => (Completed::Left(s, result(ok)), Some(s), Some(done)),
-        BackendOp::Dissolve(s) => (Completed::Dissolved(s, result(ok)), Some(s), Some(done)),
-        BackendOp::MeetingList => (Completed::MeetingList(Ok(Vec::new())), None, None),
-        BackendOp::Media {
-            session, change, ..
-        } => (Completed::Media(session, change, result(ok)), None, None),
-        BackendOp::Control(s, action) => (Completed::Controlled(s, action, result(ok)), None, None),
-        // Found (the caller tells whether the room adopts it), nothing, or no answer.
-        BackendOp::Reconcile(s) => {
-            let found = match (ok, waiting_room) {
-                (true, _) => Ok(Some(meeting)),
-                (false, true) => Ok(None),
-                (false, false) => Err(failure()),
-            };
-            (Completed::Reconciled(s, found), None, None)
-        }
-        BackendOp::Abandon(_) => unreachable!("abandoning has no answer"),
-    }
-}
-
 const ZERO: &str = r#"{"layout_model":0,"show_small_view":false,"layout_type":0}"#;
 
 fn zero() -> Value {
@@ -654,7 +506,7 @@ proptest! {
                 .any(|e| e.name == "JoinMeetingCompleted" && e.code != ErrorCode::OK);
             if failed {
                 let abandoned = effects.iter().any(
-                    |e| matches!(e, Effect::Run(BackendOp::Abandon(s)) if Some(*s) == attempt),
+                    |e| matches!(e, Effect::Abandon(s) if Some(*s) == attempt),
                 );
                 prop_assert!(abandoned, "a failed attempt is abandoned: {:?}", step);
             }

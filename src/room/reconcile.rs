@@ -6,8 +6,8 @@
 //! following it (the room never placed that call, so nothing is hung up).
 
 use super::share::Share;
-use super::{BackendOp, Effect, Phase, Room};
-use crate::backend::{BackendResult, MeetingDetails, Session};
+use super::{BackendCall, Completed, Effect, Phase, Room};
+use crate::domain::{BackendResult, MeetingDetails, Session};
 
 impl Room {
     /// What the room asks the service for when the daemon starts: the meeting list, and
@@ -20,8 +20,13 @@ impl Room {
 
     /// Fetches the scheduled meetings, from a service that has them.
     pub(super) fn refresh_meeting_list(&self) -> Vec<Effect> {
-        if self.profile.can(crate::backend::Capability::MeetingList) {
-            vec![Effect::Run(BackendOp::MeetingList)]
+        if self.profile.can(crate::domain::Capability::MeetingList) {
+            vec![Effect::Run(BackendCall::new(
+                "meeting_list",
+                None,
+                |b| b.meeting_list(),
+                Completed::MeetingList,
+            ))]
         } else {
             Vec::new()
         }
@@ -39,7 +44,12 @@ impl Room {
         }
         let session = self.next_session();
         self.reconciling = Some(session);
-        vec![Effect::Run(BackendOp::Reconcile(session))]
+        vec![Effect::Run(BackendCall::new(
+            "reconcile",
+            Some(session),
+            move |b| b.reconcile(session),
+            move |answer| Completed::Reconciled(session, answer),
+        ))]
     }
 
     /// The service's answer: the meeting the room is in, if any, adopted when the room is
@@ -61,7 +71,7 @@ impl Room {
             }
             Ok(Some(meeting)) => {
                 tracing::info!(code = %meeting.code, "a meeting found while the room had moved on: not followed");
-                return vec![Effect::Run(BackendOp::Abandon(session))];
+                return vec![Effect::Abandon(session)];
             }
             Ok(None) => {}
             Err(refusal) => {
@@ -71,7 +81,7 @@ impl Room {
         let mut effects = Vec::new();
         if failed {
             // Cut short, the adapter may have started following what it found.
-            effects.push(Effect::Run(BackendOp::Abandon(session)));
+            effects.push(Effect::Abandon(session));
         }
         if again {
             effects.extend(self.reconcile());
@@ -95,16 +105,13 @@ mod tests {
     use super::super::Completed;
     use super::super::test_support::*;
     use super::*;
-    use crate::backend::RoomRole;
+    use crate::domain::RoomRole;
     use crate::modules::meeting::MeetingAction;
     use crate::wire::ErrorCode;
 
     fn asked(effects: &[Effect]) -> Session {
-        match effects {
-            [
-                Effect::Run(BackendOp::MeetingList),
-                Effect::Run(BackendOp::Reconcile(s)),
-            ] => *s,
+        match &calls(effects)[..] {
+            [("meeting_list", None), ("reconcile", Some(s))] if effects.len() == 2 => *s,
             other => panic!("expected the list and a reconcile, got {other:?}"),
         }
     }
@@ -125,7 +132,7 @@ mod tests {
         assert_eq!(joined.data["meeting_info"]["meeting_status"], 1);
         assert_eq!(r.phase.status(), 1);
         let left = act(&mut r, MeetingAction::Leave).unwrap();
-        assert!(matches!(&left[..], [Effect::Run(BackendOp::Leave(x))] if *x == s));
+        assert_eq!(calls(&left), [("leave", Some(s))]);
     }
 
     #[test]
@@ -137,7 +144,7 @@ mod tests {
             s,
             Ok(Some(details(RoomRole::Attendee, 2))),
         ));
-        assert!(matches!(&effects[..], [Effect::Run(BackendOp::Abandon(x))] if *x == s));
+        assert!(matches!(&effects[..], [Effect::Abandon(x)] if *x == s));
         assert_eq!(r.phase.status(), 2, "still joining");
     }
 
@@ -148,18 +155,17 @@ mod tests {
         reach(&mut r, false);
         let back = reach(&mut r, true);
         assert!(
-            matches!(&back[..], [Effect::Run(BackendOp::MeetingList)]),
+            matches!(&calls(&back)[..], [("meeting_list", None)]) && back.len() == 1,
             "{back:?}"
         );
         let failed = r.complete(Completed::Reconciled(
             first,
             Err(crate::wire::Refusal::new(ErrorCode::NETWORK, "gone")),
         ));
-        match &failed[..] {
-            [
-                Effect::Run(BackendOp::Abandon(a)),
-                Effect::Run(BackendOp::Reconcile(again)),
-            ] => assert!(*a == first && *again != first),
+        match (&failed[..], &calls(&failed)[..]) {
+            ([Effect::Abandon(a), Effect::Run(_)], [("reconcile", Some(again))]) => {
+                assert!(*a == first && *again != first)
+            }
             other => panic!("expected the first abandoned and a second question, got {other:?}"),
         }
         assert_eq!(r.phase, Phase::Idle);

@@ -183,7 +183,7 @@ mod tests {
 
     mod room {
         use super::outputs;
-        use crate::backend::RoomRole;
+        use crate::domain::RoomRole;
         use crate::modules::meeting::MeetingAction;
         use crate::room::test_support::*;
 

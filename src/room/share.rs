@@ -39,9 +39,10 @@ pub struct Share {
 }
 
 impl Share {
-    pub fn new(config: &ShareConfig) -> Self {
+    /// `cast_seed` makes the cast code when the configuration sets none.
+    pub fn new(config: &ShareConfig, cast_seed: u64) -> Self {
         let cast_code = if config.cast_code.is_empty() {
-            boot_cast_code()
+            format!("{:06}", cast_seed % 1_000_000)
         } else {
             config.cast_code.0.clone()
         };
@@ -90,20 +91,6 @@ impl Share {
             self.state = ShareState::Idle;
         }
     }
-}
-
-/// A six-digit cast code that stays the same until the machine reboots: derived from the
-/// kernel's boot id, or random where there is none.
-fn boot_cast_code() -> String {
-    let seed = std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
-        .map(|id| {
-            // FNV-1a: stable across builds, unlike the standard library's hasher.
-            id.trim().bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-            })
-        })
-        .unwrap_or_else(|_| rand::random());
-    format!("{:06}", seed % 1_000_000)
 }
 
 impl Room {
@@ -231,20 +218,5 @@ impl Room {
             ));
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_cast_code_is_six_digits_and_stable_for_the_boot() {
-        let code = boot_cast_code();
-        assert_eq!(code.len(), 6);
-        assert!(code.bytes().all(|b| b.is_ascii_digit()));
-        if std::path::Path::new("/proc/sys/kernel/random/boot_id").exists() {
-            assert_eq!(boot_cast_code(), code);
-        }
     }
 }

@@ -1,7 +1,7 @@
 //! Unit tests of sharing and casting (PROTOCOL.md §6).
 
 use super::*;
-use crate::backend::{Happening, RoomRole};
+use crate::domain::{Happening, RoomRole};
 use crate::modules::meeting::StartKind;
 use crate::modules::share::ShareSource;
 use crate::room::test_support::*;
@@ -267,7 +267,7 @@ fn capture_share_needs_a_configured_device() {
 
     let mut config = Config::default();
     config.share.capture_devices = vec!["hdmi-in".into()];
-    let mut r = Room::new(&config, DeviceSettings::default());
+    let mut r = crate::room::test_support::room_for(&config);
     assert_eq!(
         code_of(share(&mut r, capture("hdmi-2"))),
         ErrorCode::PARAMETER
@@ -327,4 +327,17 @@ fn stop_share_ends_a_window_share_too() {
     share(&mut r, window()).unwrap();
     share(&mut r, ShareAction::Stop).unwrap();
     assert!(!r.share_node().share_info.is_sharing);
+}
+
+#[test]
+fn an_unset_cast_code_is_six_digits_from_the_seed() {
+    let mut r = room();
+    assert_eq!(r.share_node().cast_code, "123456");
+    let given = crate::room::Given {
+        profile: crate::backend::profile_of(crate::config::BackendKind::Sim),
+        health: crate::domain::Health::unknown(),
+        cast_seed: 7,
+    };
+    r = Room::new(&Config::default(), DeviceSettings::default(), given);
+    assert_eq!(r.share_node().cast_code, "000007");
 }

@@ -4,8 +4,12 @@ use serde_json::{Value, json};
 
 use super::device::DeviceSettings;
 use super::*;
-use crate::backend::{BackendEvent, Happening, Participant, RoomRole};
 use crate::config::Config;
+use futures_util::future::BoxFuture;
+
+use crate::domain::{
+    Backend, BackendEvent, Happening, JoinRequest, Media, Participant, RoomRole, StartRequest,
+};
 use crate::modules::meeting_control::MemberList;
 use crate::modules::share::ShareSource;
 
@@ -13,7 +17,18 @@ use crate::modules::share::ShareSource;
 pub fn room() -> Room {
     let mut config = Config::default();
     config.members.coalesce_ms = 0;
-    Room::new(&config, DeviceSettings::default())
+    room_for(&config)
+}
+
+/// A room as the daemon would build it for `config`, with default device settings. Tests may
+/// reach above the room's layer: this one uses the configured service's real declaration.
+pub fn room_for(config: &Config) -> Room {
+    let given = crate::room::Given {
+        profile: crate::backend::profile_of(config.backend.kind),
+        health: crate::backend::health::initial(config),
+        cast_seed: 123_456,
+    };
+    Room::new(config, DeviceSettings::default(), given)
 }
 
 pub fn details(role: RoomRole, others: usize) -> MeetingDetails {
@@ -81,7 +96,7 @@ pub fn events(effects: &[Effect]) -> Vec<&Event> {
 /// The meeting service comes or goes: checks that subscribers hear it as `BackendStatusChanged`
 /// and returns the other effects.
 pub fn reach(r: &mut Room, connected: bool) -> Vec<Effect> {
-    let health = crate::backend::Health {
+    let health = crate::domain::Health {
         connected,
         last_error: if connected { "" } else { "connection refused" }.into(),
         last_ok_at: 1,
@@ -116,7 +131,7 @@ pub fn in_meeting(role: RoomRole, others: usize) -> Room {
 }
 
 pub fn in_meeting_with(config: &Config, role: RoomRole, others: usize) -> Room {
-    let mut r = Room::new(config, DeviceSettings::default());
+    let mut r = room_for(config);
     r.apply(join()).unwrap();
     let s = session_of(&r);
     r.complete(Completed::Joined(
@@ -203,25 +218,132 @@ pub fn camera_on(r: &Room) -> bool {
     r.devices.node().camera_info.switch
 }
 
-/// The single `BackendOp::Media` of `effects`.
-pub fn media_op(effects: &[Effect]) -> (Session, Media, MediaChange) {
-    match effects {
-        [
-            Effect::Run(BackendOp::Media {
-                session,
-                media,
-                change,
-            }),
-        ] => (*session, *media, *change),
-        other => panic!("expected one media operation, got {other:?}"),
+/// What the meeting service was asked by one of the room's calls (the session of each is in
+/// [`calls`]).
+#[derive(Debug, Clone)]
+pub enum Asked {
+    Start(StartRequest),
+    Join(JoinRequest),
+    Leave,
+    Dissolve,
+    MeetingList,
+    Media(Session, Media),
+    Control(Session, ControlAction),
+    Reconcile,
+}
+
+/// A service that notes what it is asked. It answers `Ok` at once what has nothing to tell
+/// (media, control, leave, dissolve), and never answers the rest: tests give those answers.
+#[derive(Default)]
+struct Recorder(std::sync::Mutex<Vec<Asked>>);
+
+impl Recorder {
+    fn note<T: Send + 'static>(&self, asked: Asked) -> BoxFuture<'static, BackendResult<T>> {
+        self.0.lock().unwrap().push(asked);
+        Box::pin(std::future::pending())
+    }
+
+    fn done(&self, asked: Asked) -> BoxFuture<'static, BackendResult<()>> {
+        self.0.lock().unwrap().push(asked);
+        Box::pin(async { Ok(()) })
     }
 }
 
-/// The single `BackendOp::Control` of `effects`.
+impl Backend for Recorder {
+    fn kind(&self) -> &'static str {
+        "recorder"
+    }
+    fn start(&self, request: StartRequest) -> BoxFuture<'static, BackendResult<MeetingDetails>> {
+        self.note(Asked::Start(request))
+    }
+    fn join(&self, request: JoinRequest) -> BoxFuture<'static, BackendResult<Joined>> {
+        self.note(Asked::Join(request))
+    }
+    fn leave(&self, _: Session) -> BoxFuture<'static, BackendResult<()>> {
+        self.done(Asked::Leave)
+    }
+    fn dissolve(&self, _: Session) -> BoxFuture<'static, BackendResult<()>> {
+        self.done(Asked::Dissolve)
+    }
+    fn meeting_list(&self) -> BoxFuture<'static, BackendResult<Vec<ScheduledMeeting>>> {
+        self.note(Asked::MeetingList)
+    }
+    fn set_media(&self, session: Session, media: Media) -> BoxFuture<'static, BackendResult<()>> {
+        self.done(Asked::Media(session, media))
+    }
+    fn control(
+        &self,
+        session: Session,
+        action: ControlAction,
+    ) -> BoxFuture<'static, BackendResult<()>> {
+        self.done(Asked::Control(session, action))
+    }
+    fn reconcile(&self, _: Session) -> BoxFuture<'static, BackendResult<Option<MeetingDetails>>> {
+        self.note(Asked::Reconcile)
+    }
+}
+
+/// What each backend call in `effects` asks the service, and its answer when the service
+/// answers at once (see [`Recorder`]).
+pub fn answers(effects: &[Effect]) -> Vec<(Asked, Option<Completed>)> {
+    use futures_util::FutureExt;
+    let mut found = Vec::new();
+    for effect in effects {
+        if let Effect::Run(call) = effect {
+            let service = Recorder::default();
+            let answer = call.run(&service, None).now_or_never();
+            let asked = service
+                .0
+                .lock()
+                .unwrap()
+                .pop()
+                .expect("the call asks the service");
+            found.push((asked, answer));
+        }
+    }
+    found
+}
+
+/// What the backend calls in `effects` ask the service, in order.
+pub fn asked(effects: &[Effect]) -> Vec<Asked> {
+    answers(effects)
+        .into_iter()
+        .map(|(asked, _)| asked)
+        .collect()
+}
+
+/// The names and sessions of the backend calls in `effects`.
+pub fn calls(effects: &[Effect]) -> Vec<(&'static str, Option<Session>)> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Run(call) => Some((call.name, call.session)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The single media change `effects` asks the service for.
+pub fn media_op(effects: &[Effect]) -> (Session, Media, MediaChange) {
+    assert_eq!(effects.len(), 1, "expected one media call, got {effects:?}");
+    match &answers(effects)[..] {
+        [(Asked::Media(session, media), Some(Completed::Media(_, change, _)))] => {
+            (*session, *media, *change)
+        }
+        other => panic!("expected one media call, got {other:?}"),
+    }
+}
+
+/// The single MeetingControl action `effects` asks the service for.
 pub fn control_op(effects: &[Effect]) -> (Session, ControlAction) {
-    match effects {
-        [Effect::Run(BackendOp::Control(session, action))] => (*session, action.clone()),
-        other => panic!("expected one control operation, got {other:?}"),
+    assert_eq!(
+        effects.len(),
+        1,
+        "expected one control call, got {effects:?}"
+    );
+    match &asked(effects)[..] {
+        [Asked::Control(session, action)] => (*session, action.clone()),
+        other => panic!("expected one control call, got {other:?}"),
     }
 }
 

@@ -2,7 +2,7 @@
 
 use super::control::role_type;
 use super::{Phase, Room};
-use crate::backend::{MeetingDetails, RoomRole};
+use crate::domain::{MeetingDetails, RoomRole};
 use crate::modules::meeting::{
     Joined, LayoutInfo, LayoutSwitched, ListedMeeting, MeetingInfo, MeetingInfoChanged,
     MeetingListChanged, MeetingNode, MeetingTime, Reason, SelfInfo, Stay, UserInfo,
@@ -143,7 +143,7 @@ impl Room {
     }
 }
 
-fn listed(m: &crate::backend::ScheduledMeeting) -> ListedMeeting {
+fn listed(m: &crate::domain::ScheduledMeeting) -> ListedMeeting {
     ListedMeeting {
         meeting_title: m.title.clone(),
         meeting_time: MeetingTime {

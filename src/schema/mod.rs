@@ -13,7 +13,35 @@ pub use params::ignored_params;
 use schemars::Schema;
 use serde_json::{Value, json};
 
-use crate::modules::{MODULES, Module};
+use crate::modules::{ActionSpec, MODULES, Module};
+
+/// The schema of an action's `action_params`, with `meeting_code` saying what each meeting
+/// service accepts: the services sit above the protocol's modules, so their rules are put in
+/// here.
+pub fn params_schema(action: &ActionSpec) -> Schema {
+    let mut schema = (action.params)();
+    let code = schema
+        .get_mut("properties")
+        .and_then(|p| p.get_mut("meeting_code"))
+        .and_then(Value::as_object_mut);
+    if let Some(code) = code {
+        let per_service = crate::backend::meeting_code_schema().to_value();
+        let mut with_rules = serde_json::Map::new();
+        for (key, value) in std::mem::take(code) {
+            if key == "anyOf" {
+                with_rules.insert(key, per_service["anyOf"].clone());
+                with_rules.insert(
+                    "x-meeting-code-patterns".into(),
+                    per_service["x-meeting-code-patterns"].clone(),
+                );
+            } else {
+                with_rules.insert(key, value);
+            }
+        }
+        *code = with_rules;
+    }
+    schema
+}
 
 /// Every file of `schemas/`, by path: `state/<key>.schema.json` for each module's node,
 /// `actions/<Module>.<Action>.schema.json` for each action's `action_params`,
@@ -30,7 +58,7 @@ pub fn files() -> Vec<(String, String)> {
         add(format!("state/{}.schema.json", m.key), (m.state)());
         for action in m.actions {
             let path = format!("actions/{}.{}.schema.json", m.name, action.name);
-            add(path, (action.params)());
+            add(path, params_schema(action));
         }
         for event in m.events {
             if let Some(data) = event.data {
@@ -127,7 +155,7 @@ pub fn openrpc() -> Value {
         let mut params = serde_json::Map::new();
         for action in module.actions {
             let name = format!("{}.{}", module.name, action.name);
-            schemas.insert(name.clone(), (action.params)().to_value());
+            schemas.insert(name.clone(), params_schema(action).to_value());
             params.insert(
                 action.name.into(),
                 json!({"$ref": format!("#/components/schemas/{name}")}),
@@ -141,7 +169,7 @@ pub fn openrpc() -> Value {
                 {"name": "action", "required": true, "schema": {"type": "string", "enum": names}},
                 {"name": "action_params", "required": false, "schema": {"type": "object"}},
                 {"name": "request_key", "required": false, "schema": {"type": "string",
-                    "minLength": 1, "maxLength": crate::server::request_keys::MAX_KEY_BYTES,
+                    "minLength": 1, "maxLength": crate::wire::MAX_REQUEST_KEY_BYTES,
                     "description": "A retry with the same key within 10 minutes gets the first \
                         answer again instead of running the action twice"}},
             ],
@@ -276,7 +304,7 @@ mod tests {
         ];
         for (module, action, params, accepted) in cases {
             let m = crate::modules::module(module).unwrap();
-            let schema = (m.action(action).unwrap().params)().to_value();
+            let schema = params_schema(m.action(action).unwrap()).to_value();
             let value: Value = serde_json::from_str(params).unwrap();
             let valid = jsonschema::validator_for(&schema).unwrap().is_valid(&value);
             assert_eq!(valid, *accepted, "schema of {module}.{action} on {params}");

@@ -7,6 +7,7 @@
 //! it also puts pongs) is bounded, so a connection's memory is bounded whatever it sends.
 
 use std::net::SocketAddr;
+use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,7 +20,7 @@ use tokio::task::JoinHandle;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 use tracing::Instrument;
 
 use super::Context;
@@ -27,6 +28,7 @@ use super::admission::{Peer, PendingSlot};
 use super::dispatch::handle_text;
 use super::handshake::{self, Accepted};
 use super::subscriptions::Subscriptions;
+use crate::room::history::{EventFrame, SharedText};
 
 type Socket = WebSocketStream<TcpStream>;
 
@@ -111,12 +113,17 @@ async fn handshake(
     }
 }
 
-/// Answers requests and forwards events until the connection ends.
+/// Answers requests and forwards events until the connection ends, then ends it.
 async fn serve(ws: Socket, ctx: &Context) {
     let (sink, mut source) = ws.split();
     let (outbound, writer) = Outbound::start(sink, ctx);
-    let writer_abort = writer.abort_handle();
     let ending = read_loop(&mut source, &outbound, ctx).await;
+    finish(ending, outbound, writer, ctx).await;
+}
+
+/// Closes the connection as `ending` says, giving the writer a moment to flush what is queued.
+async fn finish(ending: Ending, outbound: Outbound, writer: JoinHandle<()>, ctx: &Context) {
+    let writer_abort = writer.abort_handle();
     match ending {
         Ending::Close(code, reason) => {
             tracing::info!(%code, reason, "closing connection");
@@ -144,47 +151,94 @@ async fn serve(ws: Socket, ctx: &Context) {
     }
 }
 
+/// An event's shared bytes as a text frame, without copying or checking them again.
+fn event_message(text: &SharedText) -> Message {
+    // SAFETY: a `SharedText` is only ever made from a `String`, so its bytes are UTF-8. Checking
+    // them again would cost every subscriber a pass over every event.
+    Message::Text(unsafe { Utf8Bytes::from_bytes_unchecked(text.bytes().clone()) })
+}
+
+const SHUTTING_DOWN: Ending = Ending::Close(CloseCode::Away, "roomsd is shutting down");
+
+/// Reads the client's frames and the room's events, one at a time, until one ends the
+/// connection.
 async fn read_loop(source: &mut SplitStream<Socket>, outbound: &Outbound, ctx: &Context) -> Ending {
     let (mut events, seen) = ctx.room.subscribe_events_at();
     let mut subscriptions = Subscriptions::starting_after(seen);
     loop {
-        tokio::select! {
-            () = ctx.shutdown.cancelled() => return Ending::Close(CloseCode::Away, "roomsd is shutting down"),
-            incoming = source.next() => match incoming {
-                Some(Ok(Message::Text(text))) => {
-                    if let Some(reply) = handle_text(&text, &ctx.room, &mut subscriptions, &ctx.limits).await
-                        && outbound.push(Message::Text(reply.into())).is_err()
-                    {
-                        return Ending::Drop;
-                    }
-                    // A resume's missed events, after its answer and before anything live.
-                    for frame in subscriptions.take_replay() {
-                        if outbound.push_waiting(Message::Text(frame.with_seq)).await.is_err() {
-                            return Ending::Drop;
-                        }
-                    }
-                }
-                Some(Ok(Message::Binary(_))) => return Ending::Close(CloseCode::Unsupported, "binary frames are not supported: send JSON text"),
-                // Pings are answered by tungstenite itself; pongs are never required.
-                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => {}
-                Some(Ok(Message::Close(_))) | None => return Ending::Quietly,
-                Some(Err(error)) => return failed(&error),
-            },
-            event = events.recv() => match event {
-                Ok(frame) => {
-                    if let Some(text) = subscriptions.deliver(&frame)
-                        && outbound.push(Message::Text(text.clone())).is_err()
-                    {
-                        return Ending::Drop;
-                    }
-                }
-                Err(broadcast::error::RecvError::Lagged(missed)) => {
-                    tracing::warn!(missed, "connection fell behind the event stream");
-                    return Ending::Drop;
-                }
-                Err(broadcast::error::RecvError::Closed) => return Ending::Close(CloseCode::Away, "roomsd is shutting down"),
-            },
+        let step = tokio::select! {
+            () = ctx.shutdown.cancelled() => ControlFlow::Break(SHUTTING_DOWN),
+            incoming = source.next() => {
+                on_frame(incoming, &mut subscriptions, outbound, ctx).await
+            }
+            event = events.recv() => on_event(event, &mut subscriptions, outbound),
+        };
+        if let ControlFlow::Break(ending) = step {
+            return ending;
         }
+    }
+}
+
+/// A frame from the client: requests are answered, then a resume's missed events are queued
+/// (after the answer, before anything live).
+async fn on_frame(
+    incoming: Option<Result<Message, WsError>>,
+    subscriptions: &mut Subscriptions,
+    outbound: &Outbound,
+    ctx: &Context,
+) -> ControlFlow<Ending> {
+    let text = match incoming {
+        Some(Ok(Message::Text(text))) => text,
+        Some(Ok(Message::Binary(_))) => {
+            return ControlFlow::Break(Ending::Close(
+                CloseCode::Unsupported,
+                "binary frames are not supported: send JSON text",
+            ));
+        }
+        // Pings are answered by tungstenite itself; pongs are never required.
+        Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => {
+            return ControlFlow::Continue(());
+        }
+        Some(Ok(Message::Close(_))) | None => return ControlFlow::Break(Ending::Quietly),
+        Some(Err(error)) => return ControlFlow::Break(failed(&error)),
+    };
+    if let Some(reply) = handle_text(&text, &ctx.room, subscriptions, &ctx.limits).await
+        && outbound.push(Message::Text(reply.into())).is_err()
+    {
+        return ControlFlow::Break(Ending::Drop);
+    }
+    for frame in subscriptions.take_replay() {
+        if outbound
+            .push_waiting(event_message(&frame.with_seq))
+            .await
+            .is_err()
+        {
+            return ControlFlow::Break(Ending::Drop);
+        }
+    }
+    ControlFlow::Continue(())
+}
+
+/// A live event: queued if the client subscribed to it.
+fn on_event(
+    event: Result<EventFrame, broadcast::error::RecvError>,
+    subscriptions: &mut Subscriptions,
+    outbound: &Outbound,
+) -> ControlFlow<Ending> {
+    match event {
+        Ok(frame) => {
+            if let Some(text) = subscriptions.deliver(&frame)
+                && outbound.push(event_message(text)).is_err()
+            {
+                return ControlFlow::Break(Ending::Drop);
+            }
+            ControlFlow::Continue(())
+        }
+        Err(broadcast::error::RecvError::Lagged(missed)) => {
+            tracing::warn!(missed, "connection fell behind the event stream");
+            ControlFlow::Break(Ending::Drop)
+        }
+        Err(broadcast::error::RecvError::Closed) => ControlFlow::Break(SHUTTING_DOWN),
     }
 }
 

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 pub const MAX_KEYS: usize = 1024;
-pub const MAX_KEY_BYTES: usize = 128;
+pub use crate::wire::MAX_REQUEST_KEY_BYTES as MAX_KEY_BYTES;
 pub const MAX_ANSWER_BYTES: usize = 4096;
 pub const KEEP: Duration = Duration::from_secs(600);
 

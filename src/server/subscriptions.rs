@@ -3,10 +3,8 @@
 //! Kept as a set of topics with no overlap. Unsubscribing part of a broader topic splits that
 //! topic into its remaining parts, so the listing always says exactly what is delivered.
 
-use tokio_tungstenite::tungstenite::Utf8Bytes;
-
 use crate::modules::{MODULES, snake_case};
-use crate::room::history::{EventFrame, EventLog, Gone};
+use crate::room::history::{EventFrame, EventLog, Gone, SharedText};
 use crate::wire::{ErrorCode, Refusal};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -92,7 +90,7 @@ impl Subscriptions {
     }
 
     /// The bytes to send for a live event, if the connection wants it.
-    pub fn deliver<'f>(&mut self, frame: &'f EventFrame) -> Option<&'f Utf8Bytes> {
+    pub fn deliver<'f>(&mut self, frame: &'f EventFrame) -> Option<&'f SharedText> {
         self.seen = self.seen.max(frame.seq);
         if frame.seq <= self.replayed_through || !self.wants(frame.module, frame.name) {
             return None;
@@ -131,14 +129,16 @@ impl Subscriptions {
         // The events the live receiver has not handed over yet are replayed too, so that
         // skipping them live loses nothing.
         let from = seq.min(self.seen);
-        let missed = match history.after(asked, from).and_then(|missed| {
-            // A position ahead of what was published is no position of this epoch's.
-            if seq > head {
-                Err(Gone::Position)
-            } else {
-                Ok(missed)
-            }
-        }) {
+        let missed = match history
+            .after(asked, from, std::time::Instant::now())
+            .and_then(|missed| {
+                // A position ahead of what was published is no position of this epoch's.
+                if seq > head {
+                    Err(Gone::Position)
+                } else {
+                    Ok(missed)
+                }
+            }) {
             Ok(missed) => missed,
             Err(gone) => {
                 drop(history);
@@ -353,7 +353,7 @@ mod resume_tests {
         let text = format!(
             "{{\"jsonrpc\": \"2.0\", \"method\": \"Event/{module}\", \"params\": {{\"sub_event\": \"{name}\"}}}}"
         );
-        log.publish(module, name, text);
+        log.publish(module, name, text, std::time::Instant::now());
     }
 
     fn path(p: &[&str]) -> Vec<String> {

@@ -16,3 +16,7 @@ pub use envelope::{
 };
 pub use format::to_wire;
 pub use request::{Incoming, ProtocolError, Request, parse};
+
+/// The longest `request_key` a call may carry, in bytes: part of the protocol (the schemas say
+/// it), kept by the server's store of answers.
+pub const MAX_REQUEST_KEY_BYTES: usize = 128;

@@ -40,7 +40,7 @@ use super::{
     MeetingDetails, Profile, RoomRole, Session, StartRequest,
 };
 use crate::config::Config;
-use crate::modules::meeting_control::ControlAction;
+use crate::domain::ControlAction;
 use crate::wire::{ErrorCode, Refusal};
 use api::Api;
 use live::Follow;

@@ -41,7 +41,7 @@ use super::{
     MeetingDetails, RoomRole, ScheduledMeeting, Session, StartRequest,
 };
 use crate::config::{Config, KedacomConfig};
-use crate::modules::meeting_control::ControlAction;
+use crate::domain::ControlAction;
 use crate::wire::{ErrorCode, Refusal};
 use api::{Api, Verb, conf_path, segment};
 use live::Live;

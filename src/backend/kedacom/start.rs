@@ -14,7 +14,7 @@ use super::Inner;
 use super::api::{Verb, conf_path, segment};
 use super::model::{self, Booked, Conference, Created, NAME_EXISTS, Terminals, VirtualRooms};
 use crate::backend::{BackendResult, MeetingDetails, Session, StartRequest};
-use crate::modules::meeting::StartKind;
+use crate::domain::StartKind;
 use crate::wire::{ErrorCode, Refusal};
 
 /// `call_mode` 2: the platform calls the invited terminals itself, `call_times` times.

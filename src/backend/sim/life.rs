@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use super::{Active, Inner, unix_now};
 use crate::backend::{BackendResult, Happening, RoomRole, Session};
 use crate::config::{MeetingCode, SimMeeting};
-use crate::modules::meeting_control::ControlAction;
+use crate::domain::ControlAction;
 use crate::wire::{ErrorCode, Refusal};
 
 pub(super) fn no_meeting() -> Refusal {

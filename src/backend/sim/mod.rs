@@ -20,8 +20,8 @@ use super::{
     Session, StartRequest,
 };
 use crate::config::{Config, MeetingCode, SimConfig, SimMeeting};
-use crate::modules::meeting::StartKind;
-use crate::modules::meeting_control::ControlAction;
+use crate::domain::ControlAction;
+use crate::domain::StartKind;
 use crate::wire::{ErrorCode, Refusal};
 use life::{animate, demo_meetings, no_meeting, wait_for_admission};
 
