@@ -30,7 +30,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -428,27 +427,27 @@ impl Backend for Kedacom {
     }
 
     fn start(&self, request: StartRequest) -> BoxFuture<'static, BackendResult<MeetingDetails>> {
-        self.inner.clone().start(request).boxed()
+        Box::pin(self.inner.clone().start(request))
     }
 
     fn join(&self, request: JoinRequest) -> BoxFuture<'static, BackendResult<Joined>> {
-        self.inner.clone().join(request).boxed()
+        Box::pin(self.inner.clone().join(request))
     }
 
     fn leave(&self, session: Session) -> BoxFuture<'static, BackendResult<()>> {
-        self.inner.clone().leave(session).boxed()
+        Box::pin(self.inner.clone().leave(session))
     }
 
     fn dissolve(&self, session: Session) -> BoxFuture<'static, BackendResult<()>> {
-        self.inner.clone().dissolve(session).boxed()
+        Box::pin(self.inner.clone().dissolve(session))
     }
 
     fn meeting_list(&self) -> BoxFuture<'static, BackendResult<Vec<ScheduledMeeting>>> {
-        self.inner.clone().meeting_list().boxed()
+        Box::pin(self.inner.clone().meeting_list())
     }
 
     fn set_media(&self, session: Session, media: Media) -> BoxFuture<'static, BackendResult<()>> {
-        self.inner.clone().set_media(session, media).boxed()
+        Box::pin(self.inner.clone().set_media(session, media))
     }
 
     fn control(
@@ -456,17 +455,17 @@ impl Backend for Kedacom {
         session: Session,
         action: ControlAction,
     ) -> BoxFuture<'static, BackendResult<()>> {
-        self.inner.clone().control(session, action).boxed()
+        Box::pin(self.inner.clone().control(session, action))
     }
 
     fn abandon(&self, session: Session) -> BoxFuture<'static, ()> {
-        self.inner.clone().abandon(session).boxed()
+        Box::pin(self.inner.clone().abandon(session))
     }
 
     fn reconcile(
         &self,
         session: Session,
     ) -> BoxFuture<'static, BackendResult<Option<MeetingDetails>>> {
-        self.inner.clone().reconcile(session).boxed()
+        Box::pin(self.inner.clone().reconcile(session))
     }
 }
