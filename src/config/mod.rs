@@ -14,12 +14,14 @@ use crate::modules::meeting::normalize_meeting_code;
 mod backends;
 mod events;
 mod members;
+mod mqtt;
 mod toml_error;
 pub use backends::{
     AccountType, ConfType, EasemobConfig, HiarConfig, KedacomConfig, MaxJoinMt, RscConfig, TimeZone,
 };
 pub use events::EventsConfig;
 pub use members::{CompatConfig, MembersConfig};
+pub use mqtt::{Broker, BrokerUrl, CallPolicy, MqttConfig, RoomId, TopicPrefix};
 
 /// The commented default configuration that `roomsd print-default-config` prints.
 pub const DEFAULT_CONFIG: &str = include_str!("default.toml");
@@ -43,6 +45,7 @@ pub struct Config {
     pub hiar: HiarConfig,
     pub members: MembersConfig,
     pub compat: CompatConfig,
+    pub mqtt: MqttConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -456,6 +459,7 @@ impl Config {
     pub fn parse(text: &str) -> Result<Self, String> {
         let mut config: Self = toml::from_str(text).map_err(|e| toml_error::describe(text, &e))?;
         config.server.read_password_file()?;
+        config.mqtt.check()?;
         config.check_consistency()?;
         Ok(config)
     }
