@@ -6,6 +6,7 @@ pub mod backend;
 pub mod config;
 pub mod daemon;
 pub mod displays;
+pub mod fleet;
 #[cfg(test)]
 mod generated;
 pub mod manpage;

@@ -15,6 +15,7 @@ mod contracts;
 mod crash;
 mod driver;
 mod easemob;
+mod fleet;
 mod golden;
 mod hiar;
 mod kedacom;
