@@ -8,9 +8,6 @@ use crate::common::mosquitto::{self, Client, Mosquitto, OPERATOR, VIEWER};
 use crate::common::{self, WAIT};
 use roomsd::config::{BrokerUrl, CallPolicy, Config, RoomId};
 
-const NEEDS: &str =
-    "needs mosquitto (.ci/run installs it): cargo test --test it fleet:: -- --ignored";
-
 pub fn fleet_config(broker: &Mosquitto, room: &str, calls: CallPolicy) -> Config {
     let mut c = common::config();
     c.mqtt.url = BrokerUrl::try_from(broker.url()).unwrap();
@@ -251,6 +248,50 @@ async fn tls_with_a_configured_ca() {
         String::from_utf8_lossy(&output.stdout).trim(),
         "online",
         "{output:?}"
+    );
+    daemon.stop().await;
+}
+
+#[tokio::test]
+#[ignore = "needs mosquitto (.ci/run installs it): cargo test --test it fleet:: -- --ignored"]
+async fn home_assistant_discovery_documents_are_retained() {
+    let broker = Mosquitto::start(&["room-h"]);
+    let mut config = fleet_config(&broker, "room-h", CallPolicy::None);
+    config.mqtt.homeassistant = true;
+    let daemon = common::start(config).await;
+    let mut viewer = Client::connect(&broker, VIEWER).await;
+    viewer.subscribe("rooms/room-h/status").await;
+    viewer
+        .text_where("rooms/room-h/status", |t| t == "online")
+        .await;
+    viewer.subscribe("homeassistant/#").await;
+    let mut components = std::collections::BTreeSet::new();
+    while components.len() < 4 {
+        let message = viewer
+            .next(|p| matches!(p, Packet::Publish(m) if m.topic.starts_with(b"homeassistant/")))
+            .await;
+        let Packet::Publish(message) = message else {
+            unreachable!()
+        };
+        assert!(message.retain, "discovery documents are retained");
+        let topic = String::from_utf8_lossy(&message.topic).into_owned();
+        let doc = json(&String::from_utf8_lossy(&message.payload));
+        assert_eq!(doc["availability_topic"], "rooms/room-h/status", "{topic}");
+        assert_eq!(doc["device"]["identifiers"][0], "roomsd_room-h", "{topic}");
+        // A command is a request frame the room's dispatcher reads.
+        if let Some(command) = doc["payload_press"].as_str().or(doc["payload_on"].as_str()) {
+            let frame = json(command);
+            assert!(
+                frame["method"].as_str().unwrap().starts_with("Call/"),
+                "{topic}"
+            );
+            assert_eq!(doc["command_topic"], "rooms/room-h/request", "{topic}");
+        }
+        components.insert(topic.split('/').nth(1).unwrap().to_owned());
+    }
+    assert_eq!(
+        components.into_iter().collect::<Vec<_>>(),
+        ["button", "number", "sensor", "switch"]
     );
     daemon.stop().await;
 }

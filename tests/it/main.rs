@@ -16,6 +16,7 @@ mod crash;
 mod driver;
 mod easemob;
 mod fleet;
+mod fleet_roomsctl;
 mod golden;
 mod hiar;
 mod kedacom;

@@ -23,6 +23,7 @@ pub const VIEWER: (&str, &str) = ("viewer", "view-secret");
 const ACL: &str = "\
 pattern readwrite rooms/%u/#
 pattern write replies/#
+pattern write homeassistant/+/roomsd_%u/#
 
 user operator
 topic readwrite rooms/#
