@@ -238,6 +238,7 @@ impl Broker {
             .ok_or_else(|| Failure::usage("--broker: empty (e.g. mqtt://broker:1883)"))?;
         let id = format!("roomsctl-{}-{}", std::process::id(), rand::random::<u32>());
         let mut options = MqttOptions::new(id.clone(), &broker.host, broker.port);
+        roomsd::fleet::tune_options(&mut options);
         options.set_keep_alive(Duration::from_secs(30));
         if let Some(user) = &args.username {
             options.set_credentials(user.clone(), password.unwrap_or_default());

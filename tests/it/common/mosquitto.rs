@@ -241,6 +241,7 @@ impl Client {
             broker.port,
         );
         options.set_credentials(user, password);
+        roomsd::fleet::tune_options(&mut options);
         let (client, mut eventloop) = AsyncClient::new(options, 64);
         let (tx, incoming) = mpsc::unbounded_channel();
         let task = tokio::spawn(async move {
