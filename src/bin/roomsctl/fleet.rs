@@ -176,10 +176,9 @@ async fn status(
         let Some(message) = message else {
             return Err(Failure(3, "lost the broker".into()));
         };
-        if let Some(room) = rooms.apply(prefix, &message.topic, &message.payload) {
-            if !once {
-                table.changed(&rooms, &room, json_out);
-            }
+        let room = rooms.apply(prefix, &message.topic, &message.payload);
+        if let Some(room) = room.filter(|_| !once) {
+            table.changed(&rooms, &room, json_out);
         }
         if !once {
             table.tick(&rooms);
