@@ -295,3 +295,26 @@ async fn home_assistant_discovery_documents_are_retained() {
     );
     daemon.stop().await;
 }
+
+/// Nothing listens where the broker should be: the room serves its panels as usual, and stops
+/// at once when asked.
+#[tokio::test]
+async fn an_absent_broker_costs_local_clients_nothing() {
+    let mut config = common::config();
+    let nowhere = format!("mqtt://127.0.0.1:{}", common::free_port());
+    config.mqtt.url = BrokerUrl::try_from(nowhere).unwrap();
+    config.mqtt.room_id = RoomId("room-x".into());
+    let daemon = common::start(config).await;
+    let mut panel = common::Client::connect(daemon.local_addr()).await;
+    panel.subscribe(&["Meeting"]).await;
+    let code = panel
+        .meeting(
+            "JoinMeeting",
+            serde_json::json!({"meeting_code": "111222333"}),
+        )
+        .await;
+    assert_eq!(code, 0);
+    panel.event("JoinMeetingCompleted").await;
+    assert_eq!(panel.status().await, 1);
+    daemon.stop().await;
+}
