@@ -339,6 +339,20 @@ async fn main() {
     );
     drop(sub);
 
+    // What one room keeps on the broker: its retained messages and their bytes.
+    let mut sub = subscriber(port, &["rooms/room-0000/#"]).await;
+    let (mut count, mut bytes) = (0, 0);
+    while let Ok(Some((_, p))) =
+        tokio::time::timeout(Duration::from_millis(500), sub.incoming.recv()).await
+    {
+        if p.retain {
+            count += 1;
+            bytes += p.topic.len() + p.payload.len();
+        }
+    }
+    println!("retained per idle room: {count} messages, {bytes} bytes (topics and payloads)");
+    drop(sub);
+
     // 5. RSS: rooms with the link against rooms without it.
     let with: u64 = rooms.iter().map(|r| rss_kib(r.0.id())).sum::<u64>() / a.rooms as u64;
     let baseline: Vec<Killed> = (0..a.baseline)
