@@ -244,6 +244,30 @@ async fn main() {
         ms(visible)
     );
     drop(sub);
+    let roomsctl = roomsd.with_file_name("roomsctl");
+    if roomsctl.exists() {
+        let started = Instant::now();
+        let output = Command::new(&roomsctl)
+            .args([
+                "fleet",
+                "--broker",
+                &format!("mqtt://127.0.0.1:{port}"),
+                "status",
+                "--once",
+            ])
+            .output()
+            .expect("roomsctl runs");
+        let took = started.elapsed();
+        let table = String::from_utf8_lossy(&output.stdout);
+        let online = table
+            .lines()
+            .filter(|l| l.starts_with("room-") && l.contains(" online "))
+            .count();
+        println!(
+            "roomsctl fleet status --once: {online} rooms online in its table, {} (300 ms of it waiting for quiet)",
+            ms(took)
+        );
+    }
 
     // 2. Calls through the broker, and 3. state changes seen by a subscriber.
     let mut sub = subscriber(port, &["bench/replies", "rooms/+/state/Device"]).await;
@@ -253,7 +277,8 @@ async fn main() {
     let mut changes = Vec::with_capacity(a.calls);
     for n in 0..a.calls {
         let room = format!("room-{:04}", n % a.rooms);
-        let volume = 10 + (n % 80);
+        // Never the volume the room has (50 at start): every call changes the state.
+        let volume = 61 + (n / a.rooms) % 2;
         let frame = json!({"jsonrpc": "2.0", "id": n, "method": "Call/Device",
             "params": {"action": "SetSpeakerVolume", "action_params": {"volume": volume}}});
         let properties = PublishProperties {

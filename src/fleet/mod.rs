@@ -229,7 +229,9 @@ impl LinkTask {
                     failures = failures.saturating_add(1);
                     tokio::select! {
                         () = shutdown.cancelled() => break,
-                        () = tokio::time::sleep(backoff) => {}
+                        // Jittered, so that a fleet that lost its broker does not come back
+                        // in one thundering herd.
+                        () = tokio::time::sleep(backoff.mul_f64(rand::random_range(0.5..=1.0))) => {}
                     }
                     backoff = (backoff * 2).min(BACKOFF_MAX);
                 }
