@@ -72,12 +72,23 @@ async fn state_is_retained_and_calls_are_answered_both_ways() {
     let state = operator
         .text_where("rooms/room-a/state/Meeting", |t| meeting_status(t) == 1)
         .await;
+    // The room's own panels see the password; the broker does not.
+    let mut panel = common::Client::connect(daemon.local_addr()).await;
+    let local = panel.query(&["Meeting", "MeetingInfo"]).await;
+    assert_eq!(local["data"]["meeting_info"]["meeting_password"], "1234");
     assert!(state.contains(r#""meeting_password": """#), "{state}");
     assert!(!state.contains("1234"), "{state}");
     let event = operator
-        .text_where("rooms/room-a/event/Meeting", |_| true)
+        .text_where("rooms/room-a/event/Meeting", |t| {
+            t.contains("JoinMeetingCompleted")
+        })
         .await;
-    assert!(json(&event)["sub_event"].is_string(), "{event}");
+    let event = json(&event);
+    assert_eq!(event["sub_event"], "JoinMeetingCompleted", "{event}");
+    assert_eq!(
+        event["data"]["meeting_info"]["meeting_password"], "",
+        "{event}"
+    );
 
     // MQTT 3.1.1: no response topic, the answer on the room's `response`, matched by id.
     let query = r#"{"jsonrpc": "2.0", "id": "q-1", "method": "Query", "params": {"path": ["Meeting", "MeetingInfo"]}}"#;
