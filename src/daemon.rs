@@ -27,6 +27,9 @@ pub enum StartError {
     },
     #[error("{0}")]
     Exposed(String),
+    /// `[mqtt]` that cannot be used (e.g. TLS files that hold no certificate).
+    #[error("{0}")]
+    Fleet(String),
 }
 
 /// The daemon stopped because a part of it failed, not because it was asked to.
@@ -91,6 +94,8 @@ pub struct Daemon {
     /// Saves device settings; ends after the owner, having saved the last change.
     settings_writer: Option<JoinHandle<()>>,
     display_watcher: Option<JoinHandle<()>>,
+    /// The fleet link (`[mqtt]`); ends after saying `offline`.
+    fleet: Option<JoinHandle<()>>,
 }
 
 impl Daemon {
@@ -172,6 +177,11 @@ impl Daemon {
             }
             true
         });
+        let fleet =
+            crate::fleet::start(&config, room.clone(), shutdown.clone()).map_err(|message| {
+                shutdown.cancel();
+                StartError::Fleet(message)
+            })?;
         let server_config = config.server.clone();
         let server_shutdown = shutdown.clone();
         let server = tokio::spawn(async move {
@@ -193,6 +203,7 @@ impl Daemon {
             owner,
             settings_writer,
             display_watcher,
+            fleet,
         })
     }
 
@@ -221,6 +232,9 @@ impl Daemon {
         let owner_ok = self.owner.await.unwrap_or(false);
         if let Some(writer) = self.settings_writer {
             let _ = writer.await;
+        }
+        if let Some(fleet) = self.fleet {
+            let _ = fleet.await;
         }
         if let Some(watcher) = self.display_watcher {
             let _ = watcher.await;

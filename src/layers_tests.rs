@@ -17,6 +17,7 @@ const LAYERS: &[&[&str]] = &[
     &["backend", "room", "displays"],
     &["schema", "state_file", "systemd"],
     &["server"],
+    &["fleet"],
     &["daemon", "manpage"],
 ];
 

@@ -7,6 +7,7 @@ pub mod config;
 pub mod daemon;
 pub mod displays;
 pub mod domain;
+pub mod fleet;
 #[cfg(test)]
 mod generated;
 pub mod manpage;

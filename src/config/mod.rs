@@ -14,12 +14,14 @@ use crate::modules::meeting::normalize_meeting_code;
 mod backends;
 mod events;
 mod members;
+mod mqtt;
 mod toml_error;
 pub use backends::{
     AccountType, ConfType, EasemobConfig, HiarConfig, KedacomConfig, MaxJoinMt, RscConfig, TimeZone,
 };
 pub use events::EventsConfig;
 pub use members::{CompatConfig, MembersConfig};
+pub use mqtt::{Broker, BrokerUrl, CallPolicy, MqttConfig, RoomId, TopicPrefix};
 
 /// The commented default configuration that `roomsd print-default-config` prints.
 pub const DEFAULT_CONFIG: &str = include_str!("default.toml");
@@ -43,6 +45,7 @@ pub struct Config {
     pub hiar: HiarConfig,
     pub members: MembersConfig,
     pub compat: CompatConfig,
+    pub mqtt: MqttConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -477,10 +480,11 @@ impl Config {
         Ok(config)
     }
 
-    /// Reads the files the configuration names (`server.password_file`) into it. Errors name
-    /// the key and the file.
+    /// Reads the files the configuration names (`server.password_file`, the `[mqtt]`
+    /// credentials and TLS files) into it. Errors name the key and the file.
     pub fn read_files(&mut self) -> Result<(), String> {
-        self.server.read_password_file()
+        self.server.read_password_file()?;
+        self.mqtt.read_files()
     }
 
     /// Every rule, including who may be served: call it once flags and the environment have
@@ -494,6 +498,7 @@ impl Config {
     fn check_consistency(&self) -> Result<(), String> {
         self.server.check_password_source()?;
         backends::check_required(self)?;
+        self.mqtt.check_keys()?;
         let mut codes = std::collections::HashSet::new();
         for meeting in &self.sim.meetings {
             if meeting.code.0.is_empty() {

@@ -115,3 +115,64 @@ fn sim_meeting_codes_are_normalized_and_unique() {
         .unwrap_err();
     assert!(err.contains("used twice"), "{err}");
 }
+
+#[test]
+fn mqtt_is_off_by_default_and_checked_when_set() {
+    assert!(!Config::default().mqtt.enabled());
+    let c = Config::parse("[mqtt]\nurl = \"mqtts://broker.example\"\nroom_id = \"r1\"\n").unwrap();
+    let broker = c.mqtt.url.0.unwrap();
+    assert_eq!(
+        (broker.tls, broker.host.as_str(), broker.port),
+        (true, "broker.example", 8883)
+    );
+    let c = Config::parse("[mqtt]\nurl = \"mqtt://[::1]:1884\"\nroom_id = \"r1\"\n").unwrap();
+    assert_eq!(c.mqtt.url.0.unwrap().port, 1884);
+    for (text, expect) in [
+        ("url = \"http://b\"", "mqtt://host"),
+        ("url = \"mqtt://b:0\"", "1 to 65535"),
+        ("url = \"mqtt://user:pw@b\"", "username and password"),
+        ("room_id = \"a/b\"", "one topic level"),
+        ("room_id = \"room+\"", "one topic level"),
+        ("prefix = \"rooms/#\"", "without '+' or '#'"),
+        ("prefix = \"\"", "not empty"),
+        ("calls = \"all\"", "\"none\", \"read\""),
+        ("calls = [\"Meeting/Explode\"]", "not a Module/Action"),
+        ("events_qos = 2", "0 or 1"),
+        ("keepalive_secs = 1", "at least 5"),
+    ] {
+        let err = Config::parse(&format!("[mqtt]\n{text}\n")).unwrap_err();
+        assert!(
+            err.contains("line 2") && err.contains(expect),
+            "{text}: {err}"
+        );
+    }
+    let c = Config::parse("[mqtt]\ncalls = [\"Meeting/LeaveMeeting\"]\n").unwrap();
+    assert_eq!(
+        c.mqtt.calls,
+        CallPolicy::Allow(vec!["Meeting/LeaveMeeting".into()])
+    );
+}
+
+#[test]
+fn mqtt_keys_that_go_together() {
+    let url = "[mqtt]\nurl = \"mqtt://b\"\nroom_id = \"r\"\n";
+    let err = Config::parse(&format!("{url}ca_file = \"/etc/hostname\"\n")).unwrap_err();
+    assert!(err.contains("not mqtts://"), "{err}");
+    let err = Config::parse(&format!("{url}cert_file = \"/etc/hostname\"\n")).unwrap_err();
+    assert!(err.contains("set both or neither"), "{err}");
+    let err = Config::parse(&format!("{url}password = \"p\"\n")).unwrap_err();
+    assert!(err.contains("without mqtt.username"), "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pw");
+    std::fs::write(&file, "broker-secret\n").unwrap();
+    let with_file = format!(
+        "{url}username = \"u\"\npassword_file = \"{}\"\n",
+        file.display()
+    );
+    let mut config = Config::parse(&with_file).unwrap();
+    assert_eq!(config.mqtt.password, "", "parsing reads no file");
+    config.read_files().unwrap();
+    assert_eq!(config.mqtt.password, "broker-secret");
+    let err = Config::parse(&format!("{with_file}password = \"x\"\n")).unwrap_err();
+    assert!(err.contains("both set"), "{err}");
+}

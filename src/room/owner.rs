@@ -56,6 +56,11 @@ impl RoomHandle {
         self.snapshot.borrow().clone()
     }
 
+    /// The snapshot as it changes: the fleet link publishes each new state with it.
+    pub fn watch_snapshot(&self) -> watch::Receiver<Arc<Snapshot>> {
+        self.snapshot.clone()
+    }
+
     /// A receiver of every event published from now on.
     pub fn subscribe_events(&self) -> broadcast::Receiver<EventFrame> {
         self.events.subscribe().0

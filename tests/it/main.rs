@@ -15,6 +15,8 @@ mod contracts;
 mod crash;
 mod driver;
 mod easemob;
+mod fleet;
+mod fleet_roomsctl;
 mod golden;
 mod hiar;
 mod kedacom;

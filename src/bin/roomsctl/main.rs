@@ -7,6 +7,8 @@
 mod args;
 mod call;
 mod connect;
+mod fleet;
+mod fleet_table;
 mod man;
 mod params;
 mod registry;
@@ -54,6 +56,7 @@ async fn command(link: &Link, cli: &Cli, rpc: &WsClient) -> Result<ExitCode, Fai
             Ok(ExitCode::SUCCESS)
         }
         Command::Call(_)
+        | Command::Fleet(_)
         | Command::Watch { .. }
         | Command::Actions { .. }
         | Command::Completions { .. }
@@ -150,6 +153,16 @@ async fn main_result() -> Result<ExitCode, Failure> {
         }
         Command::Man => return Ok(man()),
         Command::Actions { module } => return actions(module.as_deref()),
+        Command::Fleet(fleet) => {
+            // `--password` is global; from ROOMSD_PASSWORD it is the room's, not the broker's.
+            let typed =
+                matches.value_source("password") == Some(clap::parser::ValueSource::CommandLine);
+            let password = match typed {
+                true => cli.password.clone(),
+                false => std::env::var("ROOMSCTL_BROKER_PASSWORD").ok(),
+            };
+            return fleet::run(fleet, password, cli.timeout, cli.json).await;
+        }
         Command::Call(options) => {
             let target = args::call_target(&matches).expect("clap requires them");
             let module = registry::module(target.module).expect("a registry subcommand");

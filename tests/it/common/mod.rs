@@ -6,6 +6,7 @@ pub mod easemob_fake;
 pub mod fake_http;
 pub mod hiar_fake;
 pub mod kedacom_fake;
+pub mod mosquitto;
 pub mod relay;
 pub mod rsc_fake;
 
