@@ -19,7 +19,7 @@ pub use backends::{
     AccountType, ConfType, EasemobConfig, HiarConfig, KedacomConfig, MaxJoinMt, RscConfig, TimeZone,
 };
 pub use events::EventsConfig;
-pub use members::{CompatConfig, MembersConfig};
+pub use members::{CompatConfig, ListInEvents, MembersConfig};
 
 /// The commented default configuration that `roomsd print-default-config` prints.
 pub const DEFAULT_CONFIG: &str = include_str!("default.toml");

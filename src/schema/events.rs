@@ -54,7 +54,8 @@ struct MeetingInfoChanged {
 }
 
 /// What changed since the previous `MembersChanged`: put `joined` and `updated` by `user_id`,
-/// remove `left`. `user_list_info` (the whole list) only with `[compat] members_changed_list`.
+/// remove `left`. `user_list_info` (the whole list) only while the meeting has at most
+/// `[compat] members_changed_list` members (100 by default).
 #[derive(JsonSchema)]
 struct MembersChanged {
     joined: Vec<Member>,
