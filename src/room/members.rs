@@ -191,9 +191,7 @@ impl Room {
         }
         self.participants_change(|room| {
             let in_meeting = room.phase.in_meeting().is_some();
-            let Some(meeting) = room.phase.meeting_mut() else {
-                return None;
-            };
+            let meeting = room.phase.meeting_mut()?;
             let cache = &mut room.member_cache;
             if !in_meeting || cache.stale {
                 apply_changes(&mut meeting.participants, changes, |_| {});
