@@ -201,22 +201,23 @@ impl Room {
             // The prepared list is the room, then the participants in their order. Copied only
             // when a published snapshot still holds it: a copy of pointers, not renderings.
             let mut prepared = std::mem::take(&mut cache.prepared);
-            let list = Arc::make_mut(&mut prepared);
+            let prepared_mut = Arc::make_mut(&mut prepared);
+            let list = Arc::make_mut(&mut prepared_mut.list);
             apply_changes(&mut meeting.participants, changes, |step| match step {
                 Step::Left(i, id) => {
-                    list.list.remove(i + 1);
+                    list.remove(i + 1);
                     cache.by_id.remove(id);
                     cache.gone.push(id.to_owned());
                 }
                 Step::Changed(i, p) => {
-                    list.list[i + 1] = cache.render(&p.user_id, |kept| same(kept, p), || member(p));
+                    list[i + 1] = cache.render(&p.user_id, |kept| same(kept, p), || member(p));
                 }
                 Step::Joined(p) => {
                     let wire = cache.render(&p.user_id, |kept| same(kept, p), || member(p));
-                    list.list.push(wire);
+                    list.push(wire);
                 }
             });
-            list.recount();
+            prepared_mut.recount();
             cache.prepared = prepared;
             room.members_pending()
         })

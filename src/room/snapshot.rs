@@ -21,8 +21,9 @@ const BARE_MODULES: &[&str] = &["members"];
 /// changed, so that a change in a meeting of a thousand renders one member, not a thousand.
 #[derive(Debug, Clone)]
 pub struct PreparedMembers {
-    /// In list order, the room first.
-    pub list: Vec<Arc<str>>,
+    /// In list order, the room first. Shared on its own, so that a change of the counts alone
+    /// (the waiting room) does not copy it.
+    pub list: Arc<Vec<Arc<str>>>,
     /// `member_count`.
     pub count: Value,
 }
@@ -37,7 +38,10 @@ impl PreparedMembers {
     pub fn new(list: Vec<Arc<str>>, in_waiting_room: usize) -> Self {
         let count =
             serde_json::json!({"in_meeting": list.len(), "in_waiting_room": in_waiting_room});
-        Self { list, count }
+        Self {
+            list: Arc::new(list),
+            count,
+        }
     }
 
     /// `{"user_list_info": [...], "member_count": {...}}` with the members at `range` (clamped
@@ -128,7 +132,7 @@ impl Snapshot {
             .map(|list| list.iter().map(|m| Arc::from(to_wire(m))).collect())
             .unwrap_or_default();
         let members = PreparedMembers {
-            list,
+            list: Arc::new(list),
             count: node["member_count"].clone(),
         };
         Self::prepared(tree, Arc::new(members))
