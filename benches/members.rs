@@ -1,13 +1,15 @@
-//! What one member change costs the room in a meeting of 1,000: the backend's report applied,
-//! the new snapshot prepared (as the owner task does after every step) and the events
-//! serialized once (as the owner publishes them).
+//! What one member change costs the room in a meeting of 1,000 (and, reported as a delta, of
+//! 10,000): the backend's report applied, the new snapshot prepared (as the owner task does
+//! after every step) and the events serialized once (as the owner publishes them).
 //!
 //! `cargo bench --bench members`
 
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use roomsd::backend::{BackendEvent, Happening, Joined, MeetingDetails, Participant, RoomRole};
+use roomsd::backend::{
+    BackendEvent, Happening, Joined, MeetingDetails, MemberChanges, Participant, RoomRole,
+};
 use roomsd::config::Config;
 use roomsd::modules::meeting::MeetingAction;
 use roomsd::room::device::DeviceSettings;
@@ -29,6 +31,10 @@ fn person(i: usize) -> Participant {
 
 /// A room in a meeting with the room and `OTHERS` others.
 fn room_in_meeting(config: &Config) -> Room {
+    room_in_meeting_of(config, OTHERS)
+}
+
+fn room_in_meeting_of(config: &Config, others: usize) -> Room {
     let given = roomsd::room::Given {
         profile: roomsd::backend::profile_of(config.backend.kind),
         health: roomsd::backend::health::initial(config),
@@ -58,7 +64,7 @@ fn room_in_meeting(config: &Config) -> Room {
             room_user_id: "room-1".into(),
             room_role: RoomRole::Host,
             room_is_creator: false,
-            participants: (0..OTHERS).map(person).collect(),
+            participants: (0..others).map(person).collect(),
             waiting: Vec::new(),
             recording_allowed: true,
             recording: false,
@@ -100,7 +106,11 @@ fn one_change(c: &mut Criterion) {
         ("kept snapshot, delta event", true, false),
     ] {
         let mut config = Config::default();
-        config.compat.members_changed_list = full_list;
+        config.compat.members_changed_list = if full_list {
+            roomsd::config::ListInEvents::Always
+        } else {
+            roomsd::config::ListInEvents::Never
+        };
         let mut room = room_in_meeting(&config);
         let mut people: Vec<Participant> = (0..OTHERS).map(person).collect();
         let mut i = 0usize;
@@ -122,5 +132,37 @@ fn one_change(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, one_change);
+/// The same change reported as what changed (`Happening::Members`), as the simulator and
+/// services with member events report it: no pass over the list, at 1,000 and at 10,000.
+fn member_delta_apply(c: &mut Criterion) {
+    let mut config = Config::default();
+    config.compat.members_changed_list = roomsd::config::ListInEvents::Never;
+    for others in [OTHERS, 9_999] {
+        let mut room = room_in_meeting_of(&config, others);
+        let mut people: Vec<Participant> = (0..others).map(person).collect();
+        let mut i = 0usize;
+        c.bench_function(
+            &format!(
+                "member delta apply: 1 change to a {}-member meeting",
+                others + 1
+            ),
+            |b| {
+                b.iter(|| {
+                    i = (i + 1) % others;
+                    people[i].audio_on = !people[i].audio_on;
+                    let effects = room.happen(BackendEvent {
+                        session: room.phase().session(),
+                        happening: Happening::Members(MemberChanges {
+                            updated: vec![people[i].clone()],
+                            ..MemberChanges::default()
+                        }),
+                    });
+                    black_box(commit(&mut room, effects, true))
+                });
+            },
+        );
+    }
+}
+
+criterion_group!(benches, one_change, member_delta_apply);
 criterion_main!(benches);

@@ -10,10 +10,16 @@
 //! ```
 //!
 //! `--full-list` turns `[compat] members_changed_list` on (the whole list in every event, as
-//! before the deltas), to compare.
+//! before the deltas), to compare; `--compat-list V` sets it to `V` (`false`, `100`, ...). `--waiting N --waiting-churn-ms MS` adds waiting-room
+//! traffic.
+//!
+//! The tool must measure the daemon, not itself: the paging driver runs on a thread and
+//! runtime of its own, so that the panels' parsing never delays its clock, and the panels
+//! read only the fields they apply.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Write};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
@@ -26,7 +32,10 @@ struct Args {
     panels: usize,
     secs: u64,
     coalesce_ms: u64,
-    full_list: bool,
+    /// `[compat] members_changed_list` as written, when given.
+    compat_list: Option<String>,
+    waiting: u32,
+    waiting_churn_ms: u64,
 }
 
 fn args() -> Args {
@@ -36,7 +45,9 @@ fn args() -> Args {
         panels: 10,
         secs: 10,
         coalesce_ms: 50,
-        full_list: false,
+        compat_list: None,
+        waiting: 0,
+        waiting_churn_ms: 0,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -47,7 +58,10 @@ fn args() -> Args {
             "--panels" => a.panels = value().parse().expect("a number"),
             "--secs" => a.secs = value().parse().expect("a number"),
             "--coalesce-ms" => a.coalesce_ms = value().parse().expect("a number"),
-            "--full-list" => a.full_list = true,
+            "--full-list" => a.compat_list = Some("true".into()),
+            "--compat-list" => a.compat_list = Some(value()),
+            "--waiting" => a.waiting = value().parse().expect("a number"),
+            "--waiting-churn-ms" => a.waiting_churn_ms = value().parse().expect("a number"),
             other => panic!("unknown flag {other}"),
         }
     }
@@ -129,8 +143,43 @@ struct PanelReport {
     inconsistent: usize,
 }
 
-/// A panel: the list from the Query, then every MembersChanged applied until `until`.
-async fn panel(url: String, until: Instant) -> PanelReport {
+/// What a panel reads of an event: the rule of PROTOCOL.md §6.2 and the count.
+#[derive(serde::Deserialize)]
+struct EventFrame {
+    params: EventParams,
+}
+
+#[derive(serde::Deserialize)]
+struct EventParams {
+    data: Delta,
+}
+
+#[derive(serde::Deserialize)]
+struct Delta {
+    #[serde(default)]
+    joined: Vec<Id>,
+    #[serde(default)]
+    updated: Vec<Id>,
+    #[serde(default)]
+    left: Vec<String>,
+    member_count: Count,
+}
+
+#[derive(serde::Deserialize)]
+struct Id {
+    user_id: String,
+}
+
+#[derive(serde::Deserialize)]
+struct Count {
+    in_meeting: usize,
+}
+
+/// When the measured window ends, set once every panel holds its list.
+type Window = Arc<(tokio::sync::Barrier, OnceLock<Instant>)>;
+
+/// A panel: the list from the Query, then every MembersChanged applied until the window ends.
+async fn panel(url: String, window: Window) -> PanelReport {
     let mut ws = connect(&url).await;
     request(
         &mut ws,
@@ -139,10 +188,14 @@ async fn panel(url: String, until: Instant) -> PanelReport {
     )
     .await;
     let members = request(&mut ws, "Query", json!({"path": ["Members"]})).await;
-    let mut kept: HashMap<String, ()> = HashMap::new();
+    let mut kept: HashSet<String> = HashSet::new();
     for m in members["data"]["user_list_info"].as_array().unwrap() {
-        kept.insert(m["user_id"].as_str().unwrap().into(), ());
+        kept.insert(m["user_id"].as_str().unwrap().into());
     }
+    // Loading the whole list (1.7 MB in a meeting of 10,000) is not the steady state measured.
+    window.0.wait().await;
+    window.0.wait().await;
+    let until = *window.1.get().expect("set between the two waits");
     let mut report = PanelReport::default();
     while let Ok(Some(Ok(message))) = tokio::time::timeout_at(until.into(), ws.next()).await {
         let Message::Text(frame) = message else {
@@ -150,24 +203,47 @@ async fn panel(url: String, until: Instant) -> PanelReport {
         };
         report.bytes += frame.len();
         report.sizes.push(frame.len());
-        let frame: Value = serde_json::from_str(&frame).unwrap();
-        let data = &frame["params"]["data"];
-        for m in data["joined"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .chain(data["updated"].as_array().into_iter().flatten())
-        {
-            kept.insert(m["user_id"].as_str().unwrap().into(), ());
+        let frame: EventFrame = serde_json::from_str(&frame).unwrap();
+        let data = frame.params.data;
+        for m in data.joined.into_iter().chain(data.updated) {
+            kept.insert(m.user_id);
         }
-        for id in data["left"].as_array().into_iter().flatten() {
-            kept.remove(id.as_str().unwrap());
+        for id in &data.left {
+            kept.remove(id);
         }
-        if data["member_count"]["in_meeting"].as_u64() != Some(kept.len() as u64) {
+        if data.member_count.in_meeting != kept.len() {
             report.inconsistent += 1;
         }
     }
     report
+}
+
+/// The driver: pages through `Query ["Members"]` 20 at a time until `until`, on a thread and
+/// runtime of its own; the time of each answer.
+fn driver(url: String, participants: u32, until: Instant) -> Vec<Duration> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async move {
+        let mut ws = connect(&url).await;
+        let mut times = Vec::new();
+        let mut page = 0u64;
+        while Instant::now() < until {
+            let begin = (page * 20) % u64::from(participants.max(1));
+            let asked = Instant::now();
+            request(
+                &mut ws,
+                "Query",
+                json!({"path": ["Members"], "begin": begin, "count": 20}),
+            )
+            .await;
+            times.push(asked.elapsed());
+            page += 1;
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        times
+    })
 }
 
 #[tokio::main]
@@ -177,10 +253,20 @@ async fn main() {
     write!(
         config,
         "[server]\nlisten = \"127.0.0.1:0\"\nmax_unsent_bytes = 67108864\n\
-         [members]\ncoalesce_ms = {}\n[compat]\nmembers_changed_list = {}\n\
+         [members]\ncoalesce_ms = {}\n[compat]\n{}\n\
          [sim]\njoin_delay_ms = 10\n[[sim.meetings]]\ncode = \"900100200\"\ntitle = \"Load\"\n\
-         participants = {}\nchurn_ms = {}\nroom_is_host = true\n",
-        a.coalesce_ms, a.full_list, a.participants, a.churn_ms
+         participants = {}\nchurn_ms = {}\nwaiting = {}\nwaiting_churn_ms = {}\n\
+         room_is_host = true\n",
+        a.coalesce_ms,
+        // Without --full-list or --compat-list, the daemon's default.
+        a.compat_list
+            .as_ref()
+            .map(|v| format!("members_changed_list = {v}"))
+            .unwrap_or_default(),
+        a.participants,
+        a.churn_ms,
+        a.waiting,
+        a.waiting_churn_ms
     )
     .unwrap();
     let mut child = std::process::Command::new(roomsd_path())
@@ -215,6 +301,7 @@ async fn main() {
         json!({"path": ["Meeting", "JoinMeetingCompleted"]}),
     )
     .await;
+    let joining = Instant::now();
     request(
         &mut control,
         "Call/Meeting",
@@ -226,29 +313,25 @@ async fn main() {
             break;
         }
     }
+    let joined_in = joining.elapsed();
 
+    let window: Window = Arc::new((tokio::sync::Barrier::new(a.panels + 1), OnceLock::new()));
+    let panels: Vec<_> = (0..a.panels)
+        .map(|_| tokio::spawn(panel(url.clone(), window.clone())))
+        .collect();
+    window.0.wait().await;
     let started = Instant::now();
     let until = started + Duration::from_secs(a.secs);
+    window.1.set(until).unwrap();
+    window.0.wait().await;
     let (cpu_before, _) = usage(pid);
-    let panels: Vec<_> = (0..a.panels)
-        .map(|_| tokio::spawn(panel(url.clone(), until)))
-        .collect();
-    // A driver paging through the list meanwhile.
-    let mut times = Vec::new();
-    let mut page = 0u64;
-    while Instant::now() < until {
-        let begin = (page * 20) % u64::from(a.participants);
-        let asked = Instant::now();
-        request(
-            &mut control,
-            "Query",
-            json!({"path": ["Members"], "begin": begin, "count": 20}),
-        )
-        .await;
-        times.push(asked.elapsed());
-        page += 1;
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let participants = a.participants;
+    let times = {
+        let url = url.clone();
+        tokio::task::spawn_blocking(move || driver(url, participants, until))
+            .await
+            .unwrap()
+    };
     let (cpu_after, rss) = usage(pid);
     let elapsed = started.elapsed().as_secs_f64();
     let mut sizes = Vec::new();
@@ -262,12 +345,19 @@ async fn main() {
     }
     drop(child);
     sizes.sort_unstable();
+    let mut times = times;
     times.sort();
     let median = |v: &[usize]| v.get(v.len() / 2).copied().unwrap_or(0);
     println!(
-        "{} participants, churn every ~{} ms, {} panels, {:.1} s, coalesce {} ms, whole list in events: {}",
-        a.participants, a.churn_ms, a.panels, elapsed, a.coalesce_ms, a.full_list
+        "{} participants, churn every ~{} ms, {} panels, {:.1} s, coalesce {} ms, members_changed_list: {}",
+        a.participants,
+        a.churn_ms,
+        a.panels,
+        elapsed,
+        a.coalesce_ms,
+        a.compat_list.as_deref().unwrap_or("the default")
     );
+    println!("join: JoinMeetingCompleted after {joined_in:?}");
     println!(
         "events per panel: {}; event size median {} B, max {} B",
         sizes.len() / a.panels.max(1),

@@ -1,21 +1,45 @@
 // The member list. A meeting may hold a thousand people, so only the first pages are put in the
 // page; the count is always whole. It is read once with Query ["Members"] and kept up to date
-// from MembersChanged, which carries only what changed (PROTOCOL.md §6.2).
+// from MembersChanged, which carries only what changed (PROTOCOL.md §6.2). An event costs the
+// panel what it changed: the kept list is updated in place, and only rows whose member changed
+// are drawn anew.
 
 const PAGE = 50;
 const $ = (id) => document.getElementById(id);
 
 const ROLES = { 1: "host", 2: "co-host" };
 
-// The Query ["Members"] answer `members` after a MembersChanged `change`: joined and updated
-// records put by user_id (newcomers at the end), left ids removed. A new object, so that the
-// list is redrawn.
-export function applyMembersChanged(members, change) {
-  const list = members?.user_list_info ?? [];
-  const byId = new Map(list.map((member) => [member.user_id, member]));
-  for (const member of [...(change.joined ?? []), ...(change.updated ?? [])]) byId.set(member.user_id, member);
-  for (const id of change.left ?? []) byId.delete(id);
-  return { user_list_info: [...byId.values()], member_count: change.member_count };
+// The member list as the daemon holds it: members by user_id in the daemon's order (a Map keeps
+// insertion order, as the daemon does: updated in place, joined at the end), and the counts.
+export class Members {
+  // `answer`: the data of Query ["Members"].
+  constructor(answer) {
+    const list = answer?.user_list_info ?? [];
+    this.byId = new Map(list.map((member) => [member.user_id, member]));
+    this.count = answer?.member_count ?? { in_meeting: list.length, in_waiting_room: 0 };
+  }
+
+  // A MembersChanged `change`: joined and updated put by user_id, left removed.
+  apply(change) {
+    for (const member of change.joined ?? []) this.byId.set(member.user_id, member);
+    for (const member of change.updated ?? []) this.byId.set(member.user_id, member);
+    for (const id of change.left ?? []) this.byId.delete(id);
+    this.count = change.member_count;
+  }
+
+  // The first `n` members.
+  first(n) {
+    const out = [];
+    for (const member of this.byId.values()) {
+      if (out.length === n) break;
+      out.push(member);
+    }
+    return out;
+  }
+
+  get size() {
+    return this.byId.size;
+  }
 }
 
 export class MemberList {
@@ -23,40 +47,61 @@ export class MemberList {
   constructor({ onMute, onRemove }) {
     this.actions = { onMute, onRemove };
     this.shown = PAGE;
-    this.drawn = null;
+    this.forget();
     $("members-more").onclick = () => {
       this.shown += PAGE;
-      this.drawn = null;
       this.render(this.last);
     };
   }
 
-  // view: { members, inMeeting, selfId, canModerate, locked }. Redrawn only when it changed.
+  // Nothing drawn is kept: the next render draws every row.
+  forget() {
+    this.rows = new Map(); // user_id → { member, li }, for the rows on the page
+    this.drawnWith = null;
+    this.countText = null;
+  }
+
+  // view: { members (a Members), inMeeting, selfId, canModerate, locked }. Rows are drawn
+  // anew only for members that changed; the rest keep their elements.
   render(view) {
     this.last = view;
     const section = $("members-section");
     section.hidden = !view.inMeeting;
     if (!view.inMeeting) {
       this.shown = PAGE;
-      this.drawn = null;
+      this.forget();
       return;
     }
     const { members, selfId, canModerate, locked } = view;
-    const key = [members, this.shown, selfId, canModerate, locked];
-    if (this.drawn && key.every((part, i) => part === this.drawn[i])) return;
-    this.drawn = key;
+    // A change of who may do what redraws every row's buttons.
+    const drawnWith = [selfId, canModerate, locked];
+    if (!this.drawnWith || drawnWith.some((part, i) => part !== this.drawnWith[i])) {
+      this.rows = new Map();
+      this.drawnWith = drawnWith;
+    }
 
-    const list = members?.user_list_info ?? [];
-    const count = members?.member_count ?? { in_meeting: list.length, in_waiting_room: 0 };
+    const count = members?.count ?? { in_meeting: 0, in_waiting_room: 0 };
     const people = count.in_meeting === 1 ? "1 person" : `${count.in_meeting} people`;
     const waiting = count.in_waiting_room ? ` · ${count.in_waiting_room} waiting` : "";
-    $("member-count").textContent = `${people} in the meeting${waiting}`;
+    const countText = `${people} in the meeting${waiting}`;
+    if (countText !== this.countText) $("member-count").textContent = this.countText = countText;
 
-    const rows = list.slice(0, this.shown).map((member) =>
-      this.row(member, member.user_id === selfId, canModerate, locked));
-    $("member-list").replaceChildren(...rows);
+    const page = members ? members.first(this.shown) : [];
+    const rows = new Map();
+    let same = page.length === $("member-list").children.length;
+    const lis = page.map((member, i) => {
+      const kept = this.rows.get(member.user_id);
+      const li = kept?.member === member
+        ? kept.li
+        : this.row(member, member.user_id === selfId, canModerate, locked);
+      rows.set(member.user_id, { member, li });
+      same &&= $("member-list").children[i] === li;
+      return li;
+    });
+    this.rows = rows;
+    if (!same) $("member-list").replaceChildren(...lis);
     const more = $("members-more");
-    const left = list.length - this.shown;
+    const left = (members?.size ?? 0) - page.length;
     more.hidden = left <= 0;
     more.textContent = `Show ${Math.min(left, PAGE)} more (${left} not shown)`;
   }

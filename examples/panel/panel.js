@@ -3,7 +3,7 @@
 // of its events arrives, so what it shows is what the daemon holds; on top of that it shows what
 // it has itself under way (a join between its acknowledgement and its outcome).
 import { Connection, setPassword, takePasswordFromFragment } from "./connection.js";
-import { MemberList, applyMembersChanged } from "./members.js";
+import { MemberList, Members } from "./members.js";
 import { locked, render } from "./render.js";
 
 const $ = (id) => document.getElementById(id);
@@ -49,6 +49,10 @@ const members = new MemberList({
 
 function show() {
   render(state, act);
+  showMembers();
+}
+
+function showMembers() {
   const self = state.meeting?.self_info;
   const status = state.meeting?.meeting_info.meeting_status;
   members.render({
@@ -107,8 +111,9 @@ function received(module, event, missed) {
       if (PASSWORD_CODES.has(event.error_code)) askMeetingPassword(event.data?.meeting_info);
     }
     if (event.sub_event === "MembersChanged") {
-      state.members = applyMembersChanged(state.members, event.data);
-      return show();
+      // Only the list changed: the rest of the page is not redrawn.
+      state.members?.apply(event.data);
+      return showMembers();
     }
   }
   if (module === "Backend") {
@@ -130,7 +135,7 @@ function askMeetingPassword(info) {
 
 async function refresh(module) {
   const result = await connection.rpc("Query", { path: [module] });
-  if (module === "Members") state.members = result.data;
+  if (module === "Members") state.members = new Members(result.data);
   else state[module.toLowerCase()] = result.data[module.toLowerCase()];
 }
 

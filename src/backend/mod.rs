@@ -23,8 +23,8 @@ use crate::config::{BackendKind, Config};
 // The vocabulary the adapters speak, defined below both the room and the backends.
 pub use crate::domain::{
     Backend, BackendEvent, BackendResult, Capability, CodeRule, ControlAction, Happening, Health,
-    JoinRequest, Joined, Media, MeetingDetails, Participant, Profile, RoomRole, ScheduledMeeting,
-    Session, StartKind, StartRequest, cannot,
+    JoinRequest, Joined, Media, MeetingDetails, MemberChanges, Participant, Profile, RoomRole,
+    ScheduledMeeting, Session, StartKind, StartRequest, cannot,
 };
 pub use health::HealthTracker;
 pub use profile::meeting_code_schema;

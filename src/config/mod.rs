@@ -20,7 +20,7 @@ pub use backends::{
     AccountType, ConfType, EasemobConfig, HiarConfig, KedacomConfig, MaxJoinMt, RscConfig, TimeZone,
 };
 pub use events::EventsConfig;
-pub use members::{CompatConfig, MembersConfig};
+pub use members::{CompatConfig, ListInEvents, MembersConfig};
 pub use mqtt::{Broker, BrokerUrl, CallPolicy, MqttConfig, RoomId, TopicPrefix};
 
 /// The commented default configuration that `roomsd print-default-config` prints.

@@ -176,3 +176,27 @@ fn mqtt_keys_that_go_together() {
     let err = Config::parse(&format!("{with_file}password = \"x\"\n")).unwrap_err();
     assert!(err.contains("both set"), "{err}");
 }
+
+/// Configurations written when the setting was a switch keep working; a number is a limit.
+#[test]
+fn members_changed_list_is_a_switch_or_a_member_count() {
+    use super::ListInEvents;
+    let read = |value: &str| {
+        Config::parse(&format!("[compat]\nmembers_changed_list = {value}\n"))
+            .map(|c| c.compat.members_changed_list)
+    };
+    assert_eq!(read("true").unwrap(), ListInEvents::Always);
+    assert_eq!(read("false").unwrap(), ListInEvents::Never);
+    assert_eq!(read("12").unwrap(), ListInEvents::UpTo(12));
+    assert_eq!(
+        Config::default().compat.members_changed_list,
+        ListInEvents::UpTo(100)
+    );
+    let err = read("-1").unwrap_err().to_string();
+    assert!(
+        err.contains("members_changed_list") && err.contains("line 2"),
+        "{err}"
+    );
+    assert!(read("\"yes\"").is_err());
+    assert!(ListInEvents::UpTo(100).carries(100) && !ListInEvents::UpTo(100).carries(101));
+}

@@ -130,14 +130,27 @@ pub enum Happening {
     HostEnded,
     /// The room was removed from the meeting.
     Removed,
-    /// The other participants now are these.
+    /// The other participants now are these: for services that poll whole lists.
     Participants(Vec<Participant>),
     /// The people in the waiting room now are these.
     Waiting(Vec<Participant>),
+    /// Who came, went or changed since the previous report: for services that say so, and
+    /// what a large meeting's churn should cost the room.
+    Members(MemberChanges),
     /// The meeting started or stopped being recorded.
     Recording(bool),
     /// The scheduled meetings changed.
     MeetingList(Vec<ScheduledMeeting>),
+}
+
+/// A change to the meeting's participants, or (`waiting_room`) to its waiting room. A joined
+/// user id already there is an update; a left one not there is nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MemberChanges {
+    pub waiting_room: bool,
+    pub joined: Vec<Participant>,
+    pub left: Vec<String>,
+    pub updated: Vec<Participant>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,7 +11,8 @@ mod service;
 pub use health::Health;
 pub use meeting::{
     BackendEvent, BackendResult, ControlAction, Happening, JoinRequest, Joined, Media,
-    MeetingDetails, Participant, RoomRole, ScheduledMeeting, Session, StartKind, StartRequest,
+    MeetingDetails, MemberChanges, Participant, RoomRole, ScheduledMeeting, Session, StartKind,
+    StartRequest,
 };
 pub use profile::{Capability, CodeRule, Profile, cannot};
 pub use service::Backend;

@@ -79,8 +79,9 @@ pub struct MemberCount {
 
 /// `MembersChanged` data: what changed since the last one, so that an event costs what changed
 /// rather than the whole meeting. A client keeps a map by `user_id`: it puts `joined` and
-/// `updated`, removes `left`. `user_list_info`, the whole list as before, only when
-/// `[compat] members_changed_list` asks for it; `member_count` last, as in the Query answer.
+/// `updated`, removes `left`. `user_list_info`, the whole list as before, only while the
+/// meeting is no larger than `[compat] members_changed_list` (100 by default); `member_count` last, as in the
+/// Query answer.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
 #[schemars(rename = "MembersChanged")]
 pub struct MembersDelta {

@@ -414,6 +414,9 @@ impl Room {
                 Happening::Participants(people),
                 Phase::InMeeting { .. } | Phase::WaitingRoom { .. },
             ) => self.set_participants(people),
+            (Happening::Members(changes), Phase::InMeeting { .. } | Phase::WaitingRoom { .. }) => {
+                self.change_members(changes)
+            }
             (
                 Happening::Waiting(people),
                 Phase::InMeeting { meeting, .. } | Phase::WaitingRoom { meeting, .. },
@@ -539,17 +542,29 @@ impl Room {
     }
 
     fn set_participants(&mut self, people: Vec<crate::domain::Participant>) -> Vec<Effect> {
+        self.participants_change(|room| {
+            if let Phase::InMeeting { meeting, .. } | Phase::WaitingRoom { meeting, .. } =
+                &mut room.phase
+            {
+                meeting.participants = people;
+            }
+            room.phase
+                .in_meeting()
+                .is_some()
+                .then(|| room.members_changed())
+                .flatten()
+        })
+    }
+
+    /// Runs `change` on the participants, and adds the events of what it changed besides the
+    /// list: whether a host is present, whether layouts can be switched.
+    pub(super) fn participants_change(
+        &mut self,
+        change: impl FnOnce(&mut Self) -> Option<Effect>,
+    ) -> Vec<Effect> {
         let host_before = self.meeting_info().host_status;
         let switchable_before = self.layout_switchable();
-        if let Phase::InMeeting { meeting, .. } | Phase::WaitingRoom { meeting, .. } =
-            &mut self.phase
-        {
-            meeting.participants = people;
-        }
-        let mut effects = Vec::new();
-        if self.phase.in_meeting().is_some() {
-            effects.extend(self.members_changed());
-        }
+        let mut effects: Vec<Effect> = change(self).into_iter().collect();
         if self.meeting_info().host_status != host_before {
             effects.push(event(m::MEETING_INFO_CHANGED, self.meeting_info_data()));
         }

@@ -12,10 +12,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::control::{member, role_type};
-use super::snapshot::{PreparedMembers, Snapshot};
+use super::snapshot::{Nodes, PreparedMembers, Snapshot};
 use super::{Effect, Room};
-use crate::config::Config;
-use crate::domain::Participant;
+use crate::config::{Config, ListInEvents};
+use crate::domain::{MemberChanges, Participant};
 use crate::modules::meeting::MEMBERS_CHANGED;
 use crate::modules::members::{Member, MemberCount, MembersDelta};
 use crate::wire::to_wire;
@@ -28,8 +28,8 @@ pub(super) struct Announced {
     /// A change waits for the window to close.
     pending: bool,
     window: Duration,
-    /// `[compat] members_changed_list`: the whole list rides along too.
-    full_list: bool,
+    /// `[compat] members_changed_list`: when the whole list rides along too.
+    full_list: ListInEvents,
 }
 
 impl Announced {
@@ -116,8 +116,18 @@ impl Room {
     /// The state as Query serves it; the member list rendered only where it changed.
     pub fn snapshot(&mut self) -> Snapshot {
         let members = self.prepared_members();
-        Snapshot::prepared(&self.tree_with_members(serde_json::Value::Null), members)
-            .with_reply_budget(self.reply_budget)
+        // The rest of the tree is rendered again only when it changed: a member's coming or
+        // going leaves it as it was.
+        let tree = self.tree_with_members(serde_json::Value::Null);
+        let nodes = match &self.rendered_nodes {
+            Some((rendered, nodes)) if *rendered == tree => nodes.clone(),
+            _ => {
+                let nodes = Arc::new(Nodes::render(&tree));
+                self.rendered_nodes = Some((tree, nodes.clone()));
+                nodes
+            }
+        };
+        Snapshot::with_nodes(nodes, members).with_reply_budget(self.reply_budget)
     }
 
     fn prepared_members(&mut self) -> Arc<PreparedMembers> {
@@ -154,10 +164,67 @@ impl Room {
         cache.prepared.clone()
     }
 
-    /// The member list or its counts may have changed: announced now without a window, else
-    /// when the window closes (`announce_members`).
+    /// The member list or its counts may have changed: looked over whole at the next
+    /// snapshot, and announced now without a window, else when the window closes
+    /// (`announce_members`).
     pub(super) fn members_changed(&mut self) -> Option<Effect> {
         self.member_cache.stale = true;
+        self.members_pending()
+    }
+
+    /// The service said what changed (`Happening::Members`): the participants, the kept
+    /// renderings and the prepared list follow member by member, not by a pass over everyone.
+    pub(super) fn change_members(&mut self, changes: MemberChanges) -> Vec<Effect> {
+        if changes.waiting_room {
+            let Some(meeting) = self.phase.meeting_mut() else {
+                return Vec::new();
+            };
+            apply_changes(&mut meeting.waiting, changes, |_| {});
+            let waiting = meeting.waiting.len();
+            if self.phase.in_meeting().is_none() {
+                return Vec::new();
+            }
+            if !self.member_cache.stale {
+                Arc::make_mut(&mut self.member_cache.prepared).set_waiting(waiting);
+            }
+            return self.members_pending().into_iter().collect();
+        }
+        self.participants_change(|room| {
+            let in_meeting = room.phase.in_meeting().is_some();
+            let meeting = room.phase.meeting_mut()?;
+            let cache = &mut room.member_cache;
+            if !in_meeting || cache.stale {
+                apply_changes(&mut meeting.participants, changes, |_| {});
+                cache.stale = true;
+                return in_meeting.then(|| room.members_pending()).flatten();
+            }
+            // The prepared list is the room, then the participants in their order. Copied only
+            // when a published snapshot still holds it: a copy of pointers, not renderings.
+            let mut prepared = std::mem::take(&mut cache.prepared);
+            let prepared_mut = Arc::make_mut(&mut prepared);
+            let list = Arc::make_mut(&mut prepared_mut.list);
+            apply_changes(&mut meeting.participants, changes, |step| match step {
+                Step::Left(i, id) => {
+                    list.remove(i + 1);
+                    cache.by_id.remove(id);
+                    cache.gone.push(id.to_owned());
+                }
+                Step::Changed(i, p) => {
+                    list[i + 1] = cache.render(&p.user_id, |kept| same(kept, p), || member(p));
+                }
+                Step::Joined(p) => {
+                    let wire = cache.render(&p.user_id, |kept| same(kept, p), || member(p));
+                    list.push(wire);
+                }
+            });
+            prepared_mut.recount();
+            cache.prepared = prepared;
+            room.members_pending()
+        })
+    }
+
+    /// A change waits for the window, or is announced now when there is none.
+    fn members_pending(&mut self) -> Option<Effect> {
         if self.announced.window.is_zero() {
             return self.announce_members();
         }
@@ -203,8 +270,16 @@ impl Room {
         }
         announced.count = count;
         delta.member_count = count;
-        if announced.full_list {
+        if announced.full_list.carries(count.in_meeting) {
             delta.user_list_info = Some(self.members_node().user_list_info);
+            // Under a reply budget the list never pushes the frame past it: a driver that
+            // cannot read the frame whole loses the deltas too.
+            if self
+                .reply_budget
+                .is_some_and(|budget| !event_fits(&super::to_value(&delta), budget))
+            {
+                delta.user_list_info = None;
+            }
         }
         Some(super::event(MEMBERS_CHANGED, delta))
     }
@@ -222,6 +297,59 @@ impl Room {
     }
 }
 
+/// Whether `MembersChanged` with `data` fits a frame of `budget` bytes, its sequence number
+/// (`, "seq": N`, at most 30 bytes) included.
+fn event_fits(data: &serde_json::Value, budget: usize) -> bool {
+    const SEQ: usize = 30;
+    let text = crate::wire::event(
+        "Event/Meeting",
+        MEMBERS_CHANGED.name,
+        crate::wire::ErrorCode::OK,
+        "",
+        data,
+    );
+    super::reply_budget::frame_len(text.len() + SEQ) <= budget
+}
+
+/// One step of applying [`MemberChanges`] to a list, for whoever mirrors it.
+enum Step<'a> {
+    /// The one at this position left.
+    Left(usize, &'a str),
+    /// The one at this position is now `p`.
+    Changed(usize, &'a Participant),
+    /// `p` came, at the end.
+    Joined(&'a Participant),
+}
+
+/// Applies `changes` to `people` (leaving first, then joined and updated put by user id:
+/// replaced where present, added at the end), telling `mirror` each step.
+fn apply_changes(
+    people: &mut Vec<Participant>,
+    changes: MemberChanges,
+    mut mirror: impl FnMut(Step<'_>),
+) {
+    for id in &changes.left {
+        if let Some(i) = people.iter().position(|p| p.user_id == *id) {
+            people.remove(i);
+            mirror(Step::Left(i, id));
+        }
+    }
+    for p in changes.joined.into_iter().chain(changes.updated) {
+        match people.iter().position(|kept| kept.user_id == p.user_id) {
+            Some(i) => {
+                if people[i] != p {
+                    people[i] = p;
+                    mirror(Step::Changed(i, &people[i]));
+                }
+            }
+            None => {
+                people.push(p);
+                mirror(Step::Joined(people.last().expect("just pushed")));
+            }
+        }
+    }
+}
+
 /// Whether `kept` is what `p` shows as, without building its record.
 fn same(kept: &Member, p: &Participant) -> bool {
     kept.user_id == p.user_id
@@ -234,6 +362,14 @@ fn same(kept: &Member, p: &Participant) -> bool {
 }
 
 impl PreparedMembers {
+    fn recount(&mut self) {
+        self.count["in_meeting"] = self.list.len().into();
+    }
+
+    fn set_waiting(&mut self, waiting: usize) {
+        self.count["in_waiting_room"] = waiting.into();
+    }
+
     fn count_of(&self) -> MemberCount {
         MemberCount {
             in_meeting: self.list.len(),
@@ -243,105 +379,5 @@ impl PreparedMembers {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::super::test_support::*;
-    use crate::domain::{Happening, RoomRole};
-    use serde_json::json;
-
-    fn members_changed(effects: &[super::Effect]) -> serde_json::Value {
-        events(effects)
-            .into_iter()
-            .find(|e| e.name == "MembersChanged")
-            .expect("MembersChanged")
-            .data
-            .clone()
-    }
-
-    #[test]
-    fn a_change_is_announced_as_what_changed() {
-        let mut r = in_meeting(RoomRole::Host, 3);
-        let mut muted = person(1);
-        muted.audio_on = false;
-        let effects = report(
-            &mut r,
-            Happening::Participants(vec![person(0), muted, person(3)]),
-        );
-        let data = members_changed(&effects);
-        assert_eq!(data["joined"][0]["user_id"], "u3");
-        assert_eq!(data["left"], json!(["u2"]));
-        assert_eq!(data["updated"].as_array().unwrap().len(), 1);
-        assert_eq!(data["updated"][0]["user_id"], "u1");
-        assert_eq!(data["updated"][0]["audio_on"], false);
-        assert_eq!(data["member_count"]["in_meeting"], 4);
-        // With [compat] members_changed_list on (the default), the whole list too.
-        assert_eq!(data["user_list_info"].as_array().unwrap().len(), 4);
-    }
-
-    #[test]
-    fn changes_within_a_window_are_announced_as_their_net_effect() {
-        let mut config = crate::config::Config::default();
-        config.members.coalesce_ms = 50;
-        config.compat.members_changed_list = false;
-        let mut r = in_meeting_with(&config, RoomRole::Host, 2);
-        let came = report(
-            &mut r,
-            Happening::Participants(vec![person(0), person(1), person(7)]),
-        );
-        assert!(events(&came).iter().all(|e| e.name != "MembersChanged"));
-        assert!(r.members_due().is_some(), "the owner is asked to announce");
-        let mut muted = person(0);
-        muted.audio_on = false;
-        report(&mut r, Happening::Participants(vec![muted, person(1)]));
-        let Some(super::Effect::Publish(event)) = r.announce_members() else {
-            panic!("one announcement for the window");
-        };
-        assert_eq!(
-            serde_json::to_string(&event.data).unwrap(),
-            json!({"joined": [], "left": [], "updated": [r.members_node().user_list_info[1]], "member_count": {"in_meeting": 3, "in_waiting_room": 0}}).to_string(),
-            "u7 came and went within the window: not mentioned; no user_list_info"
-        );
-        assert!(r.members_due().is_none());
-        assert!(r.announce_members().is_none(), "nothing more to say");
-    }
-
-    /// The snapshot's member list, kept between steps, is the one rendered whole from the tree.
-    #[test]
-    fn the_kept_member_list_is_the_tree_rendered_whole() {
-        use super::super::snapshot::Snapshot;
-        use crate::modules::device::DeviceAction;
-        let check = |r: &mut crate::room::Room, step: &str| {
-            let kept = r.snapshot();
-            let whole = Snapshot::build(&r.tree());
-            for path in [
-                &[][..],
-                &["Members"],
-                &["Members", "UserListInfo"],
-                &["Members", "MemberCount"],
-            ] {
-                assert_eq!(
-                    kept.fragment(path),
-                    whole.fragment(path),
-                    "{step}: {path:?}"
-                );
-            }
-        };
-        let mut r = room();
-        check(&mut r, "idle");
-        let mut r = in_meeting(RoomRole::Host, 3);
-        check(&mut r, "joined");
-        let mut muted = person(1);
-        muted.audio_on = false;
-        report(
-            &mut r,
-            Happening::Participants(vec![person(0), muted, person(4)]),
-        );
-        check(&mut r, "one muted, one left, one came");
-        report(&mut r, Happening::Waiting(vec![person(9)]));
-        check(&mut r, "someone waits");
-        let (s, _, change) = media_op(&device(&mut r, DeviceAction::EnableMic(false)).unwrap());
-        r.complete(super::super::Completed::Media(s, change, Ok(())));
-        check(&mut r, "the room's microphone off");
-        leave(&mut r);
-        check(&mut r, "left");
-    }
-}
+#[path = "members_tests.rs"]
+mod tests;

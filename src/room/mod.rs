@@ -254,6 +254,8 @@ pub struct Room {
     /// The member list as `MembersChanged` last told it.
     announced: members::Announced,
     member_cache: members::MemberCache,
+    /// The tree (without the members) the last snapshot rendered, and its rendering.
+    rendered_nodes: Option<(Value, Arc<snapshot::Nodes>)>,
     /// `[compat] max_reply_bytes`, which the snapshot answers within.
     reply_budget: Option<usize>,
 }
@@ -282,6 +284,7 @@ impl Room {
             reconcile_again: false,
             announced: members::Announced::new(config),
             member_cache: members::MemberCache::new(),
+            rendered_nodes: None,
             reply_budget: (config.compat.max_reply_bytes > 0)
                 .then_some(config.compat.max_reply_bytes as usize),
         }

@@ -21,8 +21,9 @@ const BARE_MODULES: &[&str] = &["members"];
 /// changed, so that a change in a meeting of a thousand renders one member, not a thousand.
 #[derive(Debug, Clone)]
 pub struct PreparedMembers {
-    /// In list order, the room first.
-    pub list: Vec<Arc<str>>,
+    /// In list order, the room first. Shared on its own, so that a change of the counts alone
+    /// (the waiting room) does not copy it.
+    pub list: Arc<Vec<Arc<str>>>,
     /// `member_count`.
     pub count: Value,
 }
@@ -37,7 +38,10 @@ impl PreparedMembers {
     pub fn new(list: Vec<Arc<str>>, in_waiting_room: usize) -> Self {
         let count =
             serde_json::json!({"in_meeting": list.len(), "in_waiting_room": in_waiting_room});
-        Self { list, count }
+        Self {
+            list: Arc::new(list),
+            count,
+        }
     }
 
     /// `{"user_list_info": [...], "member_count": {...}}` with the members at `range` (clamped
@@ -74,13 +78,43 @@ fn push_list(out: &mut String, members: &[Arc<str>]) {
     out.push(']');
 }
 
+/// Every node's fragment but the member list's. A step that changed only the members (most
+/// steps of a large meeting) shares the previous snapshot's instead of rendering them again.
 #[derive(Debug, Default)]
-pub struct Snapshot {
-    /// Keyed by the snake_case path joined with `/`: every node but the root and the two that
-    /// hold the member list, which are rendered on the first Query that asks for them.
+pub struct Nodes {
+    /// Keyed by the snake_case path joined with `/`: every node but the root and those of the
+    /// Members module.
     fragments: HashMap<String, String>,
     /// The root's modules as `"key": value`, in order; `None` where the members go.
     root_parts: Vec<Option<String>>,
+}
+
+impl Nodes {
+    /// Renders every object node of `tree` (a map of modules) but the Members module's.
+    pub fn render(tree: &Value) -> Self {
+        let mut nodes = Self::default();
+        if let Value::Object(modules) = tree {
+            for (key, value) in modules {
+                if BARE_MODULES.contains(&key.as_str()) {
+                    nodes.root_parts.push(None);
+                    continue;
+                }
+                let part = add_node(&mut nodes.fragments, key.clone(), key, value);
+                // `{"key": value}` without its braces.
+                nodes
+                    .root_parts
+                    .push(Some(part[1..part.len() - 1].to_owned()));
+            }
+        }
+        nodes
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    nodes: Arc<Nodes>,
+    /// `members/member_count` and its children.
+    count_fragments: HashMap<String, String>,
     members: Arc<PreparedMembers>,
     root: OnceLock<String>,
     members_node: OnceLock<String>,
@@ -98,7 +132,7 @@ impl Snapshot {
             .map(|list| list.iter().map(|m| Arc::from(to_wire(m))).collect())
             .unwrap_or_default();
         let members = PreparedMembers {
-            list,
+            list: Arc::new(list),
             count: node["member_count"].clone(),
         };
         Self::prepared(tree, Arc::new(members))
@@ -107,28 +141,21 @@ impl Snapshot {
     /// Renders every object node of `tree` but the Members module, which is `members`, already
     /// prepared (the value under `tree["members"]` is not read).
     pub fn prepared(tree: &Value, members: Arc<PreparedMembers>) -> Self {
-        let mut fragments = HashMap::new();
-        let mut root_parts = Vec::new();
-        if let Value::Object(modules) = tree {
-            for (key, value) in modules {
-                if BARE_MODULES.contains(&key.as_str()) {
-                    root_parts.push(None);
-                    add_node(
-                        &mut fragments,
-                        format!("{key}/member_count"),
-                        "member_count",
-                        &members.count,
-                    );
-                    continue;
-                }
-                let part = add_node(&mut fragments, key.clone(), key, value);
-                // `{"key": value}` without its braces.
-                root_parts.push(Some(part[1..part.len() - 1].to_owned()));
-            }
-        }
+        Self::with_nodes(Arc::new(Nodes::render(tree)), members)
+    }
+
+    /// The snapshot of `nodes`, already rendered, and `members`.
+    pub fn with_nodes(nodes: Arc<Nodes>, members: Arc<PreparedMembers>) -> Self {
+        let mut count_fragments = HashMap::new();
+        add_node(
+            &mut count_fragments,
+            "members/member_count".into(),
+            "member_count",
+            &members.count,
+        );
         Self {
-            fragments,
-            root_parts,
+            nodes,
+            count_fragments,
             members,
             ..Self::default()
         }
@@ -168,7 +195,11 @@ impl Snapshot {
                 out.push('}');
                 out
             })),
-            _ => self.fragments.get(key).map(String::as_str),
+            _ => self
+                .count_fragments
+                .get(key)
+                .or_else(|| self.nodes.fragments.get(key))
+                .map(String::as_str),
         }
     }
 
@@ -181,7 +212,7 @@ impl Snapshot {
 
     fn render_root(&self) -> String {
         let mut out = String::from("{");
-        for (i, part) in self.root_parts.iter().enumerate() {
+        for (i, part) in self.nodes.root_parts.iter().enumerate() {
             if i > 0 {
                 out.push_str(", ");
             }

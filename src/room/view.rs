@@ -173,6 +173,13 @@ impl Phase {
         }
     }
 
+    pub(super) fn meeting_mut(&mut self) -> Option<&mut MeetingDetails> {
+        match self {
+            Phase::InMeeting { meeting, .. } | Phase::WaitingRoom { meeting, .. } => Some(meeting),
+            Phase::Idle | Phase::Joining { .. } => None,
+        }
+    }
+
     pub fn in_meeting(&self) -> Option<&MeetingDetails> {
         match self {
             Phase::InMeeting { meeting, .. } => Some(meeting),

@@ -45,6 +45,14 @@ async fn next_seq(c: &mut Client) -> u64 {
         .unwrap_or_else(|| panic!("no seq: {event}"))
 }
 
+/// Waits until the start-up `MeetingListChanged` (the simulator's demo meetings) is out, so
+/// that the events a test counts from here are the ones it publishes.
+async fn settled(addr: SocketAddr) {
+    while head(addr).await.1 == 0 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
 /// Where the sequence stands now, asked on a connection of its own.
 async fn head(addr: SocketAddr) -> (u64, u64) {
     let mut c = Client::connect(addr).await;
@@ -59,6 +67,7 @@ async fn head(addr: SocketAddr) -> (u64, u64) {
 async fn only_clients_that_ask_get_seq_and_their_bytes_differ_by_it_alone() {
     let daemon = start_default().await;
     let addr = daemon.local_addr();
+    settled(addr).await;
     let mut plain = Client::connect(addr).await;
     let mut numbered = Client::connect(addr).await;
     plain.subscribe(&["Device"]).await;
@@ -105,6 +114,7 @@ async fn subscribing_without_since_answers_as_before() {
 async fn resume_after_5_s_away_replays_the_1000_missed_events_then_live_ones() {
     let daemon = start_default().await;
     let addr = daemon.local_addr();
+    settled(addr).await;
     let mut panel = Client::connect(addr).await;
     let answer = subscribe_since(&mut panel, &[], 0, None).await;
     let epoch = answer["data"]["epoch"].as_u64().unwrap();

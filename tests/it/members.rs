@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::common;
 
 use common::{Client, config, meeting, start};
-use roomsd::config::{Config, SimMeeting};
+use roomsd::config::{Config, ListInEvents, SimMeeting};
 use serde_json::{Value, json};
 
 const HOSTED: &str = "888999111";
@@ -19,7 +19,7 @@ const BUSY: &str = "888999222";
 fn delta_config(coalesce_ms: u64) -> Config {
     let mut c = config();
     c.members.coalesce_ms = coalesce_ms;
-    c.compat.members_changed_list = false;
+    c.compat.members_changed_list = ListInEvents::Never;
     c.sim.meetings.push(SimMeeting {
         room_is_host: true,
         participants: 6,
@@ -265,4 +265,47 @@ async fn a_meeting_of_ten_thousand_churns_and_pages_quickly() {
         waiting_seen.len() > 1,
         "the waiting room saw traffic: {waiting_seen:?}"
     );
+}
+
+/// `[compat] members_changed_list` as shipped (100): a driver that reads the list from the
+/// event gets it in a small meeting; in a meeting past the limit the events carry the deltas
+/// only, and a configuration written when the setting was `true` still gets the whole list.
+#[tokio::test]
+async fn the_compat_list_rides_in_small_meetings_only_unless_asked_for_always() {
+    const CROWD: &str = "888999444";
+    let shipped = |list| {
+        let mut c = config();
+        c.members.coalesce_ms = 0;
+        if let Some(list) = list {
+            c.compat.members_changed_list = list;
+        }
+        for (code, participants) in [(HOSTED, 6), (CROWD, 150)] {
+            c.sim.meetings.push(SimMeeting {
+                room_is_host: true,
+                participants,
+                ..meeting(code, "Compat")
+            });
+        }
+        c
+    };
+    let list_len = |event: &Value| event["data"]["user_list_info"].as_array().map(Vec::len);
+
+    let (_daemon, mut c) = in_meeting(shipped(None), HOSTED).await;
+    let someone = c.query(&["Members"]).await["data"]["user_list_info"][1]["user_id"].clone();
+    c.control("MuteMember", json!({ "user_id": someone })).await;
+    assert_eq!(list_len(&c.event("MembersChanged").await), Some(7));
+
+    for (list, expected) in [
+        (None, None),
+        (Some(ListInEvents::Always), Some(151)),
+        (Some(ListInEvents::Never), None),
+    ] {
+        let (_daemon, mut c) = in_meeting(shipped(list), CROWD).await;
+        let someone = c.query(&["Members"]).await["data"]["user_list_info"][1]["user_id"].clone();
+        c.control("MuteMember", json!({ "user_id": someone })).await;
+        let event = c.event("MembersChanged").await;
+        assert_eq!(list_len(&event), expected, "{list:?}");
+        assert_eq!(event["data"]["updated"][0]["user_id"], someone);
+        assert_eq!(event["data"]["member_count"]["in_meeting"], 151);
+    }
 }

@@ -69,6 +69,11 @@ async fn a_meeting_run_from_the_panel_in_chromium() {
         participants: 1000,
         ..meeting("999000111", "Town hall")
     });
+    cfg.sim.meetings.push(SimMeeting {
+        participants: 1000,
+        churn_ms: 20,
+        ..meeting("999000222", "Webinar")
+    });
     let room = start(cfg).await;
 
     // A second room whose meeting service goes away at once and stays away.

@@ -152,3 +152,38 @@ async fn without_a_budget_the_thirty_member_answer_overflows_the_drivers_buffer(
         "the driver loses the frame's start"
     );
 }
+
+/// A driver that asked for the list in every event (`members_changed_list = true`) still gets
+/// events it can read under the budget: the list rides only where the frame stays within it,
+/// and the deltas always come.
+#[tokio::test]
+async fn under_the_budget_the_compat_list_never_overflows_an_event() {
+    let mut cfg = thirty_others(BUFFER as u64);
+    cfg.members.coalesce_ms = 0;
+    cfg.compat.members_changed_list = roomsd::config::ListInEvents::Always;
+    cfg.sim.meetings.push(SimMeeting {
+        room_is_host: true,
+        participants: 3,
+        ..meeting("888999555", "Three and the room")
+    });
+    for (code, carries_list) in [("888999555", true), (THIRTY, false)] {
+        let daemon = start(cfg.clone()).await;
+        let mut c = Client::connect(daemon.local_addr()).await;
+        c.join_meeting(code).await;
+        c.subscribe(&["Meeting", "MembersChanged"]).await;
+        let members = c.query(&["Members", "UserListInfo"]).await;
+        let target = members["data"]["user_list_info"][1]["user_id"].clone();
+        c.control("MuteMember", json!({ "user_id": target })).await;
+        let event = c.event_raw("MembersChanged").await;
+        assert!(frame_len(&event) <= BUFFER, "{} bytes", frame_len(&event));
+        let parsed: Value = serde_json::from_str(&event).unwrap();
+        let data = &parsed["params"]["data"];
+        assert_eq!(data["updated"][0]["user_id"], target, "{code}: {event}");
+        assert_eq!(
+            data.get("user_list_info").is_some(),
+            carries_list,
+            "{code}: {event}"
+        );
+        daemon.stop().await;
+    }
+}

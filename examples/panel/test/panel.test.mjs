@@ -84,6 +84,9 @@ async function watchDaemon(page) {
       const frame = JSON.parse(message.data);
       if (frame.method?.startsWith("Event/")) {
         seen.events.push({ name: frame.params.sub_event, at: performance.now() });
+        if (frame.params.sub_event === "MembersChanged") {
+          seen.memberCount = frame.params.data.member_count.in_meeting;
+        }
       } else if (seen.answers.has(frame.id)) {
         seen.answers.get(frame.id)(frame.result);
       }
@@ -292,6 +295,42 @@ try {
   await page.screenshot({ path: path.join(env.PANEL_SCREENSHOTS, "desktop-meeting-full.png"), fullPage: true });
 
   await page.click("#end");
+  await waitText(page, "#status", "Idle");
+
+  // A webinar of a thousand where someone comes or goes about every 20 ms: the panel shows the
+  // count and the first page, and follows the daemon; an event redraws only the rows it changed.
+  await page.fill("#join-code", "999000222");
+  await page.click("#join-button");
+  await waitText(page, "#status", "In meeting");
+  await page.waitForFunction(() => document.querySelectorAll("#member-list li.member").length === 50, null, WAIT);
+  const roomRow = await page.evaluateHandle(() => document.querySelector("#member-list li.member"));
+  const shownCount = () => page.evaluate(() => document.querySelector("#member-count").textContent);
+  for (let sample = 0; sample < 5; sample++) {
+    await page.waitForTimeout(400);
+    // Both sockets are in the page: the panel's count catches up with the daemon's own events.
+    await page.waitForFunction(() => {
+      const count = window.daemonSeen.memberCount;
+      return count !== undefined &&
+        document.querySelector("#member-count").textContent.startsWith(`${count} people`);
+    }, null, WAIT).catch(async () => {
+      throw new Error(`the panel shows "${await shownCount()}", the daemon counts ${await page.evaluate(() => window.daemonSeen.memberCount)}`);
+    });
+  }
+  const changes = await page.evaluate(() => window.daemonSeen.events.filter((e) => e.name === "MembersChanged").length);
+  check(changes >= 10, `the meeting changed while watched (${changes} MembersChanged)`);
+  check(await roomRow.evaluate((li) => li.isConnected && li.textContent.includes("(this room)")),
+    "the room's row was never drawn anew: events redraw only the rows they change");
+  // The first page is the daemon's first page (tried until no change falls between the reads).
+  let same = false;
+  for (let attempt = 0; attempt < 20 && !same; attempt++) {
+    const daemonPage = (await page.evaluate(() =>
+      window.daemonRequest("Query", { path: ["Members"], begin: 0, count: 50 }))).data.user_list_info.map((m) => m.user_id);
+    const shown = await page.evaluate(() =>
+      [...document.querySelectorAll("#member-list li.member")].map((li) => li.dataset.userId));
+    same = JSON.stringify(daemonPage) === JSON.stringify(shown);
+  }
+  check(same, "the panel's first page is the daemon's");
+  await page.click("#leave");
   await waitText(page, "#status", "Idle");
 
   // Opened without the password: held, and asked for it; the right one connects.

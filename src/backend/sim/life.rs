@@ -8,7 +8,7 @@ use rand::Rng;
 use tokio_util::sync::CancellationToken;
 
 use super::{Active, Inner, unix_now};
-use crate::backend::{BackendResult, Happening, RoomRole, Session};
+use crate::backend::{BackendResult, Happening, MemberChanges, RoomRole, Session};
 use crate::config::{MeetingCode, SimMeeting};
 use crate::domain::ControlAction;
 use crate::wire::{ErrorCode, Refusal};
@@ -57,23 +57,31 @@ fn apply_control(
                 )
             })
     };
+    let mut change = MemberChanges::default();
     match action {
         ControlAction::MuteAll { .. } => {
-            for p in active.participants.iter_mut().filter(|p| !p.host) {
+            for p in active
+                .participants
+                .iter_mut()
+                .filter(|p| !p.host && p.audio_on)
+            {
                 p.audio_on = false;
+                change.updated.push(p.clone());
             }
         }
         ControlAction::MuteMember { user_id } => {
             let i = find(user_id)?;
             active.participants[i].audio_on = false;
+            change.updated.push(active.participants[i].clone());
         }
         ControlAction::StopVideo { user_id } => {
             let i = find(user_id)?;
             active.participants[i].video_on = false;
+            change.updated.push(active.participants[i].clone());
         }
         ControlAction::RemoveMember { user_id, .. } => {
             let i = find(user_id)?;
-            active.participants.remove(i);
+            change.left.push(active.participants.remove(i).user_id);
         }
         ControlAction::RequestRecord => {
             let host_present = active.participants.iter().any(|p| p.host);
@@ -83,10 +91,7 @@ fn apply_control(
             return Ok((Some(Happening::Recording(true)), false));
         }
     }
-    Ok((
-        Some(Happening::Participants(active.participants.clone())),
-        false,
-    ))
+    Ok((Some(Happening::Members(change)), false))
 }
 
 /// Runs the life of a meeting the room is in: churn and the host ending it.
@@ -99,9 +104,9 @@ pub(super) async fn animate(
     let churn = async {
         let size = meeting.participants as usize;
         every_about(meeting.churn_ms, || async {
-            if let Some(people) = inner.churn(session, size) {
+            if let Some(change) = inner.churn(session, size) {
                 inner
-                    .report(Some(session), Happening::Participants(people))
+                    .report(Some(session), Happening::Members(change))
                     .await;
             }
         })
@@ -110,9 +115,9 @@ pub(super) async fn animate(
     let waiting_churn = async {
         let size = meeting.waiting as usize;
         every_about(meeting.waiting_churn_ms, || async {
-            if let Some(people) = inner.waiting_churn(session, size) {
+            if let Some(change) = inner.waiting_churn(session, size) {
                 inner
-                    .report(Some(session), Happening::Waiting(people))
+                    .report(Some(session), Happening::Members(change))
                     .await;
             }
         })

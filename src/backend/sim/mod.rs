@@ -16,8 +16,8 @@ mod life;
 
 use super::{
     Backend, BackendEvent, BackendResult, Capability, CodeRule, Happening, HealthTracker,
-    JoinRequest, Joined, Media, MeetingDetails, Participant, Profile, RoomRole, ScheduledMeeting,
-    Session, StartRequest,
+    JoinRequest, Joined, Media, MeetingDetails, MemberChanges, Participant, Profile, RoomRole,
+    ScheduledMeeting, Session, StartRequest,
 };
 use crate::config::{Config, MeetingCode, SimConfig, SimMeeting};
 use crate::domain::ControlAction;
@@ -308,40 +308,52 @@ impl Inner {
     }
 
     /// One churn step: somebody joins, or a non-host leaves, the meeting staying about `size`
-    /// (at least 8).
-    fn churn(&self, session: Session, size: usize) -> Option<Vec<Participant>> {
+    /// (at least 8). Reported as that change, as a service with member events would.
+    fn churn(&self, session: Session, size: usize) -> Option<MemberChanges> {
         self.with_active(session, |active| self.churn_step(active, size))
     }
 
-    fn churn_step(&self, active: &mut Active, size: usize) -> Vec<Participant> {
-        let leavers: Vec<usize> = (0..active.participants.len())
-            .filter(|&i| !active.participants[i].host)
-            .collect();
+    fn churn_step(&self, active: &mut Active, size: usize) -> MemberChanges {
+        let people = &mut active.participants;
         let mut rng = rand::rng();
-        let below = active.participants.len() < size.max(8);
-        if leavers.is_empty() || (below && rng.random_bool(0.5)) {
-            let nickname = self.fresh_nickname(&active.participants);
-            active.participants.push(self.participant(&nickname, false));
-        } else {
-            active
-                .participants
-                .remove(leavers[rng.random_range(0..leavers.len())]);
+        let below = people.len() < size.max(8);
+        let mut change = MemberChanges::default();
+        // A non-host, found by trying random places: the hosts are few.
+        let leaver = (0..8)
+            .map(|_| rng.random_range(0..people.len().max(1)))
+            .find(|&i| people.get(i).is_some_and(|p| !p.host));
+        match leaver {
+            Some(i) if !(below && rng.random_bool(0.5)) => {
+                change.left.push(people.remove(i).user_id);
+            }
+            _ => {
+                let nickname = self.fresh_nickname(people);
+                let newcomer = self.participant(&nickname, false);
+                people.push(newcomer.clone());
+                change.joined.push(newcomer);
+            }
         }
-        active.participants.clone()
+        change
     }
 
     /// One step of waiting-room traffic: somebody arrives, or the longest waiting leaves, the
     /// waiting room staying about `size` (at least 1).
-    fn waiting_churn(&self, session: Session, size: usize) -> Option<Vec<Participant>> {
+    fn waiting_churn(&self, session: Session, size: usize) -> Option<MemberChanges> {
         self.with_active(session, |active| {
             let below = active.waiting.len() < size.max(1);
+            let mut change = MemberChanges {
+                waiting_room: true,
+                ..MemberChanges::default()
+            };
             if active.waiting.is_empty() || (below && rand::rng().random_bool(0.5)) {
                 let nickname = self.fresh_nickname(&active.waiting);
-                active.waiting.push(self.participant(&nickname, false));
+                let newcomer = self.participant(&nickname, false);
+                active.waiting.push(newcomer.clone());
+                change.joined.push(newcomer);
             } else {
-                active.waiting.remove(0);
+                change.left.push(active.waiting.remove(0).user_id);
             }
-            active.waiting.clone()
+            change
         })
     }
 }
