@@ -77,6 +77,12 @@ async fn status_query_and_call_through_the_broker() {
     )
     .await;
     assert!(output.status.success(), "{output:?}");
+    // Like `roomsctl call`, it returns with the outcome event, not at the acknowledgement.
+    let said = stdout(&output);
+    assert!(
+        said.starts_with("room-2 ") && said.contains("JoinMeetingCompleted"),
+        "{said}"
+    );
     watcher.subscribe("rooms/room-2/state/Meeting").await;
     watcher
         .text_where("rooms/room-2/state/Meeting", |t| {
@@ -108,6 +114,24 @@ async fn status_query_and_call_through_the_broker() {
     // Ending it from the fleet; a call the policy does not list is refused with exit 1.
     let output = roomsctl(&broker, &["call", "room-2", "Meeting", "LeaveMeeting"]).await;
     assert!(output.status.success(), "{output:?}");
+    assert!(stdout(&output).contains("LeaveMeeting"), "{output:?}");
+    // A join that fails tells its failure, exit 1, as the room's own event says.
+    let output = roomsctl(
+        &broker,
+        &[
+            "call",
+            "room-2",
+            "Meeting",
+            "JoinMeeting",
+            "meeting_code=999999999",
+        ],
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert!(
+        stdout(&output).contains("JoinMeetingCompleted"),
+        "{output:?}"
+    );
     let output = roomsctl(
         &broker,
         &["call", "room-1", "Device", "EnableMic", "enable:=false"],

@@ -16,6 +16,7 @@ use crate::connect::Failure;
 use crate::fleet_table::{Rooms, Table};
 use crate::render::{self, emit};
 use crate::{params, registry};
+use roomsd::schema::outcome::Outcome;
 
 #[derive(Args)]
 pub struct FleetArgs {
@@ -49,13 +50,21 @@ pub enum FleetCommand {
     },
     /// Read a node of one room's state, e.g. `query room-101 Meeting MeetingInfo`
     Query { room: String, path: Vec<String> },
-    /// Run an action in one room, e.g. `call room-101 Meeting LeaveMeeting`
+    /// Run an action in one room, e.g. `call room-101 Meeting LeaveMeeting`; like `roomsctl
+    /// call`, it waits for the event that tells the outcome
     Call {
         room: String,
         module: String,
         action: String,
         /// KEY=TEXT or KEY:=JSON, as for `roomsctl call`
         params: Vec<String>,
+        /// Return at the acknowledgement, without waiting for the outcome event
+        #[arg(long)]
+        no_wait: bool,
+        /// Seconds to wait for the outcome event
+        #[arg(long, value_name = "SECS", default_value_t = 20,
+              value_parser = clap::value_parser!(u64).range(1..))]
+        wait_timeout: u64,
     },
     /// Print the events of one room, or of all, one line each, until Ctrl-C
     Watch { room: Option<String> },
@@ -98,6 +107,8 @@ pub async fn run(
             module,
             action,
             params: words,
+            no_wait,
+            wait_timeout,
         } => {
             let module = registry::module(module).ok_or_else(|| {
                 Failure::usage(format!(
@@ -120,8 +131,55 @@ pub async fn run(
                 "jsonrpc": "2.0", "id": 1, "method": format!("Call/{}", module.name),
                 "params": {"action": action, "action_params": params::object(&given)},
             });
+            let awaited = match registry::outcome(module, action) {
+                Outcome::Event(events) if !no_wait => events,
+                _ => Vec::new(),
+            };
+            let events = format!("{prefix}/{room}/event/{}", module.name);
+            if !awaited.is_empty() {
+                // Before the call, so that a quick outcome is not missed.
+                broker.subscribe(&events).await?;
+            }
             let answer = broker.request(prefix, room, &frame, timeout).await?;
-            report(&answer, json_out)
+            let result = answer.get("result").unwrap_or(&answer);
+            if awaited.is_empty() {
+                return report(&answer, json_out);
+            }
+            if json_out || result["error_code"] != 0 {
+                // A refusal ends here (exit 1); with --json the acknowledgement is printed too.
+                report(&answer, json_out)?;
+            }
+            let limit = Duration::from_secs(*wait_timeout);
+            let outcome = tokio::time::timeout(limit, broker.event(&events, &awaited)).await;
+            let params = match outcome {
+                Ok(Some(params)) => params,
+                Ok(None) => return Err(Failure(3, "lost the broker".into())),
+                Err(_) => {
+                    let why = format!(
+                        "{action} was accepted, but no {} came from {room} within {wait_timeout}s \
+                         (--wait-timeout): `roomsctl fleet status` shows where the room is",
+                        awaited.join(" or ")
+                    );
+                    return Err(Failure(4, why));
+                }
+            };
+            if json_out {
+                emit(&params.to_string());
+            } else {
+                emit(&format!(
+                    "{room} {}",
+                    render::event_line(module.name, &params)
+                ));
+            }
+            if params["error_code"] != 0 {
+                let sub_event = params["sub_event"].as_str().unwrap_or("the event");
+                let why = format!(
+                    "{action} failed ({sub_event}): {}",
+                    crate::call::error_text(&params)
+                );
+                return Err(Failure(1, why));
+            }
+            Ok(ExitCode::SUCCESS)
         }
         FleetCommand::Watch { room } => {
             let room = room.as_deref().unwrap_or("+");
@@ -337,6 +395,23 @@ impl Broker {
         }
     }
 
+    /// The `params` of the next event on `topic` whose `sub_event` is one of `names`; `None`
+    /// once the connection is gone.
+    async fn event(&mut self, topic: &str, names: &[&str]) -> Option<Value> {
+        while let Some(message) = self.next().await {
+            if message.topic != topic.as_bytes() {
+                continue;
+            }
+            let Ok(params) = serde_json::from_slice::<Value>(&message.payload) else {
+                continue;
+            };
+            if names.iter().any(|name| params["sub_event"] == *name) {
+                return Some(params);
+            }
+        }
+        None
+    }
+
     /// Sends one request to `room` and waits for its answer on our own response topic.
     async fn request(
         &mut self,
@@ -364,6 +439,9 @@ impl Broker {
             )
             .await
             .map_err(|e| Failure(3, format!("cannot send to {topic}: {e}")))?;
+        // Other messages that come meanwhile (an outcome event can beat the answer) are kept
+        // for `next`, in order.
+        let mut meanwhile = Vec::new();
         let answer = tokio::time::timeout(timeout, async {
             while let Some(message) = self.next().await {
                 let ours = message
@@ -374,10 +452,14 @@ impl Broker {
                 if ours {
                     return Some(message);
                 }
+                meanwhile.push(message);
             }
             None
         })
         .await;
+        for message in meanwhile.into_iter().rev() {
+            self.early.push_front(message);
+        }
         let message = match answer {
             Ok(Some(message)) => message,
             Ok(None) => return Err(Failure(3, "lost the broker".into())),
