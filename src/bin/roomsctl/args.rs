@@ -88,7 +88,7 @@ pub enum Command {
     /// Every room at once, through the MQTT broker they publish to (`[mqtt]` in roomsd.toml):
     /// `fleet status`, `fleet query ROOM PATH…`, `fleet call ROOM MODULE ACTION …`, `fleet watch`.
     /// The broker's password is `--password` or ROOMSCTL_BROKER_PASSWORD
-    Fleet(crate::fleet::FleetArgs),
+    Fleet(Box<crate::fleet::FleetArgs>),
     /// Print a shell completion script, e.g. `roomsctl completions bash > /etc/bash_completion.d/roomsctl`
     Completions { shell: clap_complete::Shell },
     /// Print the man page (roff), as the Debian package installs it
