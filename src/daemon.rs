@@ -148,7 +148,7 @@ impl Daemon {
             heartbeat: hosting.heartbeat,
         };
         let given = Given {
-            profile: backend::profile_of(config.backend.kind),
+            profile: backend.profile(),
             health: initial_health,
             cast_seed: boot_cast_seed(),
         };
@@ -192,7 +192,7 @@ impl Daemon {
         });
         tracing::info!(
             addr = %local_addr,
-            backend = backend.kind(),
+            backend = backend.profile().service,
             auth = !config.server.password.is_empty(),
             "ready: serving the Rooms protocol on ws://{local_addr}/"
         );

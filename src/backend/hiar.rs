@@ -329,8 +329,8 @@ fn rfc3339(unix: i64) -> String {
 }
 
 impl Backend for Hiar {
-    fn kind(&self) -> &'static str {
-        SERVICE
+    fn profile(&self) -> Profile {
+        PROFILE
     }
 
     fn join(&self, request: JoinRequest) -> BoxFuture<'static, BackendResult<Joined>> {

@@ -46,16 +46,13 @@ pub fn build(
     }
 }
 
-/// The declaration of `kind`'s service, from its adapter. With [`build`], the one place a
-/// service is registered.
+/// The declaration of `kind`'s service, its adapter's `PROFILE` (which a built adapter answers
+/// with [`Backend::profile`]), for tools that need it without building one. With [`build`], the
+/// one place a service is registered.
 pub fn profile_of(kind: BackendKind) -> Profile {
     match kind {
         BackendKind::Sim => sim::PROFILE,
-        BackendKind::Kedacom => Profile {
-            service: "kedacom",
-            capabilities: kedacom::capabilities(),
-            code_rule: CodeRule::Digits,
-        },
+        BackendKind::Kedacom => kedacom::PROFILE,
         BackendKind::Easemob => easemob::PROFILE,
         BackendKind::Rsc => rsc::PROFILE,
         BackendKind::Hiar => hiar::PROFILE,

@@ -98,6 +98,15 @@ mod tests {
         );
     }
 
+    /// Refusals name the service from its declaration (`Backend::profile`): it must be the
+    /// name the configuration gives it.
+    #[test]
+    fn each_declaration_names_its_service_as_the_configuration_does() {
+        for kind in BackendKind::ALL {
+            assert_eq!(profile_of(kind).service, kind.name());
+        }
+    }
+
     #[test]
     fn the_simulator_can_do_everything() {
         let sim = profile_of(BackendKind::Sim);

@@ -266,8 +266,8 @@ fn describe(status: reqwest::StatusCode, json: &Option<Value>) -> String {
 }
 
 impl Backend for Rsc {
-    fn kind(&self) -> &'static str {
-        SERVICE
+    fn profile(&self) -> Profile {
+        PROFILE
     }
 
     fn join(&self, request: JoinRequest) -> BoxFuture<'static, BackendResult<Joined>> {

@@ -16,14 +16,15 @@ use crate::wire::Refusal;
 /// refuses it with code 9 before it reaches the adapter; the default methods answer the same
 /// refusal, so an adapter only writes what its service can do.
 pub trait Backend: Send + Sync {
-    /// The configuration name of this backend (`sim`, `kedacom`, ...).
-    fn kind(&self) -> &'static str;
+    /// The service's declaration (its adapter's `PROFILE`): its name, what it can do, its code
+    /// rule. The default methods name the service from it.
+    fn profile(&self) -> Profile;
     fn start(&self, request: StartRequest) -> BoxFuture<'static, BackendResult<MeetingDetails>> {
         let capability = match request.kind {
             StartKind::Instant => Capability::StartInstant,
             StartKind::Pmi => Capability::StartPmi,
         };
-        refused(cannot(self.kind(), capability))
+        refused(cannot(self.profile().service, capability))
     }
     fn join(&self, request: JoinRequest) -> BoxFuture<'static, BackendResult<Joined>>;
     /// Leave the meeting or the waiting room. A service without a leave call
@@ -37,15 +38,15 @@ pub trait Backend: Send + Sync {
     /// End the meeting for everyone.
     fn dissolve(&self, session: Session) -> BoxFuture<'static, BackendResult<()>> {
         let _ = session;
-        refused(cannot(self.kind(), Capability::Dissolve))
+        refused(cannot(self.profile().service, Capability::Dissolve))
     }
     fn meeting_list(&self) -> BoxFuture<'static, BackendResult<Vec<ScheduledMeeting>>> {
-        refused(cannot(self.kind(), Capability::MeetingList))
+        refused(cannot(self.profile().service, Capability::MeetingList))
     }
     /// Tell the meeting that the room's microphone or camera changed.
     fn set_media(&self, session: Session, media: Media) -> BoxFuture<'static, BackendResult<()>> {
         let _ = (session, media);
-        refused(cannot(self.kind(), Capability::Media))
+        refused(cannot(self.profile().service, Capability::Media))
     }
     /// Carry out a MeetingControl action. What it changes comes back as reports
     /// ([`Happening::Participants`], [`Happening::Recording`]).
@@ -55,7 +56,10 @@ pub trait Backend: Send + Sync {
         action: ControlAction,
     ) -> BoxFuture<'static, BackendResult<()>> {
         let _ = session;
-        refused(cannot(self.kind(), Profile::capability_of(&action)))
+        refused(cannot(
+            self.profile().service,
+            Profile::capability_of(&action),
+        ))
     }
 
     /// Stop following `session` (its polls, what is kept about it): the room is out of it

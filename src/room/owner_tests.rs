@@ -58,8 +58,11 @@ fn ok<T: Send + 'static>(value: T) -> BoxFuture<'static, BackendResult<T>> {
 }
 
 impl Backend for Faulty {
-    fn kind(&self) -> &'static str {
-        "faulty"
+    fn profile(&self) -> crate::domain::Profile {
+        crate::domain::Profile {
+            service: "faulty",
+            ..crate::backend::sim::PROFILE
+        }
     }
     fn start(&self, _: StartRequest) -> BoxFuture<'static, BackendResult<MeetingDetails>> {
         self.misbehave()

@@ -34,8 +34,11 @@ impl Scripted {
 }
 
 impl Backend for Scripted {
-    fn kind(&self) -> &'static str {
-        "scripted"
+    fn profile(&self) -> crate::domain::Profile {
+        crate::domain::Profile {
+            service: "scripted",
+            ..crate::backend::sim::PROFILE
+        }
     }
     fn start(&self, _: StartRequest) -> BoxFuture<'static, BackendResult<MeetingDetails>> {
         ready(if self.ok {

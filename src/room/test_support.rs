@@ -250,8 +250,11 @@ impl Recorder {
 }
 
 impl Backend for Recorder {
-    fn kind(&self) -> &'static str {
-        "recorder"
+    fn profile(&self) -> crate::domain::Profile {
+        crate::domain::Profile {
+            service: "recorder",
+            ..crate::backend::sim::PROFILE
+        }
     }
     fn start(&self, request: StartRequest) -> BoxFuture<'static, BackendResult<MeetingDetails>> {
         self.note(Asked::Start(request))

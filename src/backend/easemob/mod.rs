@@ -210,8 +210,8 @@ impl Inner {
 }
 
 impl Backend for Easemob {
-    fn kind(&self) -> &'static str {
-        SERVICE
+    fn profile(&self) -> Profile {
+        PROFILE
     }
 
     fn start(&self, request: StartRequest) -> BoxFuture<'static, BackendResult<MeetingDetails>> {

@@ -36,8 +36,8 @@ use tokio::sync::mpsc;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
 use super::{
-    Backend, BackendEvent, BackendResult, HealthTracker, JoinRequest, Joined, Media,
-    MeetingDetails, RoomRole, ScheduledMeeting, Session, StartRequest,
+    Backend, BackendEvent, BackendResult, Capability, CodeRule, HealthTracker, JoinRequest, Joined,
+    Media, MeetingDetails, Profile, RoomRole, ScheduledMeeting, Session, StartRequest,
 };
 use crate::config::{Config, KedacomConfig};
 use crate::domain::ControlAction;
@@ -401,11 +401,11 @@ impl Inner {
     }
 }
 
-/// What the platform lets the room do (`backend::Profile`): everything but stopping a
-/// participant's video, which its control API has no call for.
-pub fn capabilities() -> &'static [super::Capability] {
-    use super::Capability;
-    &[
+/// What the platform lets the room do: everything but stopping a participant's video, which
+/// its control API has no call for. Meeting codes are dialled numbers.
+pub const PROFILE: Profile = Profile {
+    service: "kedacom",
+    capabilities: &[
         Capability::StartInstant,
         Capability::StartPmi,
         Capability::Join,
@@ -418,12 +418,13 @@ pub fn capabilities() -> &'static [super::Capability] {
         Capability::MeetingList,
         Capability::EndDetection,
         Capability::Media,
-    ]
-}
+    ],
+    code_rule: CodeRule::Digits,
+};
 
 impl Backend for Kedacom {
-    fn kind(&self) -> &'static str {
-        "kedacom"
+    fn profile(&self) -> Profile {
+        PROFILE
     }
 
     fn start(&self, request: StartRequest) -> BoxFuture<'static, BackendResult<MeetingDetails>> {

@@ -359,8 +359,8 @@ impl Inner {
 }
 
 impl Backend for Simulator {
-    fn kind(&self) -> &'static str {
-        "sim"
+    fn profile(&self) -> Profile {
+        PROFILE
     }
 
     /// A start or join the room gave up may have got in just before: it is left.
