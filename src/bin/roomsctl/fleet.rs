@@ -194,16 +194,7 @@ pub async fn run(
 
 /// The answer's `result` (or the JSON-RPC error), as `roomsctl query` prints it.
 fn report(answer: &Value, compact: bool) -> Result<ExitCode, Failure> {
-    let result = answer.get("result").unwrap_or(answer);
-    if compact {
-        emit(&result.to_string());
-    } else {
-        emit(&format!("{result:#}"));
-    }
-    if result["error_code"] == 0 {
-        return Ok(ExitCode::SUCCESS);
-    }
-    Err(Failure(1, crate::call::error_text(result)))
+    crate::report(answer.get("result").unwrap_or(answer), compact)
 }
 
 async fn status(

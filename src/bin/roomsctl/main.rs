@@ -68,7 +68,7 @@ async fn command(link: &Link, cli: &Cli, rpc: &WsClient) -> Result<ExitCode, Fai
 
 /// Prints an answer (indented, or one compact line) and turns its `error_code` into the exit
 /// status.
-fn report(result: &Value, compact: bool) -> Result<ExitCode, Failure> {
+pub fn report(result: &Value, compact: bool) -> Result<ExitCode, Failure> {
     if compact {
         emit(&result.to_string());
     } else {
