@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rumqttc::v5::AsyncClient;
@@ -23,6 +24,7 @@ use super::redact::blank_passwords;
 use super::topics::Topics;
 use crate::modules::MODULES;
 use crate::room::owner::{EventFrame, RoomHandle};
+use crate::room::snapshot::PreparedMembers;
 
 /// How often state that did not fit in the queue is tried again.
 const RETRY: Duration = Duration::from_millis(100);
@@ -46,6 +48,10 @@ pub struct Publisher {
 struct Sent {
     /// Per module, a hash of the state last queued: a copy would double a large member list.
     state: HashMap<&'static str, u64>,
+    /// The member list last queued as `state/Members`. Held, so that `Arc::ptr_eq` with a
+    /// later snapshot's means unchanged (the room copies a list that is shared before changing
+    /// it): a change elsewhere then costs no rendering of a large meeting's list.
+    members: Option<Arc<PreparedMembers>>,
     /// `info`, the extra documents and `online` are queued.
     announced: bool,
     /// Something did not fit in the queue: try again.
@@ -121,6 +127,12 @@ impl Publisher {
         }
         let snapshot = self.room.snapshot();
         for module in MODULES {
+            let members = (module.key == "members").then(|| snapshot.members());
+            if let (Some(now), Some(queued)) = (members, &sent.members)
+                && Arc::ptr_eq(now, queued)
+            {
+                continue;
+            }
             let Some(fragment) = snapshot.fragment_at(module.key) else {
                 continue;
             };
@@ -132,6 +144,9 @@ impl Publisher {
             let topic = self.topics.state(module.name);
             if self.try_send(topic, payload.into_owned(), QoS::AtLeastOnce, true) {
                 sent.state.insert(module.name, hash);
+                if let Some(now) = members {
+                    sent.members = Some(Arc::clone(now));
+                }
             } else {
                 sent.behind = true;
             }

@@ -171,8 +171,9 @@ impl Snapshot {
         self.reply_budget
     }
 
-    /// The member list this snapshot serves.
-    pub fn members(&self) -> &PreparedMembers {
+    /// The member list this snapshot serves. A snapshot whose members did not change shares it
+    /// with the one before (`Arc::ptr_eq`), so a reader can skip rendering it.
+    pub fn members(&self) -> &Arc<PreparedMembers> {
         &self.members
     }
 

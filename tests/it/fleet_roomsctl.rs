@@ -110,6 +110,11 @@ async fn status_query_and_call_through_the_broker() {
         row.contains("in_meeting") && row.contains("Weekly sync"),
         "{table}"
     );
+    // The members column comes from state/Members: 0 while idle, republished when the list
+    // changed (the room and the others).
+    let words: Vec<&str> = row.split_whitespace().collect();
+    let members = words[words.iter().position(|w| *w == "sync").unwrap() + 1];
+    assert!(members.parse::<u32>().unwrap() >= 2, "{table}");
 
     // Ending it from the fleet; a call the policy does not list is refused with exit 1.
     let output = roomsctl(&broker, &["call", "room-2", "Meeting", "LeaveMeeting"]).await;
