@@ -141,6 +141,25 @@ struct Subscriber {
     incoming: mpsc::UnboundedReceiver<(Instant, Publish)>,
 }
 
+/// Sends `frame` to `room`'s request topic, answered on `bench/replies` with `correlation`.
+async fn request(client: &AsyncClient, room: &str, frame: &Value, correlation: u64) {
+    let properties = PublishProperties {
+        response_topic: Some("bench/replies".into()),
+        correlation_data: Some(correlation.to_be_bytes().to_vec().into()),
+        ..PublishProperties::default()
+    };
+    client
+        .publish_with_properties(
+            format!("rooms/{room}/request"),
+            QoS::AtLeastOnce,
+            false,
+            frame.to_string(),
+            properties,
+        )
+        .await
+        .unwrap();
+}
+
 async fn subscriber(port: u16, filters: &[&str]) -> Subscriber {
     let mut options = MqttOptions::new(
         format!("bench-{}", rand::random::<u32>()),
@@ -281,22 +300,8 @@ async fn main() {
         let volume = 61 + (n / a.rooms) % 2;
         let frame = json!({"jsonrpc": "2.0", "id": n, "method": "Call/Device",
             "params": {"action": "SetSpeakerVolume", "action_params": {"volume": volume}}});
-        let properties = PublishProperties {
-            response_topic: Some("bench/replies".into()),
-            correlation_data: Some((n as u64).to_be_bytes().to_vec().into()),
-            ..PublishProperties::default()
-        };
         let sent = Instant::now();
-        sub.client
-            .publish_with_properties(
-                format!("rooms/{room}/request"),
-                QoS::AtLeastOnce,
-                false,
-                frame.to_string(),
-                properties,
-            )
-            .await
-            .unwrap();
+        request(&sub.client, &room, &frame, n as u64).await;
         let (mut answered, mut visible) = (None, None);
         while answered.is_none() || visible.is_none() {
             let (at, p) = tokio::time::timeout(Duration::from_secs(10), sub.incoming.recv())
@@ -413,23 +418,9 @@ async fn main() {
     let mut sub = subscriber(port, &["bench/replies"]).await;
     let sent = Instant::now();
     for i in 0..a.rooms {
-        let properties = PublishProperties {
-            response_topic: Some("bench/replies".into()),
-            correlation_data: Some(i.to_be_bytes().to_vec().into()),
-            ..PublishProperties::default()
-        };
         let frame =
             json!({"jsonrpc": "2.0", "id": i, "method": "Query", "params": {"path": ["Device"]}});
-        sub.client
-            .publish_with_properties(
-                format!("rooms/room-{i:04}/request"),
-                QoS::AtLeastOnce,
-                false,
-                frame.to_string(),
-                properties,
-            )
-            .await
-            .unwrap();
+        request(&sub.client, &format!("room-{i:04}"), &frame, i as u64).await;
     }
     let mut answered = HashSet::new();
     while answered.len() < a.rooms {
