@@ -7,14 +7,17 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
 use roomsd::backend::{
-    BackendEvent, Happening, Joined, MeetingDetails, MemberChanges, Participant, RoomRole,
+    Backend, BackendEvent, BackendResult, Happening, JoinRequest, Joined, MeetingDetails,
+    MemberChanges, Participant, Profile, RoomRole,
 };
 use roomsd::config::Config;
 use roomsd::modules::meeting::MeetingAction;
 use roomsd::room::device::DeviceSettings;
 use roomsd::room::snapshot::Snapshot;
-use roomsd::room::{Command, Completed, Effect, Room};
+use roomsd::room::{Command, Effect, Room};
 
 const OTHERS: usize = 999;
 
@@ -41,36 +44,58 @@ fn room_in_meeting_of(config: &Config, others: usize) -> Room {
         cast_seed: 0,
     };
     let mut room = Room::new(config, DeviceSettings::default(), given);
-    room.apply(Command::Meeting(MeetingAction::Join {
+    let meeting = MeetingDetails {
         code: "111222333".into(),
+        meeting_id: "m1".into(),
+        title: "All hands".into(),
         password: String::new(),
-        mic_enable: None,
-        camera_enable: None,
-    }))
-    .expect("join accepted");
-    let session = room.phase().session().expect("joining");
-    room.complete(Completed::Joined(
-        session,
-        Ok(Joined::InMeeting(MeetingDetails {
+        meeting_type: 0,
+        creator_name: "Alice".into(),
+        begin_time: 1_700_000_000,
+        end_time: 1_700_003_600,
+        url: String::new(),
+        room_user_id: "room-1".into(),
+        room_role: RoomRole::Host,
+        room_is_creator: false,
+        participants: (0..others).map(person).collect(),
+        waiting: Vec::new(),
+        recording_allowed: true,
+        recording: false,
+    };
+    let effects = room
+        .apply(Command::Meeting(MeetingAction::Join {
             code: "111222333".into(),
-            meeting_id: "m1".into(),
-            title: "All hands".into(),
             password: String::new(),
-            meeting_type: 0,
-            creator_name: "Alice".into(),
-            begin_time: 1_700_000_000,
-            end_time: 1_700_003_600,
-            url: String::new(),
-            room_user_id: "room-1".into(),
-            room_role: RoomRole::Host,
-            room_is_creator: false,
-            participants: (0..others).map(person).collect(),
-            waiting: Vec::new(),
-            recording_allowed: true,
-            recording: false,
-        })),
-    ));
+            mic_enable: None,
+            camera_enable: None,
+        }))
+        .expect("join accepted");
+    // The join's call, answered by a service that lets the room in, as the owner runs it.
+    let service = LetsIn(meeting);
+    for effect in effects {
+        if let Effect::Run(call) = effect {
+            let answer = call
+                .run(&service, None)
+                .now_or_never()
+                .expect("answered at once");
+            room.complete(answer);
+        }
+    }
     room
+}
+
+/// A meeting service that lets the room into `.0` when it joins.
+struct LetsIn(MeetingDetails);
+
+impl Backend for LetsIn {
+    fn profile(&self) -> Profile {
+        roomsd::backend::profile_of(roomsd::config::BackendKind::Sim)
+    }
+
+    fn join(&self, _: JoinRequest) -> BoxFuture<'static, BackendResult<Joined>> {
+        let meeting = self.0.clone();
+        Box::pin(async move { Ok(Joined::InMeeting(meeting)) })
+    }
 }
 
 /// What the owner task does with a step's effects: a new snapshot, kept (the member list

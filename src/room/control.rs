@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use super::{BackendCall, Completed, Effect, Event, Phase, Room};
+use super::{BackendCall, Effect, Event, Phase, Room};
 use crate::domain::{BackendResult, Participant, RoomRole, Session};
 use crate::modules::meeting_control::{
     self as mc, ControlAction, MeetingControlNode, MemberActed, MemberList, MemberRange, Nothing,
@@ -83,12 +83,12 @@ impl Room {
             "control",
             Some(session),
             move |b| b.control(session, asked.clone()),
-            move |answer| Completed::Controlled(session, action.clone(), answer),
+            move |room, answer| room.control_answered(session, action.clone(), answer),
         ))])
     }
 
     /// The meeting service's answer to a MeetingControl action: its event, whenever it comes.
-    pub(super) fn control_completed(
+    pub(super) fn control_answered(
         &mut self,
         session: Session,
         action: ControlAction,

@@ -56,11 +56,7 @@ fn an_attendee_may_only_request_recording() {
     assert_eq!(control_op(&effects), (s, ControlAction::RequestRecord));
 
     // Asking the host does not let the room start recording itself.
-    let effects = r.complete(Completed::Controlled(
-        s,
-        ControlAction::RequestRecord,
-        Ok(()),
-    ));
+    let effects = r.control_answered(s, ControlAction::RequestRecord, Ok(()));
     assert_eq!(names(&effects), [("MeetingControl", "RequestRecord")]);
     assert_eq!(r.meeting_control_node().record_status, 0);
     assert_eq!(
@@ -97,7 +93,7 @@ fn accepted_actions_go_to_the_service_and_end_in_their_event() {
             let effects = control(&mut r, action.clone()).unwrap();
             assert_eq!(control_op(&effects), (s, action.clone()), "{role:?}");
 
-            let effects = r.complete(Completed::Controlled(s, action.clone(), Ok(())));
+            let effects = r.control_answered(s, action.clone(), Ok(()));
             let ev = only_event(&effects);
             assert_eq!(
                 (ev.module, ev.name, ev.code),
@@ -115,11 +111,11 @@ fn a_failed_control_action_reports_the_service_code() {
     let mut r = in_meeting(RoomRole::Host, 1);
     let s = session_of(&r);
     control(&mut r, mute("u0")).unwrap();
-    let effects = r.complete(Completed::Controlled(
+    let effects = r.control_answered(
         s,
         mute("u0"),
         Err(Refusal::new(ErrorCode::NETWORK, "timed out")),
-    ));
+    );
     let ev = only_event(&effects);
     assert_eq!(
         (ev.module, ev.name, ev.code, ev.message.as_str()),
@@ -144,11 +140,11 @@ fn start_record_needs_a_successful_request_first_then_records() {
 
     // A request the service refused does not count.
     control(&mut r, ControlAction::RequestRecord).unwrap();
-    let effects = r.complete(Completed::Controlled(
+    let effects = r.control_answered(
         s,
         ControlAction::RequestRecord,
         Err(Refusal::new(ErrorCode::FAIL, "no")),
-    ));
+    );
     assert_eq!(only_event(&effects).code, ErrorCode::FAIL);
     assert_eq!(
         code_of(control(&mut r, start_record())),
@@ -156,11 +152,7 @@ fn start_record_needs_a_successful_request_first_then_records() {
     );
 
     control(&mut r, ControlAction::RequestRecord).unwrap();
-    let effects = r.complete(Completed::Controlled(
-        s,
-        ControlAction::RequestRecord,
-        Ok(()),
-    ));
+    let effects = r.control_answered(s, ControlAction::RequestRecord, Ok(()));
     assert_eq!(
         names(&effects),
         [
@@ -177,7 +169,7 @@ fn start_record_needs_a_successful_request_first_then_records() {
         1,
         "not recording before the service confirms"
     );
-    let effects = r.complete(Completed::Controlled(s, start_record(), Ok(())));
+    let effects = r.control_answered(s, start_record(), Ok(()));
     assert_eq!(
         names(&effects),
         [
@@ -384,7 +376,7 @@ fn members_list_the_room_first_then_the_participants() {
     // The room's own record follows its devices.
     let s = session_of(&r);
     device(&mut r, DeviceAction::EnableCamera(false)).unwrap();
-    r.complete(Completed::Media(s, MediaChange::Camera(false), Ok(())));
+    r.media_answered(s, MediaChange::Camera(false), Ok(()));
     assert!(!r.members_node().user_list_info[0].video_on);
 }
 

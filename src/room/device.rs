@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{BackendCall, Completed, Effect, Event, Phase, Room};
+use super::{BackendCall, Effect, Event, Phase, Room};
 use crate::domain::{BackendResult, Media, Session};
 use crate::modules::EventDef;
 use crate::modules::device::{
@@ -90,7 +90,7 @@ impl MediaChange {
 pub struct Devices {
     node: DeviceNode,
     settings: DeviceSettings,
-    pending: Option<MediaChange>,
+    pub(super) pending: Option<MediaChange>,
     speaker_test: bool,
     mic_test: bool,
 }
@@ -338,14 +338,14 @@ impl Room {
                     "set_media",
                     Some(session),
                     move |b| b.set_media(session, media),
-                    move |answer| Completed::Media(session, change, answer),
+                    move |room, answer| room.media_answered(session, change, answer),
                 ))])
             }
         }
     }
 
     /// The meeting service's answer to a microphone or camera change.
-    pub(super) fn media_completed(
+    pub(super) fn media_answered(
         &mut self,
         session: Session,
         change: MediaChange,

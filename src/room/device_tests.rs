@@ -174,7 +174,7 @@ fn enable_mic_in_a_meeting_waits_for_the_meeting_service() {
         events(&effects).is_empty(),
         "no event before the service answers"
     );
-    let (session, media, change) = media_op(&effects);
+    let (session, media, change) = media_op(&r, &effects);
     assert_eq!(session, s);
     assert_eq!(
         media,
@@ -187,7 +187,7 @@ fn enable_mic_in_a_meeting_waits_for_the_meeting_service() {
     assert!(mic_on(&r), "unchanged until the service confirms");
     assert!(r.self_info().audio_on);
 
-    let effects = r.complete(Completed::Media(s, change, Ok(())));
+    let effects = r.media_answered(s, change, Ok(()));
     assert_eq!(
         names(&effects),
         [("Device", "EnableMic"), ("Meeting", "MembersChanged")]
@@ -209,7 +209,7 @@ fn enable_camera_in_a_meeting_waits_for_the_meeting_service() {
     let mut r = in_meeting(RoomRole::Attendee, 1);
     let s = session_of(&r);
     let effects = device(&mut r, DeviceAction::EnableCamera(false)).unwrap();
-    let (_, media, change) = media_op(&effects);
+    let (_, media, change) = media_op(&r, &effects);
     assert_eq!(
         media,
         Media {
@@ -218,7 +218,7 @@ fn enable_camera_in_a_meeting_waits_for_the_meeting_service() {
         }
     );
     assert!(camera_on(&r));
-    let effects = r.complete(Completed::Media(s, change, Ok(())));
+    let effects = r.media_answered(s, change, Ok(()));
     assert_eq!(events(&effects)[0].name, "EnableCamera");
     assert!(!camera_on(&r));
     assert!(!r.members_node().user_list_info[0].video_on);
@@ -240,9 +240,9 @@ fn a_second_change_while_one_is_with_the_service_is_a_repeat() {
     );
     assert!(mic_on(&r) && camera_on(&r));
 
-    r.complete(Completed::Media(s, MediaChange::Mic(false), Ok(())));
+    r.media_answered(s, MediaChange::Mic(false), Ok(()));
     let effects = device(&mut r, DeviceAction::EnableCamera(false)).unwrap();
-    assert_eq!(media_op(&effects).2, MediaChange::Camera(false));
+    assert_eq!(media_op(&r, &effects).2, MediaChange::Camera(false));
 }
 
 #[test]
@@ -250,11 +250,11 @@ fn a_failed_change_reports_the_service_code_and_changes_nothing() {
     let mut r = in_meeting(RoomRole::Attendee, 1);
     let s = session_of(&r);
     device(&mut r, DeviceAction::EnableMic(false)).unwrap();
-    let effects = r.complete(Completed::Media(
+    let effects = r.media_answered(
         s,
         MediaChange::Mic(false),
         Err(Refusal::new(ErrorCode::NETWORK, "timed out")),
-    ));
+    );
     let ev = only_event(&effects);
     assert_eq!(
         (ev.module, ev.name, ev.code, ev.message.as_str()),
@@ -264,7 +264,7 @@ fn a_failed_change_reports_the_service_code_and_changes_nothing() {
     assert!(mic_on(&r));
     // Nothing is pending any more: the change may be tried again.
     let effects = device(&mut r, DeviceAction::EnableMic(false)).unwrap();
-    assert_eq!(media_op(&effects).2, MediaChange::Mic(false));
+    assert_eq!(media_op(&r, &effects).2, MediaChange::Mic(false));
 }
 
 #[test]
@@ -288,9 +288,9 @@ fn a_mic_change_in_the_waiting_room_goes_to_the_service_too() {
     let mut r = in_waiting_room();
     let s = session_of(&r);
     let effects = device(&mut r, DeviceAction::EnableMic(false)).unwrap();
-    assert_eq!(media_op(&effects).0, s);
+    assert_eq!(media_op(&r, &effects).0, s);
     assert!(mic_on(&r));
-    let effects = r.complete(Completed::Media(s, MediaChange::Mic(false), Ok(())));
+    let effects = r.media_answered(s, MediaChange::Mic(false), Ok(()));
     assert_eq!(names(&effects), [("Device", "EnableMic")]);
     assert!(!mic_on(&r));
     assert!(r.device_settings().mic_on);
@@ -309,13 +309,10 @@ fn leaving_with_a_change_pending_reports_it_abandoned_and_the_rooms_setting_retu
     }))
     .unwrap();
     let s = session_of(&r);
-    r.complete(Completed::Joined(
-        s,
-        Ok(Joined::InMeeting(details(RoomRole::Attendee, 1))),
-    ));
+    r.join_answered(s, Ok(Joined::InMeeting(details(RoomRole::Attendee, 1))));
     assert!(mic_on(&r));
     let effects = device(&mut r, DeviceAction::EnableCamera(false)).unwrap();
-    media_op(&effects);
+    media_op(&r, &effects);
 
     let effects = leave(&mut r);
     assert_eq!(
@@ -341,7 +338,7 @@ fn leaving_with_a_change_pending_reports_it_abandoned_and_the_rooms_setting_retu
 
     // The service's late answer changes nothing and reports nothing.
     assert!(
-        r.complete(Completed::Media(s, MediaChange::Camera(false), Ok(())))
+        r.media_answered(s, MediaChange::Camera(false), Ok(()))
             .is_empty()
     );
     assert!(camera_on(&r));
@@ -372,7 +369,7 @@ fn a_mic_change_in_a_meeting_leaves_the_rooms_settings_alone() {
     let s = session_of(&r);
     let before = r.device_settings().clone();
     device(&mut r, DeviceAction::EnableMic(false)).unwrap();
-    r.complete(Completed::Media(s, MediaChange::Mic(false), Ok(())));
+    r.media_answered(s, MediaChange::Mic(false), Ok(()));
     assert!(!mic_on(&r));
     assert_eq!(*r.device_settings(), before);
     assert!(r.device_settings().mic_on);
@@ -400,10 +397,7 @@ fn join_without_mic_through_the_waiting_room_keeps_it_off_for_the_meeting_only()
     );
     assert!(!mic_on(&r));
     let s = session_of(&r);
-    r.complete(Completed::Joined(
-        s,
-        Ok(Joined::WaitingRoom(details(RoomRole::Attendee, 1))),
-    ));
+    r.join_answered(s, Ok(Joined::WaitingRoom(details(RoomRole::Attendee, 1))));
     assert!(!mic_on(&r));
 
     let effects = report(

@@ -6,10 +6,10 @@
 
 use super::machine::{Answer, Call, Guard, MeetingState, call_rule};
 use super::share::Share;
-use super::{BackendCall, Completed, Effect, Room, event, failed_event};
+use super::{BackendCall, Effect, Room, event, failed_event};
 use crate::domain::{
-    BackendEvent, Capability, Happening, JoinRequest, Joined, Media, MeetingDetails, RoomRole,
-    Session, StartRequest,
+    BackendEvent, BackendResult, Capability, Happening, JoinRequest, Joined, Media, MeetingDetails,
+    RoomRole, Session, StartRequest,
 };
 use crate::modules::EventDef;
 use crate::modules::meeting::{self as m, MeetingAction, Reason, StartKind, Stay};
@@ -124,7 +124,7 @@ impl Room {
                     "start",
                     Some(session),
                     move |b| b.start(request.clone()),
-                    move |answer| Completed::Started(session, answer),
+                    move |room, answer| room.start_answered(session, answer),
                 );
                 effects.push(Effect::Run(start.attempt()));
                 Ok(effects)
@@ -150,7 +150,7 @@ impl Room {
                     "join",
                     Some(session),
                     move |b| b.join(request.clone()),
-                    move |answer| Completed::Joined(session, answer),
+                    move |room, answer| room.join_answered(session, answer),
                 );
                 effects.push(Effect::Run(join.attempt()));
                 Ok(effects)
@@ -175,7 +175,7 @@ impl Room {
                     "dissolve",
                     Some(session),
                     move |b| b.dissolve(session),
-                    move |answer| Completed::Dissolved(session, answer),
+                    move |room, answer| room.dissolve_answered(session, answer),
                 ))])
             }
             (
@@ -250,42 +250,124 @@ impl Room {
         (session, effects)
     }
 
-    /// Applies the backend's answer to an operation. Answers about an attempt the room has left
-    /// behind are dropped.
-    pub fn complete(&mut self, completed: Completed) -> Vec<Effect> {
-        let session = match completed {
-            Completed::MeetingList(Ok(list)) => return self.set_meeting_list(list),
-            Completed::MeetingList(Err(refusal)) => {
-                tracing::warn!(%refusal, "could not fetch the meeting list");
-                return Vec::new();
+    /// The service's answer to a start.
+    pub(super) fn start_answered(
+        &mut self,
+        session: Session,
+        answer: BackendResult<MeetingDetails>,
+    ) -> Vec<Effect> {
+        self.answer_about(session, answer.is_ok(), |room| {
+            match (answer, &room.phase) {
+                (Ok(meeting), Phase::Joining { .. }) => room.enter_meeting(meeting),
+                (Err(refusal), Phase::Joining { .. }) => room.join_failed(&refusal),
+                (answer, phase) => misfit("start", &answer, phase),
             }
-            Completed::Media(session, change, result) => {
-                return self.media_completed(session, change, result);
+        })
+    }
+
+    /// The service's answer to a join: in the meeting, in its waiting room, or refused.
+    pub(super) fn join_answered(
+        &mut self,
+        session: Session,
+        answer: BackendResult<Joined>,
+    ) -> Vec<Effect> {
+        self.answer_about(session, answer.is_ok(), |room| {
+            match (answer, &room.phase) {
+                (Ok(Joined::InMeeting(meeting)), Phase::Joining { .. }) => {
+                    room.enter_meeting(meeting)
+                }
+                (Ok(Joined::WaitingRoom(meeting)), Phase::Joining { .. }) => {
+                    room.phase = Phase::WaitingRoom {
+                        session,
+                        meeting,
+                        leaving: false,
+                    };
+                    vec![event(
+                        m::JOIN_WAITING_ROOM,
+                        room.stay_data(Reason::Requested),
+                    )]
+                }
+                (Err(refusal), Phase::Joining { .. }) => room.join_failed(&refusal),
+                (answer, phase) => misfit("join", &answer, phase),
             }
-            Completed::Controlled(session, action, result) => {
-                return self.control_completed(session, action, result);
+        })
+    }
+
+    /// The service's answer to leaving the meeting or its waiting room: out, or still in with
+    /// the failure told.
+    pub(super) fn leave_answered(
+        &mut self,
+        session: Session,
+        answer: BackendResult<()>,
+    ) -> Vec<Effect> {
+        self.answer_about(session, false, |room| match (answer, &mut room.phase) {
+            (Ok(()), Phase::WaitingRoom { leaving: true, .. }) => {
+                room.exit(m::LEAVE_WAITING_ROOM, Reason::Requested, None)
             }
-            Completed::Reconciled(session, result) => return self.reconciled(session, result),
-            Completed::Started(session, _)
-            | Completed::Joined(session, _)
-            | Completed::Left(session, _)
-            | Completed::Dissolved(session, _) => session,
-        };
+            (Err(refusal), Phase::WaitingRoom { leaving, .. }) => {
+                *leaving = false;
+                room.exit_failed(m::LEAVE_WAITING_ROOM, &refusal)
+            }
+            (
+                Ok(()),
+                Phase::InMeeting {
+                    exit: Some(Exit::Leave),
+                    ..
+                },
+            ) => room.exit(m::LEAVE_MEETING, Reason::Requested, None),
+            (Err(refusal), Phase::InMeeting { exit, .. }) => {
+                *exit = None;
+                room.exit_failed(m::LEAVE_MEETING, &refusal)
+            }
+            (answer, phase) => misfit("leave", &answer, phase),
+        })
+    }
+
+    /// The service's answer to dissolving the meeting.
+    pub(super) fn dissolve_answered(
+        &mut self,
+        session: Session,
+        answer: BackendResult<()>,
+    ) -> Vec<Effect> {
+        self.answer_about(session, false, |room| match (answer, &mut room.phase) {
+            (
+                Ok(()),
+                Phase::InMeeting {
+                    exit: Some(Exit::Dissolve),
+                    ..
+                },
+            ) => room.exit(m::DISSOLVE_MEETING, Reason::Requested, None),
+            (Err(refusal), Phase::InMeeting { exit, .. }) => {
+                *exit = None;
+                room.exit_failed(m::DISSOLVE_MEETING, &refusal)
+            }
+            (answer, phase) => misfit("dissolve", &answer, phase),
+        })
+    }
+
+    /// Applies an answer about meeting attempt `session` with `take`, if the room is still in
+    /// that attempt; else drops it, and undoes a start or join that `got_in` after the room gave
+    /// it up. Reports the service sent about the attempt before its answer are applied after
+    /// it.
+    fn answer_about(
+        &mut self,
+        session: Session,
+        got_in: bool,
+        take: impl FnOnce(&mut Self) -> Vec<Effect>,
+    ) -> Vec<Effect> {
         if self.phase.session() != Some(session) {
             tracing::debug!(?session, "dropping a backend answer for an earlier meeting");
-            // A start or join that got in after the room gave it up: undo it.
-            return match completed {
-                Completed::Started(_, Ok(_)) | Completed::Joined(_, Ok(_)) => {
-                    vec![Effect::Abandon(session)]
-                }
-                _ => Vec::new(),
+            return if got_in {
+                vec![Effect::Abandon(session)]
+            } else {
+                Vec::new()
             };
         }
         let early = match &mut self.phase {
             Phase::Joining { early, .. } => std::mem::take(early),
             _ => Vec::new(),
         };
-        let mut effects = self.apply_answer(completed);
+        let mut effects = take(self);
         match &mut self.phase {
             Phase::Joining { early: kept, .. } => *kept = early,
             Phase::Idle => {}
@@ -299,147 +381,17 @@ impl Room {
         effects
     }
 
-    /// [`Room::complete`] for an answer about the current attempt.
-    fn apply_answer(&mut self, completed: Completed) -> Vec<Effect> {
-        match (completed, &mut self.phase) {
-            (Completed::Started(_, Ok(meeting)), Phase::Joining { .. })
-            | (Completed::Joined(_, Ok(Joined::InMeeting(meeting))), Phase::Joining { .. }) => {
-                self.enter_meeting(meeting)
-            }
-            (
-                Completed::Joined(_, Ok(Joined::WaitingRoom(meeting))),
-                Phase::Joining { session, .. },
-            ) => {
-                let session = *session;
-                self.phase = Phase::WaitingRoom {
-                    session,
-                    meeting,
-                    leaving: false,
-                };
-                vec![event(
-                    m::JOIN_WAITING_ROOM,
-                    self.stay_data(Reason::Requested),
-                )]
-            }
-            (
-                Completed::Started(_, Err(refusal)) | Completed::Joined(_, Err(refusal)),
-                Phase::Joining { .. },
-            ) => self.join_failed(&refusal),
-            (Completed::Left(_, Ok(())), Phase::WaitingRoom { leaving: true, .. }) => {
-                self.exit(m::LEAVE_WAITING_ROOM, Reason::Requested, None)
-            }
-            (Completed::Left(_, Err(refusal)), Phase::WaitingRoom { leaving, .. }) => {
-                *leaving = false;
-                vec![failed_event(
-                    m::LEAVE_WAITING_ROOM,
-                    &refusal,
-                    self.stay_data(Reason::Requested),
-                )]
-            }
-            (
-                Completed::Left(_, Ok(())),
-                Phase::InMeeting {
-                    exit: Some(Exit::Leave),
-                    ..
-                },
-            ) => self.exit(m::LEAVE_MEETING, Reason::Requested, None),
-            (
-                Completed::Dissolved(_, Ok(())),
-                Phase::InMeeting {
-                    exit: Some(Exit::Dissolve),
-                    ..
-                },
-            ) => self.exit(m::DISSOLVE_MEETING, Reason::Requested, None),
-            (Completed::Left(_, Err(refusal)), Phase::InMeeting { exit, .. }) => {
-                *exit = None;
-                vec![failed_event(
-                    m::LEAVE_MEETING,
-                    &refusal,
-                    self.stay_data(Reason::Requested),
-                )]
-            }
-            (Completed::Dissolved(_, Err(refusal)), Phase::InMeeting { exit, .. }) => {
-                *exit = None;
-                vec![failed_event(
-                    m::DISSOLVE_MEETING,
-                    &refusal,
-                    self.stay_data(Reason::Requested),
-                )]
-            }
-            (completed, phase) => {
-                tracing::warn!(
-                    ?completed,
-                    ?phase,
-                    "backend answer does not fit the meeting state; ignored"
-                );
-                Vec::new()
-            }
-        }
+    /// An exit the service refused: the room stays where it is, and says so in the exit's
+    /// event.
+    fn exit_failed(&self, def: EventDef<Stay>, refusal: &Refusal) -> Vec<Effect> {
+        vec![failed_event(
+            def,
+            refusal,
+            self.stay_data(Reason::Requested),
+        )]
     }
 
-    /// Applies what the backend reports on its own.
-    pub fn happen(&mut self, report: BackendEvent) -> Vec<Effect> {
-        match report.happening {
-            Happening::Recording(recording) if report.session == self.phase.session() => {
-                return self.set_recording(recording);
-            }
-            Happening::MeetingList(list) => return self.set_meeting_list(list),
-            _ => {}
-        }
-        if report.session.is_none() || report.session != self.phase.session() {
-            tracing::debug!(?report, "dropping a backend report for an earlier meeting");
-            return Vec::new();
-        }
-        if let Phase::Joining { early, .. } = &mut self.phase {
-            early.push(report.happening);
-            return Vec::new();
-        }
-        match (report.happening, &mut self.phase) {
-            (Happening::Admitted(meeting), Phase::WaitingRoom { leaving: false, .. }) => {
-                self.enter_meeting(*meeting)
-            }
-            (Happening::HostEnded, Phase::InMeeting { .. }) => {
-                self.exit(m::DISSOLVE_MEETING, Reason::HostEnded, None)
-            }
-            (Happening::HostEnded, Phase::WaitingRoom { .. }) => {
-                self.exit(m::LEAVE_WAITING_ROOM, Reason::HostEnded, None)
-            }
-            (Happening::Removed, Phase::InMeeting { .. }) => {
-                self.exit(m::LEAVE_MEETING, Reason::Removed, None)
-            }
-            (Happening::Removed, Phase::WaitingRoom { .. }) => {
-                self.exit(m::LEAVE_WAITING_ROOM, Reason::Removed, None)
-            }
-            (
-                Happening::Participants(people),
-                Phase::InMeeting { .. } | Phase::WaitingRoom { .. },
-            ) => self.set_participants(people),
-            (Happening::Members(changes), Phase::InMeeting { .. } | Phase::WaitingRoom { .. }) => {
-                self.change_members(changes)
-            }
-            (
-                Happening::Waiting(people),
-                Phase::InMeeting { meeting, .. } | Phase::WaitingRoom { meeting, .. },
-            ) => {
-                meeting.waiting = people;
-                if self.phase.in_meeting().is_some() {
-                    self.members_changed().into_iter().collect()
-                } else {
-                    Vec::new()
-                }
-            }
-            (happening, phase) => {
-                tracing::debug!(
-                    ?happening,
-                    ?phase,
-                    "backend report does not apply now; ignored"
-                );
-                Vec::new()
-            }
-        }
-    }
-
-    fn enter_meeting(&mut self, meeting: MeetingDetails) -> Vec<Effect> {
+    pub(super) fn enter_meeting(&mut self, meeting: MeetingDetails) -> Vec<Effect> {
         let session = self
             .phase
             .session()
@@ -465,7 +417,7 @@ impl Room {
     }
 
     /// Out of the meeting or waiting room, back to Idle, with the event that says why.
-    fn exit(
+    pub(super) fn exit(
         &mut self,
         name: EventDef<Stay>,
         reason: Reason,
@@ -494,7 +446,7 @@ impl Room {
     /// A start or join failed: back to Idle and the room's own devices, and the attempt is
     /// abandoned, so that what it did on the service (a call placed before the failure) is
     /// undone and Idle stays true.
-    fn join_failed(&mut self, refusal: &Refusal) -> Vec<Effect> {
+    pub(super) fn join_failed(&mut self, refusal: &Refusal) -> Vec<Effect> {
         let attempt = self.phase.session();
         self.phase = Phase::Idle;
         let mut effects = vec![failed_event(
@@ -506,78 +458,22 @@ impl Room {
         effects.extend(attempt.map(Effect::Abandon));
         effects
     }
-
-    /// The service came back (the meeting list may have changed meanwhile, and the room may
-    /// still be in a meeting it had to let go of) or went away (which ends any meeting: nothing
-    /// the room does in it can reach the service).
-    pub(super) fn reachability_changed(&mut self, reachable: bool) -> Vec<Effect> {
-        if reachable {
-            let mut effects = self.refresh_meeting_list();
-            effects.extend(self.reconcile());
-            return effects;
-        }
-        let lost = Refusal::new(
-            ErrorCode::NETWORK,
-            format!(
-                "lost the connection to the meeting service ({}): {}",
-                self.backend.kind, self.backend.last_error
-            ),
-        );
-        match self.phase {
-            Phase::Idle => Vec::new(),
-            Phase::Joining { .. } => self.join_failed(&lost),
-            Phase::WaitingRoom { .. } => {
-                self.exit(m::LEAVE_WAITING_ROOM, Reason::BackendLost, Some(lost))
-            }
-            Phase::InMeeting { .. } => self.exit(m::LEAVE_MEETING, Reason::BackendLost, Some(lost)),
-        }
-    }
-
-    fn set_meeting_list(&mut self, list: Vec<crate::domain::ScheduledMeeting>) -> Vec<Effect> {
-        if list == self.meeting_list {
-            return Vec::new();
-        }
-        self.meeting_list = list;
-        vec![event(m::MEETING_LIST_CHANGED, self.meeting_list_data())]
-    }
-
-    fn set_participants(&mut self, people: Vec<crate::domain::Participant>) -> Vec<Effect> {
-        self.participants_change(|room| {
-            if let Phase::InMeeting { meeting, .. } | Phase::WaitingRoom { meeting, .. } =
-                &mut room.phase
-            {
-                meeting.participants = people;
-            }
-            room.phase
-                .in_meeting()
-                .is_some()
-                .then(|| room.members_changed())
-                .flatten()
-        })
-    }
-
-    /// Runs `change` on the participants, and adds the events of what it changed besides the
-    /// list: whether a host is present, whether layouts can be switched.
-    pub(super) fn participants_change(
-        &mut self,
-        change: impl FnOnce(&mut Self) -> Option<Effect>,
-    ) -> Vec<Effect> {
-        let host_before = self.meeting_info().host_status;
-        let switchable_before = self.layout_switchable();
-        let mut effects: Vec<Effect> = change(self).into_iter().collect();
-        if self.meeting_info().host_status != host_before {
-            effects.push(event(m::MEETING_INFO_CHANGED, self.meeting_info_data()));
-        }
-        if self.layout_switchable() != switchable_before {
-            effects.push(event(m::LAYOUT_SWITCH_CHANGED, self.layout_data()));
-        }
-        effects
-    }
 }
 
 #[cfg(test)]
 #[path = "meeting_tests.rs"]
 mod tests;
+
+/// An answer the meeting state has no row for: logged and ignored.
+fn misfit(call: &str, answer: &dyn std::fmt::Debug, phase: &Phase) -> Vec<Effect> {
+    tracing::warn!(
+        call,
+        ?answer,
+        ?phase,
+        "backend answer does not fit the meeting state; ignored"
+    );
+    Vec::new()
+}
 
 /// Leaving the meeting or the waiting room.
 fn leave(session: Session) -> Effect {
@@ -585,6 +481,6 @@ fn leave(session: Session) -> Effect {
         "leave",
         Some(session),
         move |b| b.leave(session),
-        move |answer| Completed::Left(session, answer),
+        move |room, answer| room.leave_answered(session, answer),
     ))
 }

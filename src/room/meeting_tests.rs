@@ -18,10 +18,10 @@ fn join_asks_the_backend_and_waits_in_joining() {
 fn join_success_enters_the_meeting_with_its_event() {
     let mut r = room();
     r.apply(join()).unwrap();
-    let effects = r.complete(Completed::Joined(
+    let effects = r.join_answered(
         session_of(&r),
         Ok(Joined::InMeeting(details(RoomRole::Attendee, 2))),
-    ));
+    );
     let ev = only_event(&effects);
     assert_eq!((ev.name, ev.code), ("JoinMeetingCompleted", ErrorCode::OK));
     assert_eq!(ev.data["meeting_info"]["meeting_status"], 1);
@@ -43,10 +43,10 @@ fn reports_that_overtake_the_join_answer_apply_once_it_arrives() {
         happening: Happening::Participants(vec![person(1), person(2), person(3)]),
     });
     assert!(early.is_empty(), "nothing to show while joining");
-    let effects = r.complete(Completed::Joined(
+    let effects = r.join_answered(
         session_of(&r),
         Ok(Joined::InMeeting(details(RoomRole::Attendee, 1))),
-    ));
+    );
     assert_eq!(
         names(&effects)[..2],
         [
@@ -67,13 +67,13 @@ fn early_reports_of_a_failed_join_are_dropped() {
         happening: Happening::HostEnded,
     });
     let refusal = Refusal::new(ErrorCode::NETWORK, "kedacom: connection refused");
-    r.complete(Completed::Joined(session_of(&r), Err(refusal)));
+    r.join_answered(session_of(&r), Err(refusal));
     assert_eq!(r.phase, Phase::Idle);
     r.apply(join()).unwrap();
-    let effects = r.complete(Completed::Joined(
+    let effects = r.join_answered(
         session_of(&r),
         Ok(Joined::InMeeting(details(RoomRole::Attendee, 1))),
-    ));
+    );
     assert_eq!(names(&effects), [("Meeting", "JoinMeetingCompleted")]);
 }
 
@@ -82,7 +82,7 @@ fn join_failure_returns_to_idle_with_the_backend_code() {
     let mut r = room();
     r.apply(join()).unwrap();
     let refusal = Refusal::new(ErrorCode::WRONG_PASSWORD, "wrong password");
-    let effects = r.complete(Completed::Joined(session_of(&r), Err(refusal)));
+    let effects = r.join_answered(session_of(&r), Err(refusal));
     let ev = only_event(&effects);
     assert_eq!(
         (ev.name, ev.code, ev.message.as_str()),
@@ -102,10 +102,7 @@ fn start_uses_the_room_defaults_and_lands_in_meeting() {
     assert!(
         matches!(&asked(&effects)[..], [Asked::Start(req)] if req.kind == StartKind::Instant && req.media.mic_on)
     );
-    r.complete(Completed::Started(
-        session_of(&r),
-        Ok(details(RoomRole::Host, 0)),
-    ));
+    r.start_answered(session_of(&r), Ok(details(RoomRole::Host, 0)));
     assert_eq!(r.phase.status(), 1);
 }
 
@@ -113,10 +110,10 @@ fn start_uses_the_room_defaults_and_lands_in_meeting() {
 fn start_failure_returns_to_idle() {
     let mut r = room();
     act(&mut r, MeetingAction::Start(StartKind::Pmi)).unwrap();
-    let effects = r.complete(Completed::Started(
+    let effects = r.start_answered(
         session_of(&r),
         Err(Refusal::new(ErrorCode::NETWORK, "down")),
-    ));
+    );
     assert_eq!(only_event(&effects).code, ErrorCode::NETWORK);
     assert_eq!(r.phase, Phase::Idle);
 }
@@ -143,10 +140,10 @@ fn start_or_join_in_a_meeting_or_waiting_room_is_refused() {
 
     let mut w = room();
     w.apply(join()).unwrap();
-    w.complete(Completed::Joined(
+    w.join_answered(
         session_of(&w),
         Ok(Joined::WaitingRoom(details(RoomRole::Attendee, 1))),
-    ));
+    );
     assert_eq!(code_of(w.apply(join())), ErrorCode::ALREADY_IN_MEETING);
 }
 
@@ -219,7 +216,7 @@ fn leave_goes_through_the_backend_then_to_idle() {
         code_of(act(&mut r, MeetingAction::Dissolve)),
         ErrorCode::REPEAT_OPERATION
     );
-    let effects = r.complete(Completed::Left(s, Ok(())));
+    let effects = r.leave_answered(s, Ok(()));
     let ev = only_event(&effects);
     assert_eq!(ev.name, "LeaveMeeting");
     assert_eq!(ev.data["reason"], "requested");
@@ -235,10 +232,7 @@ fn failed_leave_keeps_the_room_in_the_meeting() {
     let mut r = in_meeting(RoomRole::Attendee, 1);
     let s = session_of(&r);
     act(&mut r, MeetingAction::Leave).unwrap();
-    let effects = r.complete(Completed::Left(
-        s,
-        Err(Refusal::new(ErrorCode::LEAVE_FAILED, "no")),
-    ));
+    let effects = r.leave_answered(s, Err(Refusal::new(ErrorCode::LEAVE_FAILED, "no")));
     assert_eq!(only_event(&effects).code, ErrorCode::LEAVE_FAILED);
     assert_eq!(r.phase.status(), 1);
     act(&mut r, MeetingAction::Leave).unwrap();
@@ -255,7 +249,7 @@ fn dissolve_needs_host_or_co_host() {
         let mut r = in_meeting(role, 1);
         let s = session_of(&r);
         act(&mut r, MeetingAction::Dissolve).unwrap();
-        let effects = r.complete(Completed::Dissolved(s, Ok(())));
+        let effects = r.dissolve_answered(s, Ok(()));
         assert_eq!(only_event(&effects).name, "DissolveMeeting");
         assert_eq!(r.phase, Phase::Idle);
     }
@@ -266,10 +260,7 @@ fn failed_dissolve_keeps_the_room_in_the_meeting() {
     let mut r = in_meeting(RoomRole::Host, 1);
     let s = session_of(&r);
     act(&mut r, MeetingAction::Dissolve).unwrap();
-    let effects = r.complete(Completed::Dissolved(
-        s,
-        Err(Refusal::new(ErrorCode::DISSOLVE_FAILED, "no")),
-    ));
+    let effects = r.dissolve_answered(s, Err(Refusal::new(ErrorCode::DISSOLVE_FAILED, "no")));
     assert_eq!(only_event(&effects).code, ErrorCode::DISSOLVE_FAILED);
     assert_eq!(r.phase.status(), 1);
 }
@@ -279,10 +270,7 @@ fn waiting_room_then_admitted() {
     let mut r = room();
     r.apply(join()).unwrap();
     let s = session_of(&r);
-    let effects = r.complete(Completed::Joined(
-        s,
-        Ok(Joined::WaitingRoom(details(RoomRole::Attendee, 1))),
-    ));
+    let effects = r.join_answered(s, Ok(Joined::WaitingRoom(details(RoomRole::Attendee, 1))));
     assert_eq!(only_event(&effects).name, "JoinWaitingRoom");
     assert_eq!(r.phase.status(), 3);
     assert_eq!(
@@ -302,10 +290,7 @@ fn leave_waiting_room() {
     let mut r = room();
     r.apply(join()).unwrap();
     let s = session_of(&r);
-    r.complete(Completed::Joined(
-        s,
-        Ok(Joined::WaitingRoom(details(RoomRole::Attendee, 1))),
-    ));
+    r.join_answered(s, Ok(Joined::WaitingRoom(details(RoomRole::Attendee, 1))));
     act(&mut r, MeetingAction::LeaveWaitingRoom).unwrap();
     assert_eq!(
         code_of(act(&mut r, MeetingAction::LeaveWaitingRoom)),
@@ -319,7 +304,7 @@ fn leave_waiting_room() {
         })
         .is_empty()
     );
-    let effects = r.complete(Completed::Left(s, Ok(())));
+    let effects = r.leave_answered(s, Ok(()));
     assert_eq!(only_event(&effects).name, "LeaveWaitingRoom");
     assert_eq!(r.phase, Phase::Idle);
 }
@@ -375,7 +360,7 @@ fn answers_and_reports_for_an_earlier_meeting_are_dropped() {
     let mut r = in_meeting(RoomRole::Attendee, 1);
     let old = session_of(&r);
     act(&mut r, MeetingAction::Leave).unwrap();
-    r.complete(Completed::Left(old, Ok(())));
+    r.leave_answered(old, Ok(()));
     r.apply(join()).unwrap();
     assert!(
         r.happen(BackendEvent {
@@ -385,10 +370,7 @@ fn answers_and_reports_for_an_earlier_meeting_are_dropped() {
         .is_empty()
     );
     // A join that got in after the room gave it up is undone.
-    let late = r.complete(Completed::Joined(
-        old,
-        Ok(Joined::InMeeting(details(RoomRole::Attendee, 1))),
-    ));
+    let late = r.join_answered(old, Ok(Joined::InMeeting(details(RoomRole::Attendee, 1))));
     assert!(
         matches!(&late[..], [Effect::Abandon(s)] if *s == old),
         "{late:?}"
@@ -466,10 +448,7 @@ fn leaving_resets_layout_and_devices() {
     }))
     .unwrap();
     let s = session_of(&r);
-    r.complete(Completed::Joined(
-        s,
-        Ok(Joined::InMeeting(details(RoomRole::Attendee, 1))),
-    ));
+    r.join_answered(s, Ok(Joined::InMeeting(details(RoomRole::Attendee, 1))));
     assert!(!r.devices.mic_on() && !r.devices.camera_on());
     act(
         &mut r,
@@ -480,7 +459,7 @@ fn leaving_resets_layout_and_devices() {
     )
     .unwrap();
     act(&mut r, MeetingAction::Leave).unwrap();
-    r.complete(Completed::Left(s, Ok(())));
+    r.leave_answered(s, Ok(()));
     assert!(r.devices.mic_on() && r.devices.camera_on());
     assert_eq!(
         r.meeting_node()
@@ -503,7 +482,7 @@ fn meeting_list_changes_are_published_once() {
         begin_time: 1,
         end_time: 2,
     }];
-    let effects = r.complete(Completed::MeetingList(Ok(list.clone())));
+    let effects = r.meeting_list_answered(Ok(list.clone()));
     assert_eq!(only_event(&effects).name, "MeetingListChanged");
-    assert!(r.complete(Completed::MeetingList(Ok(list))).is_empty());
+    assert!(r.meeting_list_answered(Ok(list)).is_empty());
 }

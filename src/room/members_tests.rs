@@ -98,8 +98,9 @@ fn the_kept_member_list_is_the_tree_rendered_whole() {
     check(&mut r, "one muted, one left, one came");
     report(&mut r, Happening::Waiting(vec![person(9)]));
     check(&mut r, "someone waits");
-    let (s, _, change) = media_op(&device(&mut r, DeviceAction::EnableMic(false)).unwrap());
-    r.complete(super::super::Completed::Media(s, change, Ok(())));
+    let effects = device(&mut r, DeviceAction::EnableMic(false)).unwrap();
+    let (s, _, change) = media_op(&r, &effects);
+    r.media_answered(s, change, Ok(()));
     check(&mut r, "the room's microphone off");
     leave(&mut r);
     check(&mut r, "left");

@@ -31,6 +31,7 @@ mod props_service;
 mod props_steps;
 mod reconcile;
 mod reply_budget;
+mod reports;
 pub mod screens;
 mod share;
 #[cfg(test)]
@@ -48,19 +49,22 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::config::Config;
-use crate::domain::{
-    Backend, BackendResult, Health, Joined, MeetingDetails, Profile, ScheduledMeeting, Session,
-};
+use crate::domain::{Backend, BackendResult, Health, Profile, ScheduledMeeting, Session};
 use crate::modules::EventDef;
 use crate::modules::backend::{BACKEND_STATUS_CHANGED, BackendNode, BackendStatusChanged};
-use crate::modules::meeting_control::ControlAction;
 // The unit tests (`use super::*`) build commands from these.
-#[cfg(test)]
-use crate::modules::{
-    device::DeviceAction, meeting::MeetingAction, meeting_control::MemberRange, share::ShareAction,
-};
 use crate::wire::{ErrorCode, Refusal};
-use device::{DeviceSettings, Devices, MediaChange};
+#[cfg(test)]
+use crate::{
+    domain::{Joined, MeetingDetails},
+    modules::{
+        device::DeviceAction, meeting::MeetingAction, meeting_control::ControlAction,
+        meeting_control::MemberRange, share::ShareAction,
+    },
+};
+#[cfg(test)]
+use device::MediaChange;
+use device::{DeviceSettings, Devices};
 use layout::Layout;
 use screens::Screens;
 use share::Share;
@@ -118,9 +122,9 @@ impl Event {
 }
 
 /// A call to the meeting service the room wants made, declared where the room makes it: which
-/// [`Backend`] method to call, and which [`Completed`] its answer becomes. The owner runs any
-/// call the same way (on its own task, under the timeout), so adding an operation touches the
-/// `Backend` trait and the room only.
+/// [`Backend`] method to call, and which room method takes its answer. The owner runs any call
+/// the same way (on its own task, under the timeout), so adding an operation touches the
+/// `Backend` trait and the room's code that makes the call and takes the answer.
 pub struct BackendCall {
     /// The `Backend` method, for tests and logs.
     pub name: &'static str,
@@ -131,26 +135,34 @@ pub struct BackendCall {
     run: Arc<RunCall>,
 }
 
-/// Calls the backend, under a timeout if one is given, and turns its answer into a [`Completed`].
+/// Calls the backend, under a timeout if one is given, and hands its answer to the room method
+/// that takes it.
 type RunCall =
-    dyn Fn(&dyn Backend, Option<Duration>) -> BoxFuture<'static, Completed> + Send + Sync;
+    dyn Fn(&dyn Backend, Option<Duration>) -> BoxFuture<'static, TakeAnswer> + Send + Sync;
+
+/// A room method with the service's answer in hand.
+type TakeAnswer = Box<dyn FnOnce(&mut Room) -> Vec<Effect> + Send>;
 
 impl BackendCall {
+    /// Calls `call` on the backend; `take` is the room method its answer goes to.
     fn new<T: Send + 'static>(
         name: &'static str,
         session: Option<Session>,
         call: impl Fn(&dyn Backend) -> BoxFuture<'static, BackendResult<T>> + Send + Sync + 'static,
-        answer: impl Fn(BackendResult<T>) -> Completed + Send + Sync + 'static,
+        take: impl Fn(&mut Room, BackendResult<T>) -> Vec<Effect> + Send + Sync + 'static,
     ) -> Self {
-        let answer = Arc::new(answer);
+        let take = Arc::new(take);
         Self {
             name,
             session,
             attempt: false,
             run: Arc::new(move |backend, timeout| {
                 let pending = call(backend);
-                let answer = Arc::clone(&answer);
-                Box::pin(async move { answer(owner::within(timeout, pending).await) })
+                let take = Arc::clone(&take);
+                Box::pin(async move {
+                    let answer = owner::within(timeout, pending).await;
+                    Box::new(move |room: &mut Room| take(room, answer)) as TakeAnswer
+                })
             }),
         }
     }
@@ -168,7 +180,16 @@ impl BackendCall {
         backend: &dyn Backend,
         timeout: Option<Duration>,
     ) -> BoxFuture<'static, Completed> {
-        (self.run)(backend, timeout)
+        let pending = (self.run)(backend, timeout);
+        let (name, session, attempt) = (self.name, self.session, self.attempt);
+        Box::pin(async move {
+            Completed {
+                name,
+                session,
+                attempt,
+                take: pending.await,
+            }
+        })
     }
 }
 
@@ -192,17 +213,24 @@ impl std::fmt::Debug for BackendCall {
     }
 }
 
-/// The answer to a [`BackendCall`], for [`Room::complete`].
-#[derive(Debug, Clone)]
-pub enum Completed {
-    Started(Session, BackendResult<MeetingDetails>),
-    Joined(Session, BackendResult<Joined>),
-    Left(Session, BackendResult<()>),
-    Dissolved(Session, BackendResult<()>),
-    MeetingList(BackendResult<Vec<ScheduledMeeting>>),
-    Media(Session, MediaChange, BackendResult<()>),
-    Controlled(Session, ControlAction, BackendResult<()>),
-    Reconciled(Session, BackendResult<Option<MeetingDetails>>),
+/// The answer to a [`BackendCall`], for [`Room::complete`]: which call it answers, and the
+/// room method that takes it.
+pub struct Completed {
+    /// The `Backend` method that answered.
+    pub name: &'static str,
+    pub session: Option<Session>,
+    /// The answer to a start or join.
+    pub attempt: bool,
+    take: TakeAnswer,
+}
+
+impl std::fmt::Debug for Completed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Completed")
+            .field("name", &self.name)
+            .field("session", &self.session)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What a step of the room produces.
@@ -349,6 +377,12 @@ impl Room {
             effects.extend(self.reachability_changed(health.connected));
         }
         effects
+    }
+
+    /// Applies the service's answer to a [`BackendCall`]: the room method the call named takes
+    /// it (each one drops an answer about an attempt the room has left behind).
+    pub fn complete(&mut self, completed: Completed) -> Vec<Effect> {
+        (completed.take)(self)
     }
 
     fn next_session(&mut self) -> Session {

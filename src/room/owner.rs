@@ -192,8 +192,8 @@ impl Owner {
                     let _ = reply.send(result);
                 }
                 Some(done) = completed.recv() => {
-                    if let Completed::Started(session, _) | Completed::Joined(session, _) = &done {
-                        self.attempts.remove(session);
+                    if let (true, Some(session)) = (done.attempt, done.session) {
+                        self.attempts.remove(&session);
                     }
                     let effects = self.room.complete(done);
                     self.commit(effects);

@@ -27,10 +27,7 @@ fn hosting(kind: BackendKind) -> Room {
     let mut r = room_of(kind);
     r.apply(Command::Meeting(join_code("abc1"))).unwrap();
     let s = session_of(&r);
-    r.complete(Completed::Joined(
-        s,
-        Ok(Joined::InMeeting(details(RoomRole::Host, 2))),
-    ));
+    r.join_answered(s, Ok(Joined::InMeeting(details(RoomRole::Host, 2))));
     assert_eq!(r.phase.status(), 1);
     r
 }

@@ -6,8 +6,8 @@
 //! following it (the room never placed that call, so nothing is hung up).
 
 use super::share::Share;
-use super::{BackendCall, Completed, Effect, Phase, Room};
-use crate::domain::{BackendResult, MeetingDetails, Session};
+use super::{BackendCall, Effect, Phase, Room};
+use crate::domain::{BackendResult, MeetingDetails, ScheduledMeeting, Session};
 
 impl Room {
     /// What the room asks the service for when the daemon starts: the meeting list, and
@@ -25,10 +25,24 @@ impl Room {
                 "meeting_list",
                 None,
                 |b| b.meeting_list(),
-                Completed::MeetingList,
+                Room::meeting_list_answered,
             ))]
         } else {
             Vec::new()
+        }
+    }
+
+    /// The service's answer to the meeting list.
+    pub(super) fn meeting_list_answered(
+        &mut self,
+        answer: BackendResult<Vec<ScheduledMeeting>>,
+    ) -> Vec<Effect> {
+        match answer {
+            Ok(list) => self.set_meeting_list(list),
+            Err(refusal) => {
+                tracing::warn!(%refusal, "could not fetch the meeting list");
+                Vec::new()
+            }
         }
     }
 
@@ -48,13 +62,13 @@ impl Room {
             "reconcile",
             Some(session),
             move |b| b.reconcile(session),
-            move |answer| Completed::Reconciled(session, answer),
+            move |room, answer| room.reconcile_answered(session, answer),
         ))]
     }
 
     /// The service's answer: the meeting the room is in, if any, adopted when the room is
     /// still Idle.
-    pub(super) fn reconciled(
+    pub(super) fn reconcile_answered(
         &mut self,
         session: Session,
         result: BackendResult<Option<MeetingDetails>>,
@@ -102,7 +116,6 @@ impl Room {
 
 #[cfg(test)]
 mod tests {
-    use super::super::Completed;
     use super::super::test_support::*;
     use super::*;
     use crate::domain::RoomRole;
@@ -120,10 +133,7 @@ mod tests {
     fn an_idle_room_shows_the_meeting_the_service_finds_and_can_leave_it() {
         let mut r = room();
         let s = asked(&r.started());
-        let effects = r.complete(Completed::Reconciled(
-            s,
-            Ok(Some(details(RoomRole::Attendee, 2))),
-        ));
+        let effects = r.reconcile_answered(s, Ok(Some(details(RoomRole::Attendee, 2))));
         let joined = events(&effects)
             .into_iter()
             .find(|e| e.name == "JoinMeetingCompleted")
@@ -140,10 +150,7 @@ mod tests {
         let mut r = room();
         let s = asked(&r.started());
         r.apply(join()).unwrap();
-        let effects = r.complete(Completed::Reconciled(
-            s,
-            Ok(Some(details(RoomRole::Attendee, 2))),
-        ));
+        let effects = r.reconcile_answered(s, Ok(Some(details(RoomRole::Attendee, 2))));
         assert!(matches!(&effects[..], [Effect::Abandon(x)] if *x == s));
         assert_eq!(r.phase.status(), 2, "still joining");
     }
@@ -158,10 +165,10 @@ mod tests {
             matches!(&calls(&back)[..], [("meeting_list", None)]) && back.len() == 1,
             "{back:?}"
         );
-        let failed = r.complete(Completed::Reconciled(
+        let failed = r.reconcile_answered(
             first,
             Err(crate::wire::Refusal::new(ErrorCode::NETWORK, "gone")),
-        ));
+        );
         match (&failed[..], &calls(&failed)[..]) {
             ([Effect::Abandon(a), Effect::Run(_)], [("reconcile", Some(again))]) => {
                 assert!(*a == first && *again != first)

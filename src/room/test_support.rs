@@ -134,10 +134,7 @@ pub fn in_meeting_with(config: &Config, role: RoomRole, others: usize) -> Room {
     let mut r = room_for(config);
     r.apply(join()).unwrap();
     let s = session_of(&r);
-    r.complete(Completed::Joined(
-        s,
-        Ok(Joined::InMeeting(details(role, others))),
-    ));
+    r.join_answered(s, Ok(Joined::InMeeting(details(role, others))));
     assert_eq!(r.phase.status(), 1);
     r
 }
@@ -179,7 +176,7 @@ pub fn meeting_with(meeting: MeetingDetails) -> Room {
     let mut r = room();
     r.apply(join()).unwrap();
     let s = session_of(&r);
-    r.complete(Completed::Joined(s, Ok(Joined::InMeeting(meeting))));
+    r.join_answered(s, Ok(Joined::InMeeting(meeting)));
     assert_eq!(r.phase.status(), 1);
     r
 }
@@ -188,10 +185,7 @@ pub fn in_waiting_room() -> Room {
     let mut r = room();
     r.apply(join()).unwrap();
     let s = session_of(&r);
-    r.complete(Completed::Joined(
-        s,
-        Ok(Joined::WaitingRoom(details(RoomRole::Attendee, 1))),
-    ));
+    r.join_answered(s, Ok(Joined::WaitingRoom(details(RoomRole::Attendee, 1))));
     assert_eq!(r.phase.status(), 3);
     r
 }
@@ -200,7 +194,7 @@ pub fn in_waiting_room() -> Room {
 pub fn leave(r: &mut Room) -> Vec<Effect> {
     let s = session_of(r);
     act(r, MeetingAction::Leave).unwrap();
-    let effects = r.complete(Completed::Left(s, Ok(())));
+    let effects = r.leave_answered(s, Ok(()));
     assert_eq!(r.phase, Phase::Idle);
     effects
 }
@@ -326,13 +320,12 @@ pub fn calls(effects: &[Effect]) -> Vec<(&'static str, Option<Session>)> {
         .collect()
 }
 
-/// The single media change `effects` asks the service for.
-pub fn media_op(effects: &[Effect]) -> (Session, Media, MediaChange) {
+/// The single media change `effects` asks the service for, which `room` holds as pending.
+pub fn media_op(room: &Room, effects: &[Effect]) -> (Session, Media, MediaChange) {
     assert_eq!(effects.len(), 1, "expected one media call, got {effects:?}");
-    match &answers(effects)[..] {
-        [(Asked::Media(session, media), Some(Completed::Media(_, change, _)))] => {
-            (*session, *media, *change)
-        }
+    let change = room.devices.pending.expect("a media change is pending");
+    match &asked(effects)[..] {
+        [Asked::Media(session, media)] => (*session, *media, change),
         other => panic!("expected one media call, got {other:?}"),
     }
 }
