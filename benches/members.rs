@@ -39,7 +39,7 @@ fn room_in_meeting(config: &Config) -> Room {
 
 fn room_in_meeting_of(config: &Config, others: usize) -> Room {
     let given = roomsd::room::Given {
-        profile: roomsd::backend::profile_of(config.backend.kind),
+        profile: roomsd::backend::sim::PROFILE,
         health: roomsd::backend::health::initial(config),
         cast_seed: 0,
     };
@@ -89,7 +89,7 @@ struct LetsIn(MeetingDetails);
 
 impl Backend for LetsIn {
     fn profile(&self) -> Profile {
-        roomsd::backend::profile_of(roomsd::config::BackendKind::Sim)
+        roomsd::backend::sim::PROFILE
     }
 
     fn join(&self, _: JoinRequest) -> BoxFuture<'static, BackendResult<Joined>> {

@@ -12,7 +12,7 @@ pub use crate::domain::Health;
 /// The health at start-up: the embedded simulator is there at once; a real service has not been
 /// reached yet.
 pub fn initial(config: &crate::config::Config) -> Health {
-    if config.backend.kind == crate::config::BackendKind::Sim {
+    if config.backend.kind == super::sim::SERVICE.profile.service {
         Health {
             connected: true,
             last_ok_at: unix_now(),

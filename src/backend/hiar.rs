@@ -35,6 +35,7 @@ use futures_util::future::BoxFuture;
 use hmac::{Hmac, KeyInit, Mac};
 use rand::Rng;
 use reqwest::{RequestBuilder, header};
+use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::Sha256;
 use tokio::sync::mpsc;
@@ -45,24 +46,71 @@ use super::health::unix_now;
 use super::http::{self, ErrorTable};
 use super::{
     Backend, BackendEvent, BackendResult, Capability, CodeRule, HealthTracker, JoinRequest, Joined,
-    MeetingDetails, Profile, RoomRole,
+    MeetingDetails, Profile, RoomRole, Service,
 };
-use crate::config::Config;
+use crate::config::{Config, Section, SectionSpec, require};
 use crate::wire::{ErrorCode, Refusal};
 
-const SERVICE: &str = "hiar";
+/// HiAR sessions (seed 001).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HiarConfig {
+    pub base_url: String,
+    pub app_id: String,
+    pub app_secret: String,
+    pub collaboration_id: String,
+    pub user_id: String,
+}
+
+impl Section for HiarConfig {
+    const NAME: &'static str = "hiar";
+    const DEFAULTS: &'static str = r##"
+[hiar]
+base_url = ""
+app_id = ""
+app_secret = ""
+collaboration_id = ""
+user_id = ""
+"##;
+
+    fn check(&self, chosen: bool) -> Result<(), String> {
+        if !chosen {
+            return Ok(());
+        }
+        require(
+            Self::NAME,
+            &[
+                ("base_url", &self.base_url),
+                ("app_id", &self.app_id),
+                ("app_secret", &self.app_secret),
+                ("collaboration_id", &self.collaboration_id),
+                ("user_id", &self.user_id),
+            ],
+        )
+    }
+}
+
+/// The service's name: its section's.
+const NAME: &str = HiarConfig::NAME;
 
 /// What hiar lets the room do (`backend::Profile`).
 pub const PROFILE: Profile = Profile {
-    service: SERVICE,
+    service: NAME,
     capabilities: &[Capability::Join],
     code_rule: CodeRule::Identifier,
+};
+
+/// HiAR as `backend::SERVICES` lists it.
+pub const SERVICE: Service = Service {
+    profile: PROFILE,
+    section: SectionSpec::of::<HiarConfig>(),
+    build: |config, events, health| Arc::new(Hiar::new(config, events, health)),
 };
 
 /// HiAR's own codes. The access guide publishes one, 1001 `INVALID_PARAM`; join is the only
 /// call, so any other is "join failed".
 const ERRORS: ErrorTable = ErrorTable {
-    service: SERVICE,
+    service: NAME,
     codes: &[(1001, ErrorCode::PARAMETER)],
     otherwise: ErrorCode::JOIN_FAILED,
 };
@@ -158,7 +206,7 @@ impl Hiar {
         health: HealthTracker,
         signer: Signer,
     ) -> Self {
-        let h = &config.hiar;
+        let h = &config.services.get::<HiarConfig>();
         let inner = Arc::new(Inner {
             client: http::client(Duration::from_millis(config.backend.timeout_ms.0)),
             invite_url: format!("{}/session/invite", http::base(&h.base_url)),
@@ -171,7 +219,7 @@ impl Hiar {
         });
         let stop = CancellationToken::new();
         contact::keep(
-            SERVICE,
+            NAME,
             Pace::of(&config.backend),
             stop.clone(),
             &inner,
@@ -210,7 +258,7 @@ impl Inner {
         let path = reqwest::Url::parse(url)
             .map(|u| u.path().to_owned())
             .map_err(|e| {
-                let refusal = Refusal::new(ErrorCode::NETWORK, format!("{SERVICE}: {url}: {e}"));
+                let refusal = Refusal::new(ErrorCode::NETWORK, format!("{NAME}: {url}: {e}"));
                 self.health.unreachable(&refusal.message);
                 refusal
             })?;
@@ -248,7 +296,7 @@ impl Inner {
     /// the service is there and, when its gateway checks signatures first, the credentials.
     async fn probe(&self) -> BackendResult<()> {
         let request = self.signed("GET", &self.invite_url, String::new())?;
-        let answer = http::exchange_behind_gateway(SERVICE, &self.health, request).await?;
+        let answer = http::exchange_behind_gateway(NAME, &self.health, request).await?;
         let code = answer
             .json()
             .and_then(|r| r.get("code").and_then(Value::as_i64).map(|c| (c, r)));
@@ -258,14 +306,14 @@ impl Inner {
                 let refusal = ERRORS.refusal(code, &describe(Some(&reply)));
                 Err(answer.refused(&self.health, refusal))
             }
-            _ => http::probed(SERVICE, &self.health, &answer),
+            _ => http::probed(NAME, &self.health, &answer),
         }
     }
 
     /// POSTs `body` to `url`, signed; Ok when HiAR answers code 0.
     async fn post(&self, url: &str, body: &Value) -> BackendResult<()> {
         let request = self.signed("POST", url, body.to_string())?;
-        let answer = http::exchange_behind_gateway(SERVICE, &self.health, request).await?;
+        let answer = http::exchange_behind_gateway(NAME, &self.health, request).await?;
         let status = answer.status;
         let reply = answer.json();
         let code = reply
@@ -280,7 +328,7 @@ impl Inner {
             Some(code) => ERRORS.refusal(code, &describe(reply.as_ref())),
             None if status.is_success() => {
                 let what = "answered without a code: not its API";
-                return Err(http::not_its_api(SERVICE, &self.health, what));
+                return Err(http::not_its_api(NAME, &self.health, what));
             }
             None => HTTP_ERRORS.refusal(
                 i64::from(status.as_u16()),

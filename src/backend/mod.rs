@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-use crate::config::{BackendKind, Config};
+use crate::config::{Config, SectionSpec};
 // The vocabulary the adapters speak, defined below both the room and the backends.
 pub use crate::domain::{
     Backend, BackendEvent, BackendResult, Capability, CodeRule, ControlAction, Happening, Health,
@@ -29,32 +29,47 @@ pub use crate::domain::{
 pub use health::HealthTracker;
 pub use profile::meeting_code_schema;
 
-/// Builds the backend the configuration names. Its reports go to `events`, what it learns about
-/// the service's health to `health`. Must be called inside a Tokio runtime: adapters that keep
-/// a session alive start doing so at once, and building never waits for the service.
+/// A meeting service roomsd can work with: what it declares it can do, its configuration
+/// section, and how its adapter is built. Each adapter defines its `SERVICE`.
+pub struct Service {
+    pub profile: Profile,
+    pub section: SectionSpec,
+    /// Builds the adapter: its reports go to the events channel, what it learns about the
+    /// service's health to the tracker.
+    pub build: fn(&Config, mpsc::Sender<BackendEvent>, HealthTracker) -> Arc<dyn Backend>,
+}
+
+/// Every service, in the order tables and schemas list them: the one place a service is
+/// registered.
+pub const SERVICES: &[Service] = &[
+    sim::SERVICE,
+    kedacom::SERVICE,
+    easemob::SERVICE,
+    rsc::SERVICE,
+    hiar::SERVICE,
+];
+
+/// The service named `name` (`backend.kind`).
+pub fn service(name: &str) -> Option<&'static Service> {
+    SERVICES.iter().find(|s| s.profile.service == name)
+}
+
+/// Every service's configuration section, for [`Config::parse`] and [`Config::load`].
+pub fn sections() -> Vec<SectionSpec> {
+    SERVICES.iter().map(|s| s.section).collect()
+}
+
+/// Builds the backend the configuration names. Must be called inside a Tokio runtime:
+/// adapters that keep a session alive start doing so at once, and building never waits for the
+/// service.
 pub fn build(
     config: &Config,
     events: mpsc::Sender<BackendEvent>,
     health: HealthTracker,
 ) -> Arc<dyn Backend> {
-    match config.backend.kind {
-        BackendKind::Sim => Arc::new(sim::Simulator::new(config, events, health)),
-        BackendKind::Kedacom => Arc::new(kedacom::Kedacom::new(config, events, health)),
-        BackendKind::Easemob => Arc::new(easemob::Easemob::new(config, events, health)),
-        BackendKind::Rsc => Arc::new(rsc::Rsc::new(config, events, health)),
-        BackendKind::Hiar => Arc::new(hiar::Hiar::new(config, events, health)),
-    }
-}
-
-/// The declaration of `kind`'s service, its adapter's `PROFILE` (which a built adapter answers
-/// with [`Backend::profile`]), for tools that need it without building one. With [`build`], the
-/// one place a service is registered.
-pub fn profile_of(kind: BackendKind) -> Profile {
-    match kind {
-        BackendKind::Sim => sim::PROFILE,
-        BackendKind::Kedacom => kedacom::PROFILE,
-        BackendKind::Easemob => easemob::PROFILE,
-        BackendKind::Rsc => rsc::PROFILE,
-        BackendKind::Hiar => hiar::PROFILE,
-    }
+    let kind = &config.backend.kind;
+    // `Config::parse` refuses a kind that is not a service.
+    let service =
+        service(kind).unwrap_or_else(|| panic!("backend.kind = {kind:?} is not a service"));
+    (service.build)(config, events, health)
 }

@@ -1,26 +1,23 @@
 //! The services' declarations ([`Profile`]) as tools see them: every service's meeting-code rule
 //! for the schemas, and the capability table of `docs/BACKENDS.md`.
 
-use super::profile_of;
-use crate::config::BackendKind;
+use super::SERVICES;
 use crate::domain::CodeRule;
 
 /// `meeting_code`: an integer, or a string that follows one service's rule. Which service is
 /// configured is the daemon's: `Query ["Backend"]` gives its `meeting_code_pattern`, and
 /// `x-meeting-code-patterns` lists every service's.
 pub fn meeting_code_schema() -> schemars::Schema {
-    let kinds = BackendKind::ALL;
     let mut by_service = serde_json::Map::new();
     let mut rules: Vec<(CodeRule, Vec<&str>)> = Vec::new();
-    for kind in kinds {
-        let profile = profile_of(kind);
-        by_service.insert(kind.name().into(), profile.code_rule.pattern().into());
+    for profile in SERVICES.iter().map(|s| s.profile) {
+        by_service.insert(profile.service.into(), profile.code_rule.pattern().into());
         match rules
             .iter_mut()
             .find(|(rule, _)| *rule == profile.code_rule)
         {
-            Some((_, services)) => services.push(kind.name()),
-            None => rules.push((profile.code_rule, vec![kind.name()])),
+            Some((_, services)) => services.push(profile.service),
+            None => rules.push((profile.code_rule, vec![profile.service])),
         }
     }
     let mut any_of = vec![serde_json::json!({"type": "integer", "minimum": 0})];
@@ -45,14 +42,13 @@ mod tests {
 
     /// The capability table of `docs/BACKENDS.md`, from the declarations.
     fn capability_table() -> String {
-        let kinds = BackendKind::ALL;
-        let profiles = kinds.map(profile_of);
+        let profiles: Vec<_> = SERVICES.iter().map(|s| s.profile).collect();
         let mut table = String::from("| capability |");
-        for kind in kinds {
-            table.push_str(&format!(" {} |", kind.name()));
+        for profile in &profiles {
+            table.push_str(&format!(" {} |", profile.service));
         }
         table.push_str("\n| --- |");
-        table.push_str(&" --- |".repeat(kinds.len()));
+        table.push_str(&" --- |".repeat(profiles.len()));
         table.push('\n');
         for capability in Capability::ALL {
             table.push_str(&format!("| `{}` |", capability.name()));
@@ -99,17 +95,17 @@ mod tests {
     }
 
     /// Refusals name the service from its declaration (`Backend::profile`): it must be the
-    /// name the configuration gives it.
+    /// name the configuration gives it (`backend.kind`, its section).
     #[test]
     fn each_declaration_names_its_service_as_the_configuration_does() {
-        for kind in BackendKind::ALL {
-            assert_eq!(profile_of(kind).service, kind.name());
+        for service in SERVICES {
+            assert_eq!(service.profile.service, service.section.name);
         }
     }
 
     #[test]
     fn the_simulator_can_do_everything() {
-        let sim = profile_of(BackendKind::Sim);
+        let sim = crate::backend::sim::PROFILE;
         for capability in Capability::ALL {
             assert!(sim.can(capability), "{capability:?}");
         }
@@ -117,7 +113,7 @@ mod tests {
 
     #[test]
     fn what_a_service_cannot_do_is_9_naming_it() {
-        let rsc = profile_of(BackendKind::Rsc);
+        let rsc = crate::backend::rsc::PROFILE;
         let refusal = rsc.require(Capability::Dissolve).unwrap_err();
         assert_eq!(refusal.code, ErrorCode::UNSUPPORTED);
         assert_eq!(

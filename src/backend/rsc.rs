@@ -31,6 +31,7 @@ use tokio_util::sync::{CancellationToken, DropGuard};
 
 use futures_util::future::BoxFuture;
 use reqwest::header;
+use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
@@ -38,18 +39,63 @@ use super::contact::{self, Pace};
 use super::http::{self, ErrorTable};
 use super::{
     Backend, BackendEvent, BackendResult, Capability, CodeRule, HealthTracker, JoinRequest, Joined,
-    MeetingDetails, Profile, RoomRole, Session,
+    MeetingDetails, Profile, RoomRole, Service, Session,
 };
-use crate::config::Config;
+use crate::config::{Config, Section, SectionSpec, require};
 use crate::wire::ErrorCode;
 
-const SERVICE: &str = "rsc";
+/// RSC sessions (seed 000).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RscConfig {
+    pub base_url: String,
+    pub token: String,
+    pub endpoint_id: String,
+    pub device_id: String,
+    pub device_sn: String,
+}
+
+impl Section for RscConfig {
+    const NAME: &'static str = "rsc";
+    const DEFAULTS: &'static str = r##"
+[rsc]
+base_url = ""
+token = ""                 # the Bearer token
+endpoint_id = ""           # x-endpoint-id
+device_id = ""
+device_sn = ""
+"##;
+
+    fn check(&self, chosen: bool) -> Result<(), String> {
+        if !chosen {
+            return Ok(());
+        }
+        require(
+            Self::NAME,
+            &[
+                ("base_url", &self.base_url),
+                ("token", &self.token),
+                ("endpoint_id", &self.endpoint_id),
+            ],
+        )
+    }
+}
+
+/// The service's name: its section's.
+const NAME: &str = RscConfig::NAME;
 
 /// What rsc lets the room do (`backend::Profile`).
 pub const PROFILE: Profile = Profile {
-    service: SERVICE,
+    service: NAME,
     capabilities: &[Capability::Join],
     code_rule: CodeRule::Identifier,
+};
+
+/// RSC as `backend::SERVICES` lists it.
+pub const SERVICE: Service = Service {
+    profile: PROFILE,
+    section: SectionSpec::of::<RscConfig>(),
+    build: |config, events, health| Arc::new(Rsc::new(config, events, health)),
 };
 
 const JOIN_PATH: &str = "/rsc/api/v2/user/sessions/actions/join";
@@ -59,7 +105,7 @@ const RETURN_ENDPOINT_SIZE: u32 = 20;
 
 /// Keyed by HTTP status; join is the only call, so an unknown failure is "join failed".
 const ERRORS: ErrorTable = ErrorTable {
-    service: SERVICE,
+    service: NAME,
     codes: &[
         (400, ErrorCode::PARAMETER),
         // The Bearer token.
@@ -98,7 +144,7 @@ impl Rsc {
         _events: mpsc::Sender<BackendEvent>,
         health: HealthTracker,
     ) -> Self {
-        let r = &config.rsc;
+        let r = &config.services.get::<RscConfig>();
         let endpoint_id = r.endpoint_id.trim().to_owned();
         let device_id = match r.device_id.trim() {
             "" => generated_device_id(&endpoint_id),
@@ -117,7 +163,7 @@ impl Rsc {
         });
         let stop = CancellationToken::new();
         contact::keep(
-            SERVICE,
+            NAME,
             Pace::of(&config.backend),
             stop.clone(),
             &inner,
@@ -156,8 +202,8 @@ impl Inner {
             .bearer_auth(&self.token)
             .header("x-endpoint-id", &self.endpoint_id)
             .header(header::ACCEPT, "application/json");
-        let answer = http::exchange_behind_gateway(SERVICE, &self.health, request).await?;
-        http::probed(SERVICE, &self.health, &answer)
+        let answer = http::exchange_behind_gateway(NAME, &self.health, request).await?;
+        http::probed(NAME, &self.health, &answer)
     }
 
     fn join_body(&self, request: &JoinRequest) -> Value {
@@ -193,7 +239,7 @@ impl Inner {
             .header(header::CONTENT_TYPE, "application/json")
             .header(header::ACCEPT, "application/json")
             .body(self.join_body(request).to_string());
-        let answer = http::exchange_behind_gateway(SERVICE, &self.health, request).await?;
+        let answer = http::exchange_behind_gateway(NAME, &self.health, request).await?;
         let json = answer.json();
         if !answer.status.is_success() {
             let code = i64::from(answer.status.as_u16());
@@ -202,7 +248,7 @@ impl Inner {
         }
         let Some(json) = json.filter(Value::is_object) else {
             let what = "the join answer is not a JSON object";
-            return Err(http::not_its_api(SERVICE, &self.health, what));
+            return Err(http::not_its_api(NAME, &self.health, what));
         };
         self.health.answered(answer.latency);
         Ok(json)

@@ -183,7 +183,7 @@ fn main() -> ExitCode {
     match args.command {
         Some(Command::CheckConfig { ref file }) => check_config(file),
         Some(Command::PrintDefaultConfig) => {
-            print!("{}", config::DEFAULT_CONFIG);
+            print!("{}", Config::default_text(&roomsd::backend::sections()));
             ExitCode::SUCCESS
         }
         Some(Command::Man) => {
@@ -208,7 +208,7 @@ fn main() -> ExitCode {
 }
 
 fn check_config(file: &Path) -> ExitCode {
-    match Config::load(file).and_then(|config| {
+    match Config::load(file, &roomsd::backend::sections()).and_then(|config| {
         config.check().map_err(|message| config::ConfigError {
             path: file.to_owned(),
             message,
@@ -292,8 +292,12 @@ fn stderr_is_the_journal() -> bool {
 fn load(args: &Args) -> Result<Config, String> {
     let default_path = Path::new(config::DEFAULT_PATH);
     let mut config = match &args.config {
-        Some(path) => Config::load(path).map_err(|e| e.to_string())?,
-        None if default_path.exists() => Config::load(default_path).map_err(|e| e.to_string())?,
+        Some(path) => {
+            Config::load(path, &roomsd::backend::sections()).map_err(|e| e.to_string())?
+        }
+        None if default_path.exists() => {
+            Config::load(default_path, &roomsd::backend::sections()).map_err(|e| e.to_string())?
+        }
         None => Config::default(),
     };
     if let Some(listen) = args.listen {

@@ -9,22 +9,19 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::modules::meeting::normalize_meeting_code;
-
-mod backends;
 mod events;
 mod members;
 mod mqtt;
+mod services;
 mod toml_error;
-pub use backends::{
-    AccountType, ConfType, EasemobConfig, HiarConfig, KedacomConfig, MaxJoinMt, RscConfig, TimeZone,
-};
 pub use events::EventsConfig;
 pub use members::{CompatConfig, ListInEvents, MembersConfig};
 pub use mqtt::{Broker, BrokerUrl, CallPolicy, MqttConfig, RoomId, TopicPrefix};
+pub use services::{Section, SectionSpec, Sections, require};
 
-/// The commented default configuration that `roomsd print-default-config` prints.
-pub const DEFAULT_CONFIG: &str = include_str!("default.toml");
+/// The commented default configuration of everything but the services' sections
+/// ([`Config::default_text`] adds them).
+const CORE_DEFAULTS: &str = include_str!("default.toml");
 
 /// Where `roomsd` looks for its configuration when no `--config` is given.
 pub const DEFAULT_PATH: &str = "/etc/roomsd/roomsd.toml";
@@ -38,14 +35,12 @@ pub struct Config {
     pub share: ShareConfig,
     pub events: EventsConfig,
     pub backend: BackendConfig,
-    pub sim: SimConfig,
-    pub kedacom: KedacomConfig,
-    pub easemob: EasemobConfig,
-    pub rsc: RscConfig,
-    pub hiar: HiarConfig,
     pub members: MembersConfig,
     pub compat: CompatConfig,
     pub mqtt: MqttConfig,
+    /// The meeting services' sections (`[sim]`, `[kedacom]`…), read by [`Config::parse`].
+    #[serde(skip)]
+    pub services: Sections,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -256,7 +251,8 @@ pub enum ScreenMode {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct BackendConfig {
-    pub kind: BackendKind,
+    /// The meeting service: the name of its section.
+    pub kind: String,
     /// Every asynchronous action ends in its event within this.
     pub timeout_ms: Limit<1>,
     /// Easemob, RSC and HiAR: the first wait before trying to reach the service again after a
@@ -269,147 +265,11 @@ pub struct BackendConfig {
 impl Default for BackendConfig {
     fn default() -> Self {
         Self {
-            kind: BackendKind::Sim,
+            kind: "sim".into(),
             timeout_ms: Limit(15_000),
             retry_ms: Limit(1000),
             check_ms: Limit(30_000),
         }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum BackendKind {
-    Sim,
-    Kedacom,
-    Easemob,
-    Rsc,
-    Hiar,
-}
-
-impl BackendKind {
-    /// Every service, in the order tables and schemas list them.
-    pub const ALL: [BackendKind; 5] = [
-        Self::Sim,
-        Self::Kedacom,
-        Self::Easemob,
-        Self::Rsc,
-        Self::Hiar,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Sim => "sim",
-            Self::Kedacom => "kedacom",
-            Self::Easemob => "easemob",
-            Self::Rsc => "rsc",
-            Self::Hiar => "hiar",
-        }
-    }
-}
-
-/// The embedded simulator (BACKENDS.md, last section).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct SimConfig {
-    /// How long joining and starting take, so clients see `meeting_status` 2.
-    pub join_delay_ms: u64,
-    /// Fault injection: added to every operation.
-    pub latency_ms: u64,
-    /// Fault injection: the share of operations (0 to 1) that fail with error 12.
-    pub failure_rate: Probability,
-    /// Fault injection: operations never answer (the daemon's `timeout_ms` ends them).
-    pub hang: bool,
-    /// Fault injection: the service becomes unreachable this long after start (0 = never) ...
-    pub disconnect_after_ms: u64,
-    /// ... and reachable again this long after that (0 = never).
-    pub reconnect_after_ms: u64,
-    /// The meetings that exist; empty: a few built-in demo meetings.
-    pub meetings: Vec<SimMeeting>,
-}
-
-impl Default for SimConfig {
-    fn default() -> Self {
-        Self {
-            join_delay_ms: 300,
-            latency_ms: 0,
-            failure_rate: Probability(0.0),
-            hang: false,
-            disconnect_after_ms: 0,
-            reconnect_after_ms: 0,
-            meetings: Vec::new(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct SimMeeting {
-    pub code: MeetingCode,
-    pub title: String,
-    pub password: String,
-    pub waiting_room: bool,
-    /// Waiting room: admitted after this; 0 = never.
-    pub admit_after_ms: u64,
-    pub locked: bool,
-    pub participants: u32,
-    pub creator: String,
-    /// Whether the creator (the host) is in the meeting.
-    pub host_present: bool,
-    pub room_is_host: bool,
-    /// More than 0: a participant joins or leaves about this often, the meeting staying about
-    /// `participants` strong.
-    pub churn_ms: u64,
-    /// More than 0: someone arrives in or leaves the waiting room about this often, while the
-    /// room is in the meeting.
-    pub waiting_churn_ms: u64,
-    /// > 0: the host ends the meeting this long after the room joins.
-    pub host_ends_after_ms: u64,
-    /// Unix seconds; 0 = when the daemon starts.
-    pub begin_time: i64,
-    /// Unix seconds; 0 = begin + 1 hour.
-    pub end_time: i64,
-    /// People waiting in the meeting's waiting room.
-    pub waiting: u32,
-    /// Whether the meeting may be recorded (MeetingControl RequestRecord / StartRecord).
-    pub recording_allowed: bool,
-}
-
-impl Default for SimMeeting {
-    fn default() -> Self {
-        Self {
-            code: MeetingCode(String::new()),
-            title: "Meeting".into(),
-            password: String::new(),
-            waiting_room: false,
-            admit_after_ms: 1000,
-            locked: false,
-            participants: 3,
-            creator: "Alice".into(),
-            host_present: true,
-            room_is_host: false,
-            churn_ms: 0,
-            waiting_churn_ms: 0,
-            host_ends_after_ms: 0,
-            begin_time: 0,
-            end_time: 0,
-            waiting: 0,
-            recording_allowed: true,
-        }
-    }
-}
-
-/// A meeting code, normalized (spaces and dashes removed) and checked.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "String")]
-pub struct MeetingCode(pub String);
-
-impl TryFrom<String> for MeetingCode {
-    type Error = String;
-    fn try_from(raw: String) -> Result<Self, String> {
-        normalize_meeting_code(&raw)
-            .map(Self)
-            .map_err(|r| r.message)
     }
 }
 
@@ -460,24 +320,76 @@ pub struct ConfigError {
 }
 
 impl Config {
-    /// Reads and checks a configuration file, then the files it names ([`Config::read_files`]).
-    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+    /// Reads and checks a configuration file with the sections of `services`, then the files
+    /// it names ([`Config::read_files`]).
+    pub fn load(path: &Path, services: &[SectionSpec]) -> Result<Self, ConfigError> {
         let error = |message: String| ConfigError {
             path: path.to_owned(),
             message,
         };
         let text = std::fs::read_to_string(path).map_err(|e| error(format!("cannot read: {e}")))?;
-        let mut config = Self::parse(&text).map_err(error)?;
+        let mut config = Self::parse(&text, services).map_err(error)?;
         config.read_files().map_err(error)?;
         Ok(config)
     }
 
-    /// Parses and checks configuration text. Pure: the files the text names are read by
+    /// Parses and checks configuration text, with the sections of `services`; `backend.kind`
+    /// must name one of them. Pure: the files the text names are read by
     /// [`Config::read_files`].
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let config: Self = toml::from_str(text).map_err(|e| toml_error::describe(text, &e))?;
+    pub fn parse(text: &str, services: &[SectionSpec]) -> Result<Self, String> {
+        let describe = |mut error: toml::de::Error| {
+            error.set_input(Some(text));
+            toml_error::describe(text, &error)
+        };
+        let mut file = toml::de::DeTable::parse(text).map_err(describe)?;
+        let whole = file.span();
+        let mut sections = Sections::default();
+        for service in services {
+            // Each section is read from a table of its own, so errors still say
+            // `section.key` and point into `text`.
+            let mut own = toml::de::DeTable::new();
+            own.extend(file.get_mut().remove_entry(service.name));
+            let own = toml::Spanned::new(whole.clone(), own);
+            let section = service.read(own.into()).map_err(describe)?;
+            sections.insert(service.name, section);
+        }
+        let names = || {
+            let names: Vec<&str> = services.iter().map(|s| s.name).collect();
+            names.join(", ")
+        };
+        let mut config = Self::deserialize(toml::de::Deserializer::from(file)).map_err(|e| {
+            let mut message = describe(e);
+            // toml lists the sections `Config` has; the services' are the others.
+            if message.contains("unknown field") && message.contains("`server`, `room`") {
+                message.push_str(&format!("\nor a meeting service's: {}", names()));
+            }
+            message
+        })?;
+        config.services = sections;
+        if !services.iter().any(|s| s.name == config.backend.kind) {
+            return Err(format!(
+                "backend.kind = {:?}: no such service; one of: {}",
+                config.backend.kind,
+                names()
+            ));
+        }
         config.check_consistency()?;
         Ok(config)
+    }
+
+    /// The commented default configuration that `roomsd print-default-config` prints, with
+    /// the sections of `services` at the end.
+    pub fn default_text(services: &[SectionSpec]) -> String {
+        let mut text = CORE_DEFAULTS.to_owned();
+        text.push_str(
+            "\n# The meeting services. Only the section of backend.kind is used \
+             (docs/BACKENDS.md).\n",
+        );
+        for service in services {
+            text.push('\n');
+            text.push_str(service.defaults.trim_start());
+        }
+        text
     }
 
     /// Reads the files the configuration names (`server.password_file`, the `[mqtt]`
@@ -497,29 +409,8 @@ impl Config {
     /// The rules that involve more than one key of the file.
     fn check_consistency(&self) -> Result<(), String> {
         self.server.check_password_source()?;
-        backends::check_required(self)?;
+        self.services.check(&self.backend.kind)?;
         self.mqtt.check_keys()?;
-        let mut codes = std::collections::HashSet::new();
-        for meeting in &self.sim.meetings {
-            if meeting.code.0.is_empty() {
-                return Err(format!(
-                    "sim.meetings: meeting {:?} has no code",
-                    meeting.title
-                ));
-            }
-            if !codes.insert(&meeting.code.0) {
-                return Err(format!(
-                    "sim.meetings: code {} is used twice",
-                    meeting.code.0
-                ));
-            }
-            if meeting.end_time != 0 && meeting.end_time < meeting.begin_time {
-                return Err(format!(
-                    "sim.meetings: meeting {} ends before it begins",
-                    meeting.code.0
-                ));
-            }
-        }
         Ok(())
     }
 }

@@ -1,39 +1,54 @@
 //! Unit tests of the configuration: defaults, parsing, checks and their messages.
 
 use super::*;
+use crate::backend::kedacom::{AccountType, KedacomConfig};
+use crate::backend::sim::SimConfig;
+
+/// `text` parsed as the daemon does, with every service's section.
+fn parse(text: &str) -> Result<Config, String> {
+    Config::parse(text, &crate::backend::sections())
+}
 
 #[test]
 fn the_printed_default_is_the_default() {
-    assert_eq!(Config::parse(DEFAULT_CONFIG).unwrap(), Config::default());
+    let printed = Config::default_text(&crate::backend::sections());
+    assert_eq!(parse(&printed).unwrap(), Config::default());
+    for service in crate::backend::sections() {
+        assert!(
+            printed.contains(&format!("\n[{}]\n", service.name)),
+            "{}",
+            service.name
+        );
+    }
 }
 
 #[test]
 fn empty_file_is_all_defaults() {
-    assert_eq!(Config::parse("").unwrap(), Config::default());
+    assert_eq!(parse("").unwrap(), Config::default());
 }
 
 #[test]
 fn unknown_keys_are_named_with_their_line() {
-    let err = Config::parse("[server]\nlisten = \"127.0.0.1:1\"\nlisten_port = 5\n").unwrap_err();
+    let err = parse("[server]\nlisten = \"127.0.0.1:1\"\nlisten_port = 5\n").unwrap_err();
     assert!(err.contains("line 3"), "{err}");
     assert!(err.contains("listen_port"), "{err}");
 }
 
 #[test]
 fn bad_values_are_named_with_their_line() {
-    let err = Config::parse("[screens]\ncount = 3\n").unwrap_err();
+    let err = parse("[screens]\ncount = 3\n").unwrap_err();
     assert!(
         err.contains("line 2") && err.contains("count must be 1 or 2"),
         "{err}"
     );
-    let err = Config::parse("[sim]\nfailure_rate = 1.5\n").unwrap_err();
+    let err = parse("[sim]\nfailure_rate = 1.5\n").unwrap_err();
     assert!(
         err.contains("line 2") && err.contains("from 0 to 1"),
         "{err}"
     );
-    let err = Config::parse("[[sim.meetings]]\ncode = \"12x\"\n").unwrap_err();
+    let err = parse("[[sim.meetings]]\ncode = \"12x\"\n").unwrap_err();
     assert!(err.contains("line 2") && err.contains("12x"), "{err}");
-    let err = Config::parse("[server]\nlisten = \"nowhere\"\n").unwrap_err();
+    let err = parse("[server]\nlisten = \"nowhere\"\n").unwrap_err();
     assert!(err.contains("line 2"), "{err}");
 }
 
@@ -47,15 +62,15 @@ fn the_password_can_come_from_a_file() {
         file.display()
     );
     let read = |text: &str| {
-        let mut config = Config::parse(text)?;
+        let mut config = parse(text)?;
         config.read_files().map(|()| config)
     };
-    let parsed = Config::parse(&text).unwrap();
+    let parsed = parse(&text).unwrap();
     assert_eq!(parsed.server.password, "", "parsing reads no file");
     assert_eq!(read(&text).unwrap().server.password, "s3cret");
 
     let both = format!("{text}password = \"other\"\n");
-    let err = Config::parse(&both).unwrap_err();
+    let err = parse(&both).unwrap_err();
     assert!(err.contains("both set"), "{err}");
 
     std::fs::write(&file, "\n").unwrap();
@@ -72,35 +87,38 @@ fn the_password_can_come_from_a_file() {
 
 #[test]
 fn open_lan_without_password_is_refused_unless_allowed() {
-    let check = |text: &str| Config::parse(text).unwrap().check();
+    let check = |text: &str| parse(text).unwrap().check();
     let err = check("[server]\nlisten = \"0.0.0.0:6295\"\n").unwrap_err();
     assert!(err.contains("server.password"), "{err}");
     check("[server]\nlisten = \"0.0.0.0:6295\"\npassword = \"pw\"\n").unwrap();
     check("[server]\nlisten = \"0.0.0.0:6295\"\nallow_unauthenticated_lan = true\n").unwrap();
     // The password may come later, from the environment or a flag: parsing alone accepts.
-    let mut open = Config::parse("[server]\nlisten = \"0.0.0.0:6295\"\n").unwrap();
+    let mut open = parse("[server]\nlisten = \"0.0.0.0:6295\"\n").unwrap();
     open.server.password = "from ROOMSD_PASSWORD".into();
     open.check().unwrap();
 }
 
 #[test]
 fn a_real_backend_needs_its_section() {
-    let err = Config::parse("[backend]\nkind = \"kedacom\"\n").unwrap_err();
+    let err = parse("[backend]\nkind = \"kedacom\"\n").unwrap_err();
     assert!(err.contains("kedacom.base_url"), "{err}");
-    let err = Config::parse("[backend]\nkind = \"easemob\"\n[easemob]\nbase_url = \"http://e\"\n")
-        .unwrap_err();
+    let err =
+        parse("[backend]\nkind = \"easemob\"\n[easemob]\nbase_url = \"http://e\"\n").unwrap_err();
     assert!(err.contains("easemob.org"), "{err}");
     let kedacom = "[backend]\nkind = \"kedacom\"\n[kedacom]\nbase_url = \"http://k\"\n\
         oauth_consumer_key = \"k\"\noauth_consumer_secret = \"s\"\nusername = \"u\"\n\
         password = \"p\"\naccount = \"1234567\"\n";
-    let config = Config::parse(kedacom).unwrap();
-    assert_eq!(config.kedacom.account_type, AccountType(5));
-    let err = Config::parse(&format!("{kedacom}account_type = 3\n")).unwrap_err();
+    let config = parse(kedacom).unwrap();
+    assert_eq!(
+        config.services.get::<KedacomConfig>().account_type,
+        AccountType(5)
+    );
+    let err = parse(&format!("{kedacom}account_type = 3\n")).unwrap_err();
     assert!(
         err.contains("account_type") && err.contains("not 3"),
         "{err}"
     );
-    let err = Config::parse(&format!("{kedacom}poll_ms = 0\n")).unwrap_err();
+    let err = parse(&format!("{kedacom}poll_ms = 0\n")).unwrap_err();
     assert!(
         err.contains("poll_ms") && err.contains("at least 1"),
         "{err}"
@@ -109,23 +127,26 @@ fn a_real_backend_needs_its_section() {
 
 #[test]
 fn sim_meeting_codes_are_normalized_and_unique() {
-    let c = Config::parse("[[sim.meetings]]\ncode = \"111 222-333\"\n").unwrap();
-    assert_eq!(c.sim.meetings[0].code.0, "111222333");
-    let err = Config::parse("[[sim.meetings]]\ncode = \"1\"\n[[sim.meetings]]\ncode = \"1\"\n")
-        .unwrap_err();
+    let c = parse("[[sim.meetings]]\ncode = \"111 222-333\"\n").unwrap();
+    assert_eq!(
+        c.services.get::<SimConfig>().meetings[0].code.0,
+        "111222333"
+    );
+    let err =
+        parse("[[sim.meetings]]\ncode = \"1\"\n[[sim.meetings]]\ncode = \"1\"\n").unwrap_err();
     assert!(err.contains("used twice"), "{err}");
 }
 
 #[test]
 fn mqtt_is_off_by_default_and_checked_when_set() {
     assert!(!Config::default().mqtt.enabled());
-    let c = Config::parse("[mqtt]\nurl = \"mqtts://broker.example\"\nroom_id = \"r1\"\n").unwrap();
+    let c = parse("[mqtt]\nurl = \"mqtts://broker.example\"\nroom_id = \"r1\"\n").unwrap();
     let broker = c.mqtt.url.0.unwrap();
     assert_eq!(
         (broker.tls, broker.host.as_str(), broker.port),
         (true, "broker.example", 8883)
     );
-    let c = Config::parse("[mqtt]\nurl = \"mqtt://[::1]:1884\"\nroom_id = \"r1\"\n").unwrap();
+    let c = parse("[mqtt]\nurl = \"mqtt://[::1]:1884\"\nroom_id = \"r1\"\n").unwrap();
     assert_eq!(c.mqtt.url.0.unwrap().port, 1884);
     for (text, expect) in [
         ("url = \"http://b\"", "mqtt://host"),
@@ -140,13 +161,13 @@ fn mqtt_is_off_by_default_and_checked_when_set() {
         ("events_qos = 2", "0 or 1"),
         ("keepalive_secs = 1", "at least 5"),
     ] {
-        let err = Config::parse(&format!("[mqtt]\n{text}\n")).unwrap_err();
+        let err = parse(&format!("[mqtt]\n{text}\n")).unwrap_err();
         assert!(
             err.contains("line 2") && err.contains(expect),
             "{text}: {err}"
         );
     }
-    let c = Config::parse("[mqtt]\ncalls = [\"Meeting/LeaveMeeting\"]\n").unwrap();
+    let c = parse("[mqtt]\ncalls = [\"Meeting/LeaveMeeting\"]\n").unwrap();
     assert_eq!(
         c.mqtt.calls,
         CallPolicy::Allow(vec!["Meeting/LeaveMeeting".into()])
@@ -156,11 +177,11 @@ fn mqtt_is_off_by_default_and_checked_when_set() {
 #[test]
 fn mqtt_keys_that_go_together() {
     let url = "[mqtt]\nurl = \"mqtt://b\"\nroom_id = \"r\"\n";
-    let err = Config::parse(&format!("{url}ca_file = \"/etc/hostname\"\n")).unwrap_err();
+    let err = parse(&format!("{url}ca_file = \"/etc/hostname\"\n")).unwrap_err();
     assert!(err.contains("not mqtts://"), "{err}");
-    let err = Config::parse(&format!("{url}cert_file = \"/etc/hostname\"\n")).unwrap_err();
+    let err = parse(&format!("{url}cert_file = \"/etc/hostname\"\n")).unwrap_err();
     assert!(err.contains("set both or neither"), "{err}");
-    let err = Config::parse(&format!("{url}password = \"p\"\n")).unwrap_err();
+    let err = parse(&format!("{url}password = \"p\"\n")).unwrap_err();
     assert!(err.contains("without mqtt.username"), "{err}");
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("pw");
@@ -169,11 +190,11 @@ fn mqtt_keys_that_go_together() {
         "{url}username = \"u\"\npassword_file = \"{}\"\n",
         file.display()
     );
-    let mut config = Config::parse(&with_file).unwrap();
+    let mut config = parse(&with_file).unwrap();
     assert_eq!(config.mqtt.password, "", "parsing reads no file");
     config.read_files().unwrap();
     assert_eq!(config.mqtt.password, "broker-secret");
-    let err = Config::parse(&format!("{with_file}password = \"x\"\n")).unwrap_err();
+    let err = parse(&format!("{with_file}password = \"x\"\n")).unwrap_err();
     assert!(err.contains("both set"), "{err}");
 }
 
@@ -182,7 +203,7 @@ fn mqtt_keys_that_go_together() {
 fn members_changed_list_is_a_switch_or_a_member_count() {
     use super::ListInEvents;
     let read = |value: &str| {
-        Config::parse(&format!("[compat]\nmembers_changed_list = {value}\n"))
+        parse(&format!("[compat]\nmembers_changed_list = {value}\n"))
             .map(|c| c.compat.members_changed_list)
     };
     assert_eq!(read("true").unwrap(), ListInEvents::Always);

@@ -158,7 +158,7 @@ mod tests {
     use super::*;
 
     fn err(text: &str) -> String {
-        super::super::Config::parse(text).unwrap_err()
+        super::super::Config::parse(text, &crate::backend::sections()).unwrap_err()
     }
 
     fn assert_hidden(text: &str, secret: &str, line: usize, key: &str) {

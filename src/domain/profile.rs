@@ -1,5 +1,5 @@
 //! What a meeting service can do and what its meeting codes look like, as data. Each adapter
-//! declares its [`Capability`] list and its [`CodeRule`] (`backend::profile_of` collects them);
+//! declares its [`Capability`] list and its [`CodeRule`] (`backend::SERVICES` lists them);
 //! the room refuses what the service cannot do (code 9, naming the service) from this
 //! declaration, checks typed codes with the rule, and shows both in `Query ["Backend"]` so that a
 //! panel can grey out what cannot work and validate a code before sending it.

@@ -12,7 +12,7 @@ use crate::wire::Refusal;
 /// A meeting service. Operations return `'static` futures so that the room's owner task can run
 /// them on their own tasks and never wait for one.
 ///
-/// What a service cannot do is declared in its [`Profile`] (`backend::profile_of`), and the room
+/// What a service cannot do is declared in its [`Profile`] (`backend::SERVICES`), and the room
 /// refuses it with code 9 before it reaches the adapter; the default methods answer the same
 /// refusal, so an adapter only writes what its service can do.
 pub trait Backend: Send + Sync {

@@ -35,7 +35,7 @@ pub fn documents(config: &Config, room_id: &str, topics: &Topics) -> Vec<(String
         "identifiers": [format!("roomsd_{node}")],
         "name": config.room.name,
         "manufacturer": "roomsd",
-        "model": format!("meeting room ({})", config.backend.kind.name()),
+        "model": format!("meeting room ({})", config.backend.kind),
         "sw_version": env!("CARGO_PKG_VERSION"),
     });
     let common = |object: &str, name: &str| {

@@ -155,7 +155,7 @@ fn info_document(config: &Config, room_id: &str) -> String {
         "room_id": room_id,
         "name": config.room.name,
         "version": env!("CARGO_PKG_VERSION"),
-        "backend": config.backend.kind.name(),
+        "backend": config.backend.kind,
         "screens": if config.screens.count == crate::config::ScreenCount::Two { 2 } else { 1 },
         "started_at": jiff::Timestamp::now().to_string(),
     }))

@@ -3,13 +3,13 @@
 
 use super::test_support::*;
 use super::*;
-use crate::config::{BackendKind, Config};
+use crate::config::Config;
 use crate::domain::{Capability, Health, RoomRole};
 use crate::modules::meeting::StartKind;
 
-fn room_of(kind: BackendKind) -> Room {
+fn room_of(kind: &str) -> Room {
     let mut config = Config::default();
-    config.backend.kind = kind;
+    config.backend.kind = kind.into();
     crate::room::test_support::room_for(&config)
 }
 
@@ -23,7 +23,7 @@ fn join_code(code: &str) -> MeetingAction {
 }
 
 /// A room of `kind` in a meeting as host with two others.
-fn hosting(kind: BackendKind) -> Room {
+fn hosting(kind: &str) -> Room {
     let mut r = room_of(kind);
     r.apply(Command::Meeting(join_code("abc1"))).unwrap();
     let s = session_of(&r);
@@ -34,11 +34,11 @@ fn hosting(kind: BackendKind) -> Room {
 
 #[test]
 fn what_rsc_cannot_do_is_refused_with_9_naming_it_in_any_state() {
-    let mut r = room_of(BackendKind::Rsc);
+    let mut r = room_of("rsc");
     let refusal = act(&mut r, MeetingAction::Start(StartKind::Instant)).unwrap_err();
     assert_eq!(refusal.code, ErrorCode::UNSUPPORTED);
     assert!(refusal.message.contains("(rsc)"), "{}", refusal.message);
-    let mut r = hosting(BackendKind::Rsc);
+    let mut r = hosting("rsc");
     assert_eq!(
         code_of(act(&mut r, MeetingAction::Dissolve)),
         ErrorCode::UNSUPPORTED
@@ -53,14 +53,14 @@ fn what_rsc_cannot_do_is_refused_with_9_naming_it_in_any_state() {
 
 #[test]
 fn leaving_is_never_refused_and_goes_through_the_adapter() {
-    let mut r = hosting(BackendKind::Hiar);
+    let mut r = hosting("hiar");
     let effects = act(&mut r, MeetingAction::Leave).unwrap();
     assert!(matches!(calls(&effects)[..], [("leave", _)]));
 }
 
 #[test]
 fn easemob_can_remove_but_not_mute() {
-    let mut r = hosting(BackendKind::Easemob);
+    let mut r = hosting("easemob");
     assert!(control(&mut r, remove("u1")).is_ok());
     let refusal = control(&mut r, mute("u1")).unwrap_err();
     assert_eq!(refusal.code, ErrorCode::UNSUPPORTED);
@@ -81,10 +81,10 @@ fn each_service_takes_its_own_codes() {
     let effects = act(&mut sim, join_code("111 222-333")).unwrap();
     assert!(matches!(&asked(&effects)[..], [Asked::Join(req)] if req.code == "111222333"));
 
-    let mut easemob = room_of(BackendKind::Easemob);
+    let mut easemob = room_of("easemob");
     let effects = act(&mut easemob, join_code(easemob_id)).unwrap();
     assert!(matches!(&asked(&effects)[..], [Asked::Join(req)] if req.code == easemob_id));
-    let mut easemob = room_of(BackendKind::Easemob);
+    let mut easemob = room_of("easemob");
     assert_eq!(
         code_of(act(&mut easemob, join_code("12#"))),
         ErrorCode::MEETING_CODE_INVALID
@@ -93,7 +93,7 @@ fn each_service_takes_its_own_codes() {
 
 #[test]
 fn a_service_without_a_schedule_is_not_asked_for_one() {
-    let mut r = room_of(BackendKind::Rsc);
+    let mut r = room_of("rsc");
     assert!(
         calls(&r.started())
             .iter()
@@ -109,11 +109,11 @@ fn a_service_without_a_schedule_is_not_asked_for_one() {
 
 #[test]
 fn a_service_not_reached_yet_is_tried_and_one_known_away_refused() {
-    let mut r = room_of(BackendKind::Easemob);
+    let mut r = room_of("easemob");
     assert!(!r.backend.connected);
     assert!(act(&mut r, MeetingAction::Start(StartKind::Instant)).is_ok());
 
-    let mut r = room_of(BackendKind::Easemob);
+    let mut r = room_of("easemob");
     r.health_changed(&Health {
         last_error: "easemob: cannot connect (Connection refused)".into(),
         ..Health::unknown()
@@ -129,7 +129,7 @@ fn a_service_not_reached_yet_is_tried_and_one_known_away_refused() {
 
 #[test]
 fn the_backend_node_shows_the_declaration() {
-    let r = room_of(BackendKind::Rsc);
+    let r = room_of("rsc");
     let node = serde_json::to_value(&r.backend).unwrap();
     assert_eq!(node["capabilities"], serde_json::json!(["join"]));
     assert_eq!(

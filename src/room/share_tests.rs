@@ -334,7 +334,7 @@ fn an_unset_cast_code_is_six_digits_from_the_seed() {
     let mut r = room();
     assert_eq!(r.share_node().cast_code, "123456");
     let given = crate::room::Given {
-        profile: crate::backend::profile_of(crate::config::BackendKind::Sim),
+        profile: crate::backend::sim::PROFILE,
         health: crate::domain::Health::unknown(),
         cast_seed: 7,
     };

@@ -24,7 +24,9 @@ pub fn room() -> Room {
 /// reach above the room's layer: this one uses the configured service's real declaration.
 pub fn room_for(config: &Config) -> Room {
     let given = crate::room::Given {
-        profile: crate::backend::profile_of(config.backend.kind),
+        profile: crate::backend::service(&config.backend.kind)
+            .expect("a service")
+            .profile,
         health: crate::backend::health::initial(config),
         cast_seed: 123_456,
     };

@@ -5,9 +5,11 @@
 //! change must show in the next Query and as an event.
 
 use crate::common;
+use roomsd::backend::sim::SimConfig;
 
 use common::{Client, config, meeting, start};
-use roomsd::config::{CastCode, Config, SimMeeting};
+use roomsd::backend::sim::SimMeeting;
+use roomsd::config::{CastCode, Config};
 use serde_json::{Value, json};
 
 const HOSTED: &str = "888999000";
@@ -16,7 +18,7 @@ const HOSTED: &str = "888999000";
 /// its waiting room, a fixed cast code and one capture input.
 fn driver_config() -> Config {
     let mut c = config();
-    c.sim.meetings.push(SimMeeting {
+    c.services.edit::<SimConfig>().meetings.push(SimMeeting {
         room_is_host: true,
         participants: 3,
         waiting: 2,
@@ -642,10 +644,14 @@ async fn braces_in_a_title_or_creator_name_do_not_cut_a_drivers_match() {
     const TITLE: &str = "Plan {Q3} }}}} review";
     const CREATOR: &str = "}}}}{";
     let mut config = driver_config();
-    config.sim.meetings.push(SimMeeting {
-        creator: CREATOR.into(),
-        ..meeting("121212121", TITLE)
-    });
+    config
+        .services
+        .edit::<SimConfig>()
+        .meetings
+        .push(SimMeeting {
+            creator: CREATOR.into(),
+            ..meeting("121212121", TITLE)
+        });
     let daemon = start(config).await;
     let mut c = Client::connect(daemon.local_addr()).await;
 

@@ -2,10 +2,11 @@
 //! and a stateful fake of Easemob's conference API (`common::easemob_fake`).
 
 use crate::common;
+use roomsd::backend::easemob::EasemobConfig;
 
 use common::easemob_fake::{self, APP, CLIENT_ID, CLIENT_SECRET, Controls, FakeEasemob, ORG};
 use common::{Client, room_on_service, start};
-use roomsd::config::{BackendKind, Config};
+use roomsd::config::Config;
 use roomsd::daemon::Daemon;
 use serde_json::{Value, json};
 
@@ -16,10 +17,10 @@ const ROOM_USER: &str = "room101";
 fn config(fake: &FakeEasemob) -> Config {
     let mut c = common::config();
     c.room.name = "Room 101".into();
-    c.backend.kind = BackendKind::Easemob;
+    c.backend.kind = "easemob".into();
     c.backend.retry_ms.0 = 50;
     c.backend.check_ms.0 = 200;
-    let e = &mut c.easemob;
+    let e = c.services.edit::<EasemobConfig>();
     e.base_url = fake.url();
     e.org = ORG.into();
     e.app = APP.into();

@@ -3,10 +3,11 @@
 //! inviting its own user into it; everything else is refused with 9, leaving is local.
 
 use crate::common;
+use roomsd::backend::hiar::HiarConfig;
 
 use common::hiar_fake::{self, APP_ID, APP_SECRET, COLLABORATION, Controls, FakeHiar};
 use common::{Client, room_on_service};
-use roomsd::config::{BackendKind, Config};
+use roomsd::config::Config;
 use roomsd::daemon::Daemon;
 use serde_json::{Value, json};
 
@@ -16,10 +17,10 @@ const SESSION: &str = "5a71e2ec-fc47-11ec";
 
 fn config(fake: &FakeHiar) -> Config {
     let mut c = common::config();
-    c.backend.kind = BackendKind::Hiar;
+    c.backend.kind = "hiar".into();
     c.backend.retry_ms.0 = 50;
     c.backend.check_ms.0 = 50;
-    let h = &mut c.hiar;
+    let h = c.services.edit::<HiarConfig>();
     h.base_url = fake.url();
     h.app_id = APP_ID.into();
     h.app_secret = APP_SECRET.into();
@@ -41,7 +42,7 @@ async fn signed_checks_reach_the_service_at_start_and_a_wrong_secret_shows() {
     assert_eq!(backend["capabilities"], json!(["join"]));
 
     let mut wrong = config(&fake);
-    wrong.hiar.app_secret = "not-the-secret".into();
+    wrong.services.edit::<HiarConfig>().app_secret = "not-the-secret".into();
     let (_daemon, mut panel) = room_with(wrong).await;
     let backend = panel.wait_backend(|b| b["last_error"] != "").await;
     assert!(

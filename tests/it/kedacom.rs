@@ -3,13 +3,14 @@
 //! and can expire sessions, end conferences remotely, go away and come back.
 
 use crate::common;
+use roomsd::backend::kedacom::KedacomConfig;
 mod document;
 
 use std::time::Duration;
 
 use common::kedacom_fake::{FakeKedacom, Fault};
 use common::{Client, WAIT, room_on_service, start};
-use roomsd::config::{BackendKind, Config};
+use roomsd::config::Config;
 use roomsd::daemon::Daemon;
 use serde_json::{Value, json};
 
@@ -19,9 +20,9 @@ const ROOM: &str = "0512101";
 fn config(fake: &FakeKedacom) -> Config {
     let mut c = common::config();
     c.room.name = "Room 101".into();
-    c.backend.kind = BackendKind::Kedacom;
+    c.backend.kind = "kedacom".into();
     c.backend.timeout_ms.0 = 3000;
-    let k = &mut c.kedacom;
+    let k = c.services.edit::<KedacomConfig>();
     k.base_url = fake.url();
     k.oauth_consumer_key = "key".into();
     k.oauth_consumer_secret = "secret".into();

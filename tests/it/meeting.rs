@@ -2,6 +2,7 @@
 //! (PROTOCOL.md §4).
 
 use crate::common;
+use roomsd::backend::sim::SimConfig;
 
 use common::{Client, config, start, start_default};
 use serde_json::json;
@@ -156,7 +157,7 @@ async fn pmi_meeting_uses_the_room_code() {
 async fn leave_returns_to_idle_and_resets() {
     // Every service operation takes a while, so that the second leave finds the first under way.
     let mut slow = config();
-    slow.sim.latency_ms = 200;
+    slow.services.edit::<SimConfig>().latency_ms = 200;
     let daemon = start(slow).await;
     let mut c = Client::connect(daemon.local_addr()).await;
     c.subscribe(&["Meeting"]).await;
@@ -269,7 +270,7 @@ async fn host_dissolves_a_scheduled_meeting() {
 #[tokio::test]
 async fn a_hanging_backend_ends_in_the_event_within_the_timeout() {
     let mut cfg = config();
-    cfg.sim.hang = true;
+    cfg.services.edit::<SimConfig>().hang = true;
     cfg.backend.timeout_ms.0 = 300;
     let daemon = start(cfg).await;
     let mut c = Client::connect(daemon.local_addr()).await;
@@ -289,8 +290,8 @@ async fn a_hanging_backend_ends_in_the_event_within_the_timeout() {
 #[tokio::test]
 async fn a_lost_backend_ends_the_meeting_and_refuses_joins_until_it_is_back() {
     let mut cfg = config();
-    cfg.sim.disconnect_after_ms = 400;
-    cfg.sim.reconnect_after_ms = 400;
+    cfg.services.edit::<SimConfig>().disconnect_after_ms = 400;
+    cfg.services.edit::<SimConfig>().reconnect_after_ms = 400;
     let daemon = start(cfg).await;
     let mut c = Client::connect(daemon.local_addr()).await;
     c.subscribe(&["Meeting"]).await;
@@ -322,8 +323,8 @@ async fn a_lost_backend_ends_the_meeting_and_refuses_joins_until_it_is_back() {
 #[tokio::test]
 async fn participants_churn_updates_members_and_layout() {
     let mut cfg = config();
-    cfg.sim.meetings[0].churn_ms = 50;
-    cfg.sim.meetings[0].participants = 1;
+    cfg.services.edit::<SimConfig>().meetings[0].churn_ms = 50;
+    cfg.services.edit::<SimConfig>().meetings[0].participants = 1;
     let daemon = start(cfg).await;
     let mut c = Client::connect(daemon.local_addr()).await;
     c.subscribe(&["Meeting"]).await;

@@ -2,13 +2,15 @@
 //! changed, gathered over `members.coalesce_ms`, and a client that applies the rule (put
 //! `joined` and `updated` by `user_id`, remove `left`) holds the Query's list.
 
+use roomsd::backend::sim::SimConfig;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::common;
 
 use common::{Client, config, meeting, start};
-use roomsd::config::{Config, ListInEvents, SimMeeting};
+use roomsd::backend::sim::SimMeeting;
+use roomsd::config::{Config, ListInEvents};
 use serde_json::{Value, json};
 
 const HOSTED: &str = "888999111";
@@ -20,12 +22,12 @@ fn delta_config(coalesce_ms: u64) -> Config {
     let mut c = config();
     c.members.coalesce_ms = coalesce_ms;
     c.compat.members_changed_list = ListInEvents::Never;
-    c.sim.meetings.push(SimMeeting {
+    c.services.edit::<SimConfig>().meetings.push(SimMeeting {
         room_is_host: true,
         participants: 6,
         ..meeting(HOSTED, "Hosted")
     });
-    c.sim.meetings.push(SimMeeting {
+    c.services.edit::<SimConfig>().meetings.push(SimMeeting {
         room_is_host: true,
         participants: 12,
         churn_ms: 4,
@@ -168,10 +170,14 @@ async fn a_client_applying_the_deltas_of_a_busy_meeting_keeps_the_querys_list() 
 #[tokio::test]
 async fn members_are_read_in_pages_that_count_everyone() {
     let mut config = delta_config(50);
-    config.sim.meetings.push(SimMeeting {
-        participants: 30,
-        ..meeting("888999333", "Thirty")
-    });
+    config
+        .services
+        .edit::<SimConfig>()
+        .meetings
+        .push(SimMeeting {
+            participants: 30,
+            ..meeting("888999333", "Thirty")
+        });
     let (_daemon, mut c) = in_meeting(config, "888999333").await;
     let whole = c.query(&["Members"]).await["data"].clone();
     assert_eq!(whole["member_count"]["in_meeting"], 31);
@@ -224,14 +230,18 @@ async fn members_are_read_in_pages_that_count_everyone() {
 #[tokio::test]
 async fn a_meeting_of_ten_thousand_churns_and_pages_quickly() {
     let mut config = delta_config(50);
-    config.sim.meetings.push(SimMeeting {
-        room_is_host: true,
-        participants: 10_000,
-        churn_ms: 20,
-        waiting: 3,
-        waiting_churn_ms: 30,
-        ..meeting("888999555", "Ten thousand")
-    });
+    config
+        .services
+        .edit::<SimConfig>()
+        .meetings
+        .push(SimMeeting {
+            room_is_host: true,
+            participants: 10_000,
+            churn_ms: 20,
+            waiting: 3,
+            waiting_churn_ms: 30,
+            ..meeting("888999555", "Ten thousand")
+        });
     let (_daemon, mut c) = in_meeting(config, "888999555").await;
     let mut times = Vec::new();
     let mut waiting_seen = std::collections::BTreeSet::new();
@@ -280,7 +290,7 @@ async fn the_compat_list_rides_in_small_meetings_only_unless_asked_for_always() 
             c.compat.members_changed_list = list;
         }
         for (code, participants) in [(HOSTED, 6), (CROWD, 150)] {
-            c.sim.meetings.push(SimMeeting {
+            c.services.edit::<SimConfig>().meetings.push(SimMeeting {
                 room_is_host: true,
                 participants,
                 ..meeting(code, "Compat")

@@ -8,12 +8,13 @@
 //! too, and runs with every `cargo test`.
 
 use crate::common;
+use roomsd::backend::sim::SimConfig;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::{config, meeting, start};
-use roomsd::config::SimMeeting;
+use roomsd::backend::sim::SimMeeting;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -63,13 +64,13 @@ async fn a_meeting_run_from_the_panel_in_chromium() {
     cfg.server.panel = true;
     cfg.server.password = PASSWORD.into();
     cfg.room.name = ROOM_NAME.into();
-    cfg.sim.join_delay_ms = JOIN_DELAY_MS;
-    cfg.sim.meetings.push(SimMeeting {
+    cfg.services.edit::<SimConfig>().join_delay_ms = JOIN_DELAY_MS;
+    cfg.services.edit::<SimConfig>().meetings.push(SimMeeting {
         room_is_host: true,
         participants: 1000,
         ..meeting("999000111", "Town hall")
     });
-    cfg.sim.meetings.push(SimMeeting {
+    cfg.services.edit::<SimConfig>().meetings.push(SimMeeting {
         participants: 1000,
         churn_ms: 20,
         ..meeting("999000222", "Webinar")
@@ -79,7 +80,7 @@ async fn a_meeting_run_from_the_panel_in_chromium() {
     // A second room whose meeting service goes away at once and stays away.
     let mut cfg = config();
     cfg.server.panel = true;
-    cfg.sim.disconnect_after_ms = 1;
+    cfg.services.edit::<SimConfig>().disconnect_after_ms = 1;
     let service_down = start(cfg).await;
 
     let screenshots = screenshot_dir();

@@ -3,7 +3,9 @@
 //! 30 others page by page and mutes one of them.
 
 use regex::Regex;
-use roomsd::config::{Config, SimMeeting};
+use roomsd::backend::sim::SimConfig;
+use roomsd::backend::sim::SimMeeting;
+use roomsd::config::Config;
 use serde_json::{Value, json};
 
 use crate::common::{Client, config, meeting, start};
@@ -14,14 +16,14 @@ const BUFFER: usize = 2048;
 fn thirty_others(max_reply_bytes: u64) -> Config {
     let mut c = config();
     c.compat.max_reply_bytes = max_reply_bytes;
-    c.sim.meetings.push(SimMeeting {
+    c.services.edit::<SimConfig>().meetings.push(SimMeeting {
         room_is_host: true,
         participants: 30,
         ..meeting(THIRTY, "Thirty and the room")
     });
     // More booked meetings than a 2 KB reply holds.
     for i in 0..6 {
-        c.sim.meetings.push(meeting(
+        c.services.edit::<SimConfig>().meetings.push(meeting(
             &format!("90000000{i}"),
             "A rather long booked meeting title",
         ));
@@ -161,7 +163,7 @@ async fn under_the_budget_the_compat_list_never_overflows_an_event() {
     let mut cfg = thirty_others(BUFFER as u64);
     cfg.members.coalesce_ms = 0;
     cfg.compat.members_changed_list = roomsd::config::ListInEvents::Always;
-    cfg.sim.meetings.push(SimMeeting {
+    cfg.services.edit::<SimConfig>().meetings.push(SimMeeting {
         room_is_host: true,
         participants: 3,
         ..meeting("888999555", "Three and the room")

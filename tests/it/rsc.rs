@@ -3,22 +3,23 @@
 //! room joins, and everything else is refused with 9 or, for leaving, done without telling it.
 
 use crate::common;
+use roomsd::backend::rsc::RscConfig;
 
 use common::rsc_fake::{self, Controls, ENDPOINT, FakeRsc, JOIN, TOKEN};
 use common::{Client, room_on_service};
-use roomsd::config::{BackendKind, Config};
+use roomsd::config::Config;
 use roomsd::daemon::Daemon;
 use serde_json::{Value, json};
 
 fn config(fake: &FakeRsc) -> Config {
     let mut c = common::config();
     c.room.name = "Room 101".into();
-    c.backend.kind = BackendKind::Rsc;
+    c.backend.kind = "rsc".into();
     c.backend.retry_ms.0 = 50;
     c.backend.check_ms.0 = 50;
-    c.rsc.base_url = fake.url();
-    c.rsc.token = TOKEN.into();
-    c.rsc.endpoint_id = ENDPOINT.into();
+    c.services.edit::<RscConfig>().base_url = fake.url();
+    c.services.edit::<RscConfig>().token = TOKEN.into();
+    c.services.edit::<RscConfig>().endpoint_id = ENDPOINT.into();
     c
 }
 
@@ -36,7 +37,7 @@ async fn the_service_and_its_token_are_checked_at_start() {
     assert!(fake.joins().is_empty(), "checking joins nothing");
 
     let mut wrong = config(&fake);
-    wrong.rsc.token = "expired".into();
+    wrong.services.edit::<RscConfig>().token = "expired".into();
     let (_daemon, mut panel) = room_with(wrong).await;
     let backend = panel.wait_backend(|b| b["last_error"] != "").await;
     assert_eq!(backend["connected"], true, "it answers: {backend}");

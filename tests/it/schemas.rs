@@ -2,6 +2,7 @@
 //! schema, idle and in a meeting, and `rpc.discover` serves the checked-in OpenRPC document.
 
 use crate::common;
+use roomsd::backend::sim::SimConfig;
 
 use common::{Client, start_default};
 use roomsd::modules::MODULES;
@@ -105,10 +106,13 @@ async fn call(c: &mut Client, module: &str, action: &str, params: Value) {
 #[tokio::test]
 async fn events_match_the_schemas() {
     let mut cfg = common::config();
-    cfg.sim.meetings.push(roomsd::config::SimMeeting {
-        room_is_host: true,
-        ..common::meeting("999000111", "Hosted")
-    });
+    cfg.services
+        .edit::<SimConfig>()
+        .meetings
+        .push(roomsd::backend::sim::SimMeeting {
+            room_is_host: true,
+            ..common::meeting("999000111", "Hosted")
+        });
     let daemon = common::start(cfg).await;
     let mut c = Client::connect(daemon.local_addr()).await;
     for module in MODULES.iter().filter(|m| !m.events.is_empty()) {
@@ -203,8 +207,8 @@ async fn events_match_the_schemas() {
 #[tokio::test]
 async fn backend_events_match_their_schema() {
     let mut cfg = common::config();
-    cfg.sim.disconnect_after_ms = 1;
-    cfg.sim.reconnect_after_ms = 1500;
+    cfg.services.edit::<SimConfig>().disconnect_after_ms = 1;
+    cfg.services.edit::<SimConfig>().reconnect_after_ms = 1500;
     let daemon = common::start(cfg).await;
     let mut c = Client::connect(daemon.local_addr()).await;
     c.subscribe(&["Backend"]).await;

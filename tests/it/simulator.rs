@@ -2,6 +2,7 @@
 //! dial-pad code rule, and it feeds the health the panel reads.
 
 use crate::common;
+use roomsd::backend::sim::SimConfig;
 
 use common::{Client, start};
 use serde_json::{Value, json};
@@ -38,7 +39,7 @@ async fn the_simulator_declares_everything_and_takes_dial_pad_codes() {
 #[tokio::test]
 async fn the_simulator_feeds_the_health_the_panel_reads() {
     let mut config = common::config();
-    config.sim.latency_ms = 40;
+    config.services.edit::<SimConfig>().latency_ms = 40;
     let daemon = start(config).await;
     let mut panel = Client::connect(daemon.local_addr()).await;
     panel.join_meeting("111222333").await;
@@ -54,7 +55,7 @@ async fn the_simulator_feeds_the_health_the_panel_reads() {
 #[tokio::test]
 async fn injected_failures_show_as_the_last_error_without_a_disconnection() {
     let mut config = common::config();
-    config.sim.failure_rate.0 = 1.0;
+    config.services.edit::<SimConfig>().failure_rate.0 = 1.0;
     let daemon = start(config).await;
     let mut panel = Client::connect(daemon.local_addr()).await;
     panel.subscribe(&["Meeting", "JoinMeetingCompleted"]).await;

@@ -7,16 +7,16 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
 
-use super::SERVICE;
+use super::EasemobConfig;
+use super::NAME;
 use crate::backend::http::{self, ErrorTable};
 use crate::backend::{BackendResult, HealthTracker};
-use crate::config::EasemobConfig;
 use crate::wire::{ErrorCode, Refusal};
 
 /// Easemob answers errors by HTTP status, so the table is keyed by status. 403: the
 /// audio/video service is not enabled for the app.
 const ERRORS: ErrorTable = ErrorTable {
-    service: SERVICE,
+    service: NAME,
     codes: &[
         (401, ErrorCode::AUTH_FAILED),
         (403, ErrorCode::NO_ENTERPRISE_PERMISSION),
@@ -107,7 +107,7 @@ impl Api {
                 .header(header::CONTENT_TYPE, "application/json")
                 .body(body.to_string());
         }
-        let answer = http::exchange_behind_gateway(SERVICE, &self.health, request).await?;
+        let answer = http::exchange_behind_gateway(NAME, &self.health, request).await?;
         let json = answer.json();
         if !answer.status.is_success() {
             let code = i64::from(answer.status.as_u16());
@@ -117,11 +117,11 @@ impl Api {
         // Easemob says errors by status; a 2xx body that is not JSON is not its API.
         if !answer.body.is_empty() && json.is_none() {
             let what = "answered something that is not JSON";
-            return Err(http::not_its_api(SERVICE, &self.health, what));
+            return Err(http::not_its_api(NAME, &self.health, what));
         }
         // Its answers carry `error: 0`; anything else there is a failure, whatever the status.
         if let Some(error) = json.as_ref().and_then(body_error) {
-            let refusal = Refusal::new(ErrorCode::FAIL, format!("{SERVICE} error {error}"));
+            let refusal = Refusal::new(ErrorCode::FAIL, format!("{NAME} error {error}"));
             return Err(answer.refused(&self.health, refusal));
         }
         self.health.answered(answer.latency);
@@ -155,7 +155,7 @@ impl Api {
         let Some(value) = reply.get("access_token").and_then(Value::as_str) else {
             return Err(Refusal::new(
                 ErrorCode::AUTH_FAILED,
-                format!("{SERVICE}: the token answer has no access_token"),
+                format!("{NAME}: the token answer has no access_token"),
             ));
         };
         let seconds = reply

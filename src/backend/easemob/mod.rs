@@ -22,6 +22,7 @@
 //! accounts that do.
 
 mod api;
+mod config;
 mod live;
 
 use std::sync::{Arc, Mutex};
@@ -37,19 +38,22 @@ use super::contact::{self, Pace};
 use super::health::unix_now;
 use super::{
     Backend, BackendEvent, BackendResult, Capability, CodeRule, HealthTracker, JoinRequest, Joined,
-    MeetingDetails, Profile, RoomRole, Session, StartRequest,
+    MeetingDetails, Profile, RoomRole, Service, Session, StartRequest,
 };
-use crate::config::Config;
+use crate::config::{Config, Section, SectionSpec};
+
 use crate::domain::ControlAction;
 use crate::wire::{ErrorCode, Refusal};
 use api::Api;
+pub use config::EasemobConfig;
 use live::Follow;
 
-const SERVICE: &str = "easemob";
+/// The service's name: its section's.
+const NAME: &str = EasemobConfig::NAME;
 
 /// What Easemob lets the room do (`backend::Profile`), and its conference ids as codes.
 pub const PROFILE: Profile = Profile {
-    service: SERVICE,
+    service: NAME,
     capabilities: &[
         Capability::StartInstant,
         Capability::Join,
@@ -59,6 +63,13 @@ pub const PROFILE: Profile = Profile {
         Capability::EndDetection,
     ],
     code_rule: CodeRule::Alphanumeric,
+};
+
+/// Easemob as `backend::SERVICES` lists it.
+pub const SERVICE: Service = Service {
+    profile: PROFILE,
+    section: SectionSpec::of::<EasemobConfig>(),
+    build: |config, events, health| Arc::new(Easemob::new(config, events, health)),
 };
 
 /// How long a created conference waits for its first member before Easemob dissolves it: the
@@ -90,7 +101,7 @@ impl Easemob {
     /// The adapter; it reaches for a token at once, in the background. Must be called inside a
     /// Tokio runtime.
     pub fn new(config: &Config, events: mpsc::Sender<BackendEvent>, health: HealthTracker) -> Self {
-        let e = &config.easemob;
+        let e = &config.services.get::<EasemobConfig>();
         let timeout = Duration::from_millis(config.backend.timeout_ms.0);
         let stop = CancellationToken::new();
         let inner = Arc::new(Inner {
@@ -103,13 +114,9 @@ impl Easemob {
             following: Mutex::new(None),
             stop: stop.clone(),
         });
-        contact::keep(
-            SERVICE,
-            inner.pace,
-            stop.clone(),
-            &inner,
-            |inner| async move { inner.first_contact().await },
-        );
+        contact::keep(NAME, inner.pace, stop.clone(), &inner, |inner| async move {
+            inner.first_contact().await
+        });
         Self {
             inner,
             _stop: Arc::new(stop.drop_guard()),
@@ -142,7 +149,7 @@ impl Inner {
             .ok_or_else(|| {
                 Refusal::new(
                     ErrorCode::NOT_IN_MEETING,
-                    format!("{SERVICE}: the room is in no conference for this meeting"),
+                    format!("{NAME}: the room is in no conference for this meeting"),
                 )
             })
     }
@@ -234,7 +241,7 @@ impl Backend for Easemob {
             if details.code.is_empty() {
                 return Err(Refusal::new(
                     ErrorCode::FAIL,
-                    format!("{SERVICE}: the created conference has no id"),
+                    format!("{NAME}: the created conference has no id"),
                 ));
             }
             inner.follow(request.session, &details.code, true, &reply);
@@ -251,13 +258,13 @@ impl Backend for Easemob {
             if !password.is_empty() && request.password.is_empty() {
                 return Err(Refusal::new(
                     ErrorCode::PASSWORD_REQUIRED,
-                    format!("{SERVICE}: conference {} needs a password", request.code),
+                    format!("{NAME}: conference {} needs a password", request.code),
                 ));
             }
             if !password.is_empty() && request.password != password {
                 return Err(Refusal::new(
                     ErrorCode::WRONG_PASSWORD,
-                    format!("{SERVICE}: wrong password for conference {}", request.code),
+                    format!("{NAME}: wrong password for conference {}", request.code),
                 ));
             }
             let details = inner.details(&reply, &request.code, false);
@@ -297,7 +304,7 @@ impl Backend for Easemob {
         let inner = self.inner.clone();
         Box::pin(async move {
             let ControlAction::RemoveMember { user_id, .. } = action else {
-                return Err(super::cannot(SERVICE, Profile::capability_of(&action)));
+                return Err(super::cannot(NAME, Profile::capability_of(&action)));
             };
             let id = inner.conference_of(session)?;
             let url = inner.api.url(&["conferences", &id, &user_id]);

@@ -11,10 +11,10 @@ use serde::Deserialize as _;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use super::KedacomConfig;
 use super::model::{ERRORS, Envelope, NOT_LOGGED_IN, TOKEN_REJECTED};
 use crate::backend::http;
 use crate::backend::{BackendResult, HealthTracker};
-use crate::config::KedacomConfig;
 
 const COOKIE_NAME: &str = "SSO_COOKIE_KEY";
 const SERVICE: &str = "kedacom";

@@ -19,6 +19,7 @@
 //! list ([`schedule`]: ongoing and booked meetings).
 
 mod api;
+mod config;
 mod keepalive;
 mod live;
 pub mod model;
@@ -37,12 +38,14 @@ use tokio_util::sync::{CancellationToken, DropGuard};
 
 use super::{
     Backend, BackendEvent, BackendResult, Capability, CodeRule, HealthTracker, JoinRequest, Joined,
-    Media, MeetingDetails, Profile, RoomRole, ScheduledMeeting, Session, StartRequest,
+    Media, MeetingDetails, Profile, RoomRole, ScheduledMeeting, Service, Session, StartRequest,
 };
-use crate::config::{Config, KedacomConfig};
+use crate::config::{Config, Section, SectionSpec};
+
 use crate::domain::ControlAction;
 use crate::wire::{ErrorCode, Refusal};
 use api::{Api, Verb, conf_path, segment};
+pub use config::{AccountType, ConfType, KedacomConfig, MaxJoinMt, TimeZone};
 use live::Live;
 use model::{Conference, RecorderStarted, Terminal, Terminals};
 use recover::Placed;
@@ -75,9 +78,10 @@ impl Kedacom {
     pub fn new(config: &Config, events: mpsc::Sender<BackendEvent>, health: HealthTracker) -> Self {
         let timeout = Duration::from_millis(config.backend.timeout_ms.0);
         let stop = CancellationToken::new();
+        let section: KedacomConfig = config.services.get();
         let inner = Arc::new(Inner {
-            api: Api::new(&config.kedacom, timeout, health),
-            config: config.kedacom.clone(),
+            api: Api::new(&section, timeout, health),
+            config: section,
             room_name: config.room.name.clone(),
             events,
             live: Mutex::new(HashMap::new()),
@@ -404,7 +408,7 @@ impl Inner {
 /// What the platform lets the room do: everything but stopping a participant's video, which
 /// its control API has no call for. Meeting codes are dialled numbers.
 pub const PROFILE: Profile = Profile {
-    service: "kedacom",
+    service: KedacomConfig::NAME,
     capabilities: &[
         Capability::StartInstant,
         Capability::StartPmi,
@@ -420,6 +424,13 @@ pub const PROFILE: Profile = Profile {
         Capability::Media,
     ],
     code_rule: CodeRule::Digits,
+};
+
+/// Kedacom as `backend::SERVICES` lists it.
+pub const SERVICE: Service = Service {
+    profile: PROFILE,
+    section: SectionSpec::of::<KedacomConfig>(),
+    build: |config, events, health| Arc::new(Kedacom::new(config, events, health)),
 };
 
 impl Backend for Kedacom {

@@ -8,8 +8,8 @@ use rand::Rng;
 use tokio_util::sync::CancellationToken;
 
 use super::{Active, Inner, unix_now};
+use super::{MeetingCode, SimMeeting};
 use crate::backend::{BackendResult, Happening, MemberChanges, RoomRole, Session};
-use crate::config::{MeetingCode, SimMeeting};
 use crate::domain::ControlAction;
 use crate::wire::{ErrorCode, Refusal};
 

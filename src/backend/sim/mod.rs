@@ -12,14 +12,17 @@ use rand::Rng;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+mod config;
 mod life;
+
+pub use config::{MeetingCode, SimConfig, SimMeeting};
 
 use super::{
     Backend, BackendEvent, BackendResult, Capability, CodeRule, Happening, HealthTracker,
     JoinRequest, Joined, Media, MeetingDetails, MemberChanges, Participant, Profile, RoomRole,
-    ScheduledMeeting, Session, StartRequest,
+    ScheduledMeeting, Service, Session, StartRequest,
 };
-use crate::config::{Config, MeetingCode, SimConfig, SimMeeting};
+use crate::config::{Config, Section, SectionSpec};
 use crate::domain::ControlAction;
 use crate::domain::StartKind;
 use crate::wire::{ErrorCode, Refusal};
@@ -61,9 +64,16 @@ struct Active {
 
 /// The simulator can do everything, and takes dial-pad codes like the services it stands for.
 pub const PROFILE: Profile = Profile {
-    service: "sim",
+    service: SimConfig::NAME,
     capabilities: &Capability::ALL,
     code_rule: CodeRule::Digits,
+};
+
+/// The simulator as `backend::SERVICES` lists it.
+pub const SERVICE: Service = Service {
+    profile: PROFILE,
+    section: SectionSpec::of::<SimConfig>(),
+    build: |config, events, health| Arc::new(Simulator::new(config, events, health)),
 };
 
 /// How long the simulated host takes to answer a non-host's recording request.
@@ -78,10 +88,11 @@ impl Simulator {
     /// none. Must be called inside a Tokio runtime when `disconnect_after_ms` is set.
     pub fn new(config: &Config, events: mpsc::Sender<BackendEvent>, health: HealthTracker) -> Self {
         let now = unix_now();
-        let meetings = if config.sim.meetings.is_empty() {
+        let mut settings: SimConfig = config.services.get();
+        let meetings = if settings.meetings.is_empty() {
             demo_meetings()
         } else {
-            config.sim.meetings.clone()
+            std::mem::take(&mut settings.meetings)
         };
         let directory = meetings
             .into_iter()
@@ -99,10 +110,7 @@ impl Simulator {
             inner: Arc::new(Inner {
                 room_name: config.room.name.clone(),
                 pmi_code: config.room.pmi_code.clone(),
-                settings: SimConfig {
-                    meetings: Vec::new(),
-                    ..config.sim.clone()
-                },
+                settings,
                 directory,
                 events,
                 health,

@@ -10,11 +10,13 @@ pub mod mosquitto;
 pub mod relay;
 pub mod rsc_fake;
 
+use roomsd::backend::sim::SimConfig;
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use roomsd::config::{Config, MeetingCode, SimMeeting};
+use roomsd::backend::sim::{MeetingCode, SimMeeting};
+use roomsd::config::Config;
 use roomsd::daemon::Daemon;
 use serde_json::Value;
 use tokio::net::TcpStream;
@@ -42,9 +44,9 @@ pub fn meeting(code: &str, title: &str) -> SimMeeting {
 pub fn config() -> Config {
     let mut c = Config::default();
     c.server.listen = "127.0.0.1:0".parse().unwrap();
-    c.sim.join_delay_ms = 50;
+    c.services.edit::<SimConfig>().join_delay_ms = 50;
     c.backend.timeout_ms.0 = 2000;
-    c.sim.meetings = vec![
+    c.services.edit::<SimConfig>().meetings = vec![
         meeting("111222333", "Weekly sync"),
         SimMeeting {
             password: "1234".into(),

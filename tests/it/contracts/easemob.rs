@@ -1,6 +1,7 @@
 //! Easemob (seed 003): the app token, conferences, and errors by HTTP status.
 
 use roomsd::backend::easemob::Easemob;
+use roomsd::backend::easemob::EasemobConfig;
 use roomsd::backend::{
     Backend, Health, HealthTracker, JoinRequest, Joined, Media, RoomRole, Session, StartRequest,
 };
@@ -22,12 +23,12 @@ const LONG_LIFE: u64 = 5_184_000;
 fn adapter(base: &str) -> (Easemob, watch::Receiver<Health>) {
     let mut config = Config::default();
     config.room.name = "Room 101".into();
-    config.easemob.base_url = format!("{base}/");
-    config.easemob.org = "org1".into();
-    config.easemob.app = "app1".into();
-    config.easemob.client_id = "YXA6client".into();
-    config.easemob.client_secret = "YXA6secret".into();
-    config.easemob.username = "room101".into();
+    config.services.edit::<EasemobConfig>().base_url = format!("{base}/");
+    config.services.edit::<EasemobConfig>().org = "org1".into();
+    config.services.edit::<EasemobConfig>().app = "app1".into();
+    config.services.edit::<EasemobConfig>().client_id = "YXA6client".into();
+    config.services.edit::<EasemobConfig>().client_secret = "YXA6secret".into();
+    config.services.edit::<EasemobConfig>().username = "room101".into();
     let (tracker, health) = HealthTracker::new(Health::unknown());
     let (events, _) = mpsc::channel(16);
     (Easemob::new(&config, events, tracker), health)

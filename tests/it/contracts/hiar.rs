@@ -1,6 +1,7 @@
 //! HiAR (seed 001): a join is the room inviting its own user into a session; every request is
 //! signed.
 
+use roomsd::backend::hiar::HiarConfig;
 use std::sync::Arc;
 
 use base64::Engine as _;
@@ -23,11 +24,11 @@ const SECRET: &str = "IkcyCWpRxjCztzvOjHdLKKfgTpzmCqQ1";
 
 fn config(base: &str) -> Config {
     let mut config = Config::default();
-    config.hiar.base_url = base.into();
-    config.hiar.app_id = "hiar1d98ncv515f5e1".into();
-    config.hiar.app_secret = SECRET.into();
-    config.hiar.collaboration_id = "collab-1".into();
-    config.hiar.user_id = "room-user".into();
+    config.services.edit::<HiarConfig>().base_url = base.into();
+    config.services.edit::<HiarConfig>().app_id = "hiar1d98ncv515f5e1".into();
+    config.services.edit::<HiarConfig>().app_secret = SECRET.into();
+    config.services.edit::<HiarConfig>().collaboration_id = "collab-1".into();
+    config.services.edit::<HiarConfig>().user_id = "room-user".into();
     config
 }
 

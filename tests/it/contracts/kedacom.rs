@@ -2,12 +2,13 @@
 //! (DELETE included), the token in GET query strings, the SSO cookie and `API-Level: 3` on
 //! every call, and the login it repeats when the platform has forgotten the session.
 
+use roomsd::backend::kedacom::KedacomConfig;
 use std::collections::HashMap;
 use std::time::Duration;
 
 use roomsd::backend::kedacom::Kedacom;
 use roomsd::backend::{Backend, Health, HealthTracker, JoinRequest, Joined, Media, Session};
-use roomsd::config::{BackendKind, Config};
+use roomsd::config::Config;
 use roomsd::wire::ErrorCode;
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
@@ -20,9 +21,9 @@ const ROOM: &str = "1234567";
 
 fn config(server: &MockServer) -> Config {
     let mut config = Config::default();
-    config.backend.kind = BackendKind::Kedacom;
+    config.backend.kind = "kedacom".into();
     config.backend.timeout_ms.0 = 5000;
-    let k = &mut config.kedacom;
+    let k = config.services.edit::<KedacomConfig>();
     k.base_url = server.uri();
     k.oauth_consumer_key = "key".into();
     k.oauth_consumer_secret = "secret".into();
@@ -336,7 +337,7 @@ async fn platform_errors_are_translated_and_name_the_platform_code() {
 async fn a_platform_that_is_not_there_is_error_12_and_disconnected() {
     let server = MockServer::start().await;
     let mut config = config(&server);
-    config.kedacom.base_url = super::dead_url();
+    config.services.edit::<KedacomConfig>().base_url = super::dead_url();
     let (kedacom, health, _reports) = adapter(&config);
     let refusal = kedacom.join(join_request()).await.unwrap_err();
     assert_eq!(refusal.code, ErrorCode::NETWORK);
@@ -371,7 +372,7 @@ async fn heartbeats_keep_the_token_and_the_login_alive() {
         .mount(&server)
         .await;
     let mut config = config(&server);
-    config.kedacom.heartbeat_secs.0 = 1;
+    config.services.edit::<KedacomConfig>().heartbeat_secs.0 = 1;
     let (_kedacom, _health, _reports) = adapter(&config);
     let beats = async {
         loop {

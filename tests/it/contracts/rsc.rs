@@ -1,6 +1,7 @@
 //! RSC (seed 000): joining a session is the one documented call.
 
 use roomsd::backend::rsc::Rsc;
+use roomsd::backend::rsc::RscConfig;
 use roomsd::backend::{
     Backend, Health, HealthTracker, JoinRequest, Joined, Media, RoomRole, Session, StartRequest,
 };
@@ -18,11 +19,11 @@ const JOIN: &str = "/rsc/api/v2/user/sessions/actions/join";
 fn adapter(base: &str, device_sn: &str) -> (Rsc, watch::Receiver<Health>) {
     let mut config = Config::default();
     config.room.name = "Room 101".into();
-    config.rsc.base_url = base.into();
-    config.rsc.token = "rsc-token".into();
-    config.rsc.endpoint_id = "ep-7".into();
-    config.rsc.device_id = "dev-1".into();
-    config.rsc.device_sn = device_sn.into();
+    config.services.edit::<RscConfig>().base_url = base.into();
+    config.services.edit::<RscConfig>().token = "rsc-token".into();
+    config.services.edit::<RscConfig>().endpoint_id = "ep-7".into();
+    config.services.edit::<RscConfig>().device_id = "dev-1".into();
+    config.services.edit::<RscConfig>().device_sn = device_sn.into();
     let (tracker, health) = HealthTracker::new(Health::unknown());
     let (events, _) = mpsc::channel(16);
     (Rsc::new(&config, events, tracker), health)
@@ -262,9 +263,9 @@ async fn the_media_description_is_kept_with_the_meeting_and_a_device_id_is_alway
         .mount(&server)
         .await;
     let mut config = Config::default();
-    config.rsc.base_url = server.uri();
-    config.rsc.token = "rsc-token".into();
-    config.rsc.endpoint_id = "ep-7".into();
+    config.services.edit::<RscConfig>().base_url = server.uri();
+    config.services.edit::<RscConfig>().token = "rsc-token".into();
+    config.services.edit::<RscConfig>().endpoint_id = "ep-7".into();
     let (tracker, _health) = HealthTracker::new(Health::unknown());
     let (events, _) = mpsc::channel(16);
     let rsc = Rsc::new(&config, events, tracker);

@@ -4,6 +4,7 @@
 //! conference ids, whole lists, bookings started early, recording, local times, and the
 //! authentication code for a refused login.
 
+use roomsd::backend::kedacom::KedacomConfig;
 use std::time::Duration;
 
 use roomsd::config::Config;
@@ -52,8 +53,8 @@ async fn an_instant_start_sends_every_required_field_and_calls_the_room_in() {
     // The platform's own call (call_mode 2) takes a while: the room calls in meanwhile.
     fake.set_dial_delay(Duration::from_millis(300));
     let mut c = config(&fake);
-    c.kedacom.duration_minutes = 90;
-    c.kedacom.max_join_mt = roomsd::config::MaxJoinMt(64);
+    c.services.edit::<KedacomConfig>().duration_minutes = 90;
+    c.services.edit::<KedacomConfig>().max_join_mt = roomsd::backend::kedacom::MaxJoinMt(64);
     let (_daemon, mut panel) = room_with(c).await;
     let started = start_instant(&mut panel).await;
     assert_eq!(started["error_code"], 0, "{started}");
@@ -101,8 +102,9 @@ async fn join_as(account: &str, account_type: u8) {
     let fake = FakeKedacom::start().await;
     fake.add_conference("7000001", "Design review", false);
     let mut c = config(&fake);
-    c.kedacom.account = account.into();
-    c.kedacom.account_type = roomsd::config::AccountType(account_type);
+    c.services.edit::<KedacomConfig>().account = account.into();
+    c.services.edit::<KedacomConfig>().account_type =
+        roomsd::backend::kedacom::AccountType(account_type);
     let (_daemon, mut panel) = room_with(c).await;
     let joined = panel.join("7000001", "").await;
     assert_eq!(joined["error_code"], 0, "type {account_type}: {joined}");
@@ -125,8 +127,8 @@ async fn a_restart_finds_the_call_of_an_alias_at_ip_terminal() {
     fake.add_conference("7000001", "Design review", false);
     fake.put_online_as("7000001", "room101@10.1.2.3", 8);
     let mut c = config(&fake);
-    c.kedacom.account = "room101@10.1.2.3".into();
-    c.kedacom.account_type = roomsd::config::AccountType(8);
+    c.services.edit::<KedacomConfig>().account = "room101@10.1.2.3".into();
+    c.services.edit::<KedacomConfig>().account_type = roomsd::backend::kedacom::AccountType(8);
     let daemon = start(c).await;
     let mut panel = Client::connect(daemon.local_addr()).await;
     let info = until_status(&mut panel, WAIT, 1).await;
@@ -281,7 +283,7 @@ async fn the_host_records_the_meeting() {
 async fn a_refused_login_is_an_authentication_failure() {
     let fake = FakeKedacom::start().await;
     let mut c: Config = config(&fake);
-    c.kedacom.password = "wrong".into();
+    c.services.edit::<KedacomConfig>().password = "wrong".into();
     let daemon = start(c).await;
     let mut panel = Client::connect(daemon.local_addr()).await;
     panel.subscribe(&["Meeting"]).await;

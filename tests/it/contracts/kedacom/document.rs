@@ -2,8 +2,9 @@
 //! create and the explicit call-in after it, escaped conference ids, paged lists of ongoing and
 //! booked meetings, a booking started early, the recorder, and the login refusals' code.
 
+use roomsd::backend::kedacom::KedacomConfig;
+use roomsd::backend::kedacom::TimeZone;
 use roomsd::backend::{Backend, Joined, Media, Session, StartRequest};
-use roomsd::config::TimeZone;
 use roomsd::modules::meeting::StartKind;
 use roomsd::modules::meeting_control::ControlAction;
 use roomsd::wire::ErrorCode;
@@ -162,7 +163,8 @@ async fn the_meeting_list_reads_every_page_of_ongoing_and_booked_meetings() {
             .await;
     }
     let mut config = config(&server);
-    config.kedacom.time_zone = TimeZone::try_from("+01:00".to_owned()).unwrap();
+    config.services.edit::<KedacomConfig>().time_zone =
+        TimeZone::try_from("+01:00".to_owned()).unwrap();
     let (kedacom, _health, _reports) = adapter(&config);
     let list = kedacom.meeting_list().await.unwrap();
     let codes: Vec<&str> = list.iter().map(|m| m.code.as_str()).collect();
@@ -250,7 +252,7 @@ async fn start_record_posts_a_recorder() {
         .mount(&server)
         .await;
     let mut config = config(&server);
-    config.kedacom.vrs_id = "vrs-1".into();
+    config.services.edit::<KedacomConfig>().vrs_id = "vrs-1".into();
     let (kedacom, _health, _reports) = adapter(&config);
     let Joined::InMeeting(meeting) = kedacom.join(join_request()).await.unwrap() else {
         panic!("not in the meeting");

@@ -1,10 +1,8 @@
-//! The sections of the real meeting services (BACKENDS.md): `[kedacom]`, `[easemob]`, `[rsc]`
-//! and `[hiar]`. Only the section of the configured `backend.kind` is used, and its required
-//! keys are checked when that kind is chosen.
+//! The Kedacom adapter's section, `[kedacom]`.
 
 use serde::Deserialize;
 
-use super::{BackendKind, Config, Limit};
+use crate::config::{Limit, Section, require};
 
 /// The Kedacom video platform: meeting management (`mc`) and meeting control (`vc`) APIs.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -155,124 +153,46 @@ impl TryFrom<String> for TimeZone {
     }
 }
 
-/// Easemob conferences (seed 003).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct EasemobConfig {
-    pub base_url: String,
-    pub org: String,
-    pub app: String,
-    pub client_id: String,
-    pub client_secret: String,
-    /// The room's own Easemob user, which its media client logs in as: the `creator` of the
-    /// conferences it starts, and how the room is told apart in a conference's members.
-    pub username: String,
-    /// How often the conference is polled while the room is in it.
-    pub poll_ms: Limit<1>,
-}
+impl Section for KedacomConfig {
+    const NAME: &'static str = "kedacom";
+    const DEFAULTS: &'static str = r##"
+[kedacom]
+base_url = ""              # http://platform.example (the /api/v1/... paths are added)
+oauth_consumer_key = ""
+oauth_consumer_secret = ""
+username = ""
+password = ""
+account = ""               # the room's terminal: E164 number, phone number, IP address or alias@ip
+account_type = 5           # 5 E164, 6 phone, 7 IP, 8 alias@ip
+heartbeat_secs = 300       # token and user heartbeats; three failed ones mean log in again
+poll_ms = 2000             # how often the conference is polled while joining and in a meeting
+virtual_meeting_room = ""  # what "pmi" starts; empty = the first one reserved for account
+bitrate = 2048             # the terminal's call rate, kbit/s
+protocol = 0               # 0 H.323, 1 SIP
+duration_minutes = 240     # instant meetings' length (0 = no end time); they end when everyone has left
+conf_type = 0              # instant meetings: 0 traditional, 1 port, 2 SFU conference
+max_join_mt = 32           # instant meetings: at most 8, 32, 64 or 192 terminals
+call_times = 3             # the platform calls the room's terminal this often ...
+call_interval_secs = 20    # ... this far apart, until it answers
+vrs_id = ""                # the recording server StartRecord uses (its moid); empty = the platform's choice
+time_zone = "+08:00"       # the platform's zone: how times it writes without an offset are read
+"##;
 
-impl Default for EasemobConfig {
-    fn default() -> Self {
-        Self {
-            base_url: String::new(),
-            org: String::new(),
-            app: String::new(),
-            client_id: String::new(),
-            client_secret: String::new(),
-            username: String::new(),
-            poll_ms: Limit(2000),
+    fn check(&self, chosen: bool) -> Result<(), String> {
+        if !chosen {
+            return Ok(());
         }
-    }
-}
-
-/// RSC sessions (seed 000).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct RscConfig {
-    pub base_url: String,
-    pub token: String,
-    pub endpoint_id: String,
-    pub device_id: String,
-    pub device_sn: String,
-}
-
-/// HiAR sessions (seed 001).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct HiarConfig {
-    pub base_url: String,
-    pub app_id: String,
-    pub app_secret: String,
-    pub collaboration_id: String,
-    pub user_id: String,
-}
-
-/// The section of the configured backend has the keys it cannot work without.
-pub(super) fn check_required(config: &Config) -> Result<(), String> {
-    match config.backend.kind {
-        BackendKind::Sim => Ok(()),
-        BackendKind::Kedacom => {
-            let k = &config.kedacom;
-            require(
-                "kedacom",
-                &[
-                    ("base_url", &k.base_url),
-                    ("oauth_consumer_key", &k.oauth_consumer_key),
-                    ("oauth_consumer_secret", &k.oauth_consumer_secret),
-                    ("username", &k.username),
-                    ("password", &k.password),
-                    ("account", &k.account),
-                ],
-            )
-        }
-        BackendKind::Easemob => {
-            let e = &config.easemob;
-            require(
-                "easemob",
-                &[
-                    ("base_url", &e.base_url),
-                    ("org", &e.org),
-                    ("app", &e.app),
-                    ("client_id", &e.client_id),
-                    ("client_secret", &e.client_secret),
-                    ("username", &e.username),
-                ],
-            )
-        }
-        BackendKind::Rsc => {
-            let r = &config.rsc;
-            require(
-                "rsc",
-                &[
-                    ("base_url", &r.base_url),
-                    ("token", &r.token),
-                    ("endpoint_id", &r.endpoint_id),
-                ],
-            )
-        }
-        BackendKind::Hiar => {
-            let h = &config.hiar;
-            require(
-                "hiar",
-                &[
-                    ("base_url", &h.base_url),
-                    ("app_id", &h.app_id),
-                    ("app_secret", &h.app_secret),
-                    ("collaboration_id", &h.collaboration_id),
-                    ("user_id", &h.user_id),
-                ],
-            )
-        }
-    }
-}
-
-/// Names the first of `keys` of `section` that is empty.
-fn require(section: &str, keys: &[(&str, &String)]) -> Result<(), String> {
-    match keys.iter().find(|(_, value)| value.trim().is_empty()) {
-        Some((key, _)) => Err(format!(
-            "backend.kind = \"{section}\" needs {section}.{key}: see `roomsd print-default-config`"
-        )),
-        None => Ok(()),
+        require(
+            Self::NAME,
+            &[
+                ("base_url", &self.base_url),
+                ("oauth_consumer_key", &self.oauth_consumer_key),
+                ("oauth_consumer_secret", &self.oauth_consumer_secret),
+                ("username", &self.username),
+                ("password", &self.password),
+                ("account", &self.account),
+            ],
+        )
     }
 }
 

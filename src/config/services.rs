@@ -1,0 +1,161 @@
+//! The meeting services' own sections: `[sim]`, `[kedacom]` and the others. The configuration
+//! names no service: each adapter declares its section (a [`Section`]) beside its code, and
+//! [`Config::parse`](super::Config::parse) reads the sections of the services it is given
+//! ([`SectionSpec`]; the daemon gives every service it has). [`Sections`] keeps them, each as
+//! its adapter's type.
+
+use std::any::Any;
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+/// A meeting service's configuration section, declared with its adapter.
+pub trait Section:
+    DeserializeOwned + Default + Clone + PartialEq + Debug + Send + Sync + 'static
+{
+    /// The section's name, which is also the service's name in `backend.kind`.
+    const NAME: &'static str;
+    /// The section as `roomsd print-default-config` shows it: its keys at their defaults, with
+    /// a comment each.
+    const DEFAULTS: &'static str;
+
+    /// The rules a value-by-value check cannot see; `chosen` when the service is
+    /// `backend.kind` (then the keys it cannot work without must be set).
+    fn check(&self, chosen: bool) -> Result<(), String> {
+        let _ = chosen;
+        Ok(())
+    }
+}
+
+/// Names the first of `keys` of `section` that is empty.
+pub fn require(section: &str, keys: &[(&str, &String)]) -> Result<(), String> {
+    match keys.iter().find(|(_, value)| value.trim().is_empty()) {
+        Some((key, _)) => Err(format!(
+            "backend.kind = \"{section}\" needs {section}.{key}: see `roomsd print-default-config`"
+        )),
+        None => Ok(()),
+    }
+}
+
+/// How [`Config::parse`](super::Config::parse) reads one service's section.
+#[derive(Clone, Copy)]
+pub struct SectionSpec {
+    pub name: &'static str,
+    pub defaults: &'static str,
+    /// Reads the section from a table holding it alone (so that errors name
+    /// `section.key`); the default when the table is empty.
+    read: fn(toml::de::Deserializer<'_>) -> Result<Box<dyn AnySection>, toml::de::Error>,
+}
+
+impl SectionSpec {
+    pub const fn of<S: Section>() -> Self {
+        Self {
+            name: S::NAME,
+            defaults: S::DEFAULTS,
+            read: read::<S>,
+        }
+    }
+
+    pub(super) fn read(
+        &self,
+        table: toml::de::Deserializer<'_>,
+    ) -> Result<Box<dyn AnySection>, toml::de::Error> {
+        (self.read)(table)
+    }
+}
+
+fn read<S: Section>(
+    table: toml::de::Deserializer<'_>,
+) -> Result<Box<dyn AnySection>, toml::de::Error> {
+    let mut only = BTreeMap::<String, S>::deserialize(table)?;
+    Ok(Box::new(only.remove(S::NAME).unwrap_or_default()))
+}
+
+/// The services' sections, each as its adapter's type. A section the file leaves out is its
+/// default.
+#[derive(Clone, Default, Debug)]
+pub struct Sections(BTreeMap<&'static str, Box<dyn AnySection>>);
+
+impl Sections {
+    /// Service `S`'s section.
+    pub fn get<S: Section>(&self) -> S {
+        self.0
+            .get(S::NAME)
+            .and_then(|section| section.as_any().downcast_ref::<S>())
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Service `S`'s section, to change in place (a configuration made in code).
+    pub fn edit<S: Section>(&mut self) -> &mut S {
+        self.0
+            .entry(S::NAME)
+            .or_insert_with(|| Box::new(S::default()))
+            .as_any_mut()
+            .downcast_mut()
+            .expect("a section name belongs to one type")
+    }
+
+    pub(super) fn insert(&mut self, name: &'static str, section: Box<dyn AnySection>) {
+        self.0.insert(name, section);
+    }
+
+    /// Every section's own rules, `chosen` naming `backend.kind`.
+    pub(super) fn check(&self, chosen: &str) -> Result<(), String> {
+        self.0
+            .iter()
+            .try_for_each(|(name, section)| section.check(*name == chosen))
+    }
+}
+
+/// A section left out equals one written with every key at its default.
+impl PartialEq for Sections {
+    fn eq(&self, other: &Self) -> bool {
+        let matches = |a: &Self, b: &Self| {
+            a.0.iter().all(|(name, section)| match b.0.get(name) {
+                Some(theirs) => section.same(theirs.as_ref()),
+                None => section.is_default(),
+            })
+        };
+        matches(self, other) && matches(other, self)
+    }
+}
+
+/// What [`Sections`] needs of a section without knowing its type.
+pub(super) trait AnySection: Debug + Send + Sync {
+    fn as_any(&self) -> &dyn Any;
+    fn as_any_mut(&mut self) -> &mut dyn Any;
+    fn boxed_clone(&self) -> Box<dyn AnySection>;
+    fn same(&self, other: &dyn AnySection) -> bool;
+    fn is_default(&self) -> bool;
+    fn check(&self, chosen: bool) -> Result<(), String>;
+}
+
+impl<S: Section> AnySection for S {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+    fn boxed_clone(&self) -> Box<dyn AnySection> {
+        Box::new(self.clone())
+    }
+    fn same(&self, other: &dyn AnySection) -> bool {
+        other.as_any().downcast_ref::<S>() == Some(self)
+    }
+    fn is_default(&self) -> bool {
+        *self == S::default()
+    }
+    fn check(&self, chosen: bool) -> Result<(), String> {
+        Section::check(self, chosen)
+    }
+}
+
+impl Clone for Box<dyn AnySection> {
+    fn clone(&self) -> Self {
+        self.boxed_clone()
+    }
+}
