@@ -300,6 +300,20 @@ pub enum MeetingAction {
     },
 }
 
+impl MeetingAction {
+    /// The action's name, as in `MODULE.actions` (and the room's `CALLS` table).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Start(_) => "StartMeeting",
+            Self::Join { .. } => "JoinMeeting",
+            Self::LeaveWaitingRoom => "LeaveWaitingRoom",
+            Self::Leave => "LeaveMeeting",
+            Self::Dissolve => "DissolveMeeting",
+            Self::SwitchLayout { .. } => "SwitchLayout",
+        }
+    }
+}
+
 #[derive(Deserialize, JsonSchema)]
 struct StartParams {
     /// `"instant"`, or `"pmi"` for the room's personal meeting room.

@@ -59,7 +59,7 @@ pub enum Ends {
     OwnEvent,
     /// The first of these events of the module tells it, with its `error_code`.
     In(&'static [&'static str]),
-    /// As the meeting state machine's tables say (`room::machine`): the events that leave the
+    /// As the meeting state machine's tables say (`room::meeting`): the events that leave the
     /// state the call moves the room to, or the layout event.
     MeetingMachine,
 }

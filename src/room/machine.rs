@@ -1,19 +1,21 @@
-//! The meeting, layout and screen state machines as data (PROTOCOL.md §4 and §4.1).
+//! What the state machines are written in (PROTOCOL.md §4 and §4.1): the meeting's states,
+//! the guards and answers of its `CALLS` table and the signals of its `SIGNALS` table (both in
+//! `meeting.rs`, beside the code that follows them), and the layout and screen tables.
 //!
-//! The room checks every `Call/Meeting` against [`CALLS`] before it acts, so that table is the
-//! one place that says which action is allowed when and what a refusal answers.
-//!
-//! The other tables are checked descriptions: [`SIGNALS`] (what the meeting service's answers
-//! and reports do), [`LAYOUT_TRANSITIONS`] and [`SCREEN_TRANSITIONS`] describe what the code in
-//! `meeting.rs`, `layout.rs` and `screens.rs` does, and the property tests (`props.rs`) fail when
-//! the room moves in a way they do not list. `docs/STATE-MACHINES.md` is generated from all of
-//! them.
+//! The room checks every `Call/Meeting` against `CALLS` before it acts, so that table is the
+//! one place that says which action is allowed when and what a refusal answers. The other
+//! tables are checked descriptions: `SIGNALS` (what the meeting service's answers and reports
+//! do), [`LAYOUT_TRANSITIONS`] and [`SCREEN_TRANSITIONS`] describe what the code in
+//! `meeting.rs`, `reports.rs`, `layout.rs` and `screens.rs` does, and the property tests
+//! (`props.rs`) fail when the room moves in a way they do not list. `docs/STATE-MACHINES.md`
+//! is generated from all of them.
 //!
 //! [`MeetingState`] names the states of `Phase`, which holds their data; `Phase::state` maps
 //! one to the other.
 
 use super::screens::ScreenSetup;
-use crate::modules::meeting::{self as m, MeetingAction};
+use crate::modules::Ends;
+use crate::modules::meeting as m;
 use crate::wire::ErrorCode;
 
 /// The meeting state machine's states: the `meeting_status` values, with the exits that are
@@ -65,48 +67,14 @@ impl MeetingState {
     }
 }
 
-/// A `Call/Meeting` action.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Call {
-    StartMeeting,
-    JoinMeeting,
-    LeaveWaitingRoom,
-    LeaveMeeting,
-    DissolveMeeting,
-    SwitchLayout,
-}
-
-pub const CALL_ORDER: [Call; 6] = [
-    Call::StartMeeting,
-    Call::JoinMeeting,
-    Call::LeaveWaitingRoom,
-    Call::LeaveMeeting,
-    Call::DissolveMeeting,
-    Call::SwitchLayout,
-];
-
-impl Call {
-    pub fn of(action: &MeetingAction) -> Self {
-        match action {
-            MeetingAction::Start(_) => Self::StartMeeting,
-            MeetingAction::Join { .. } => Self::JoinMeeting,
-            MeetingAction::LeaveWaitingRoom => Self::LeaveWaitingRoom,
-            MeetingAction::Leave => Self::LeaveMeeting,
-            MeetingAction::Dissolve => Self::DissolveMeeting,
-            MeetingAction::SwitchLayout { .. } => Self::SwitchLayout,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::StartMeeting => "StartMeeting",
-            Self::JoinMeeting => "JoinMeeting",
-            Self::LeaveWaitingRoom => "LeaveWaitingRoom",
-            Self::LeaveMeeting => "LeaveMeeting",
-            Self::DissolveMeeting => "DissolveMeeting",
-            Self::SwitchLayout => "SwitchLayout",
-        }
-    }
+/// The `Call/Meeting` actions the meeting state machine decides on (`CALLS`), in the module's
+/// order: those whose outcome the machine tells (`Ends::MeetingMachine`).
+pub fn meeting_calls() -> impl Iterator<Item = &'static str> {
+    m::MODULE
+        .actions
+        .iter()
+        .filter(|action| action.ends == Ends::MeetingMachine)
+        .map(|action| action.name)
 }
 
 /// A condition beyond the state that an accepted call must also meet, checked in order.
@@ -164,80 +132,10 @@ pub enum Answer {
 
 #[derive(Debug, Clone, Copy)]
 pub struct CallRule {
-    pub call: Call,
+    /// The action's name.
+    pub call: &'static str,
     pub from: &'static [MeetingState],
     pub answer: Answer,
-}
-
-const IN_A_MEETING: &[MeetingState] = &[
-    WaitingRoom,
-    LeavingWaitingRoom,
-    InMeeting,
-    Leaving,
-    Dissolving,
-];
-const NOT_IN_A_MEETING: &[MeetingState] = &[Idle, Joining, WaitingRoom, LeavingWaitingRoom];
-const LEAVING: &[MeetingState] = &[Leaving, Dissolving];
-
-const fn refuse(code: ErrorCode, why: &'static str) -> Answer {
-    Answer::Refuse(code, why)
-}
-
-/// Which `Call/Meeting` action is allowed in which state. Every (call, state) pair has exactly
-/// one rule.
-#[rustfmt::skip]
-pub const CALLS: &[CallRule] = &[
-    CallRule { call: Call::StartMeeting, from: &[Idle], answer: Answer::Accept {
-        next: Next::To(Joining),
-        guards: &[Guard::NotCasting(ErrorCode::CANNOT_START_WHILE_SHARING), Guard::BackendReachable],
-    } },
-    CallRule { call: Call::StartMeeting, from: &[Joining],
-        answer: refuse(ErrorCode::REPEAT_OPERATION, "a start or join is already in progress") },
-    CallRule { call: Call::StartMeeting, from: IN_A_MEETING,
-        answer: refuse(ErrorCode::ALREADY_IN_MEETING, "the room is already in a meeting") },
-
-    CallRule { call: Call::JoinMeeting, from: &[Idle], answer: Answer::Accept {
-        next: Next::To(Joining),
-        guards: &[Guard::NotCasting(ErrorCode::CANNOT_JOIN_WHILE_SHARING), Guard::BackendReachable],
-    } },
-    CallRule { call: Call::JoinMeeting, from: &[Joining],
-        answer: refuse(ErrorCode::REPEAT_OPERATION, "a start or join is already in progress") },
-    CallRule { call: Call::JoinMeeting, from: IN_A_MEETING,
-        answer: refuse(ErrorCode::ALREADY_IN_MEETING, "the room is already in a meeting") },
-
-    CallRule { call: Call::LeaveWaitingRoom, from: &[WaitingRoom],
-        answer: Answer::Accept { next: Next::To(LeavingWaitingRoom), guards: &[] } },
-    CallRule { call: Call::LeaveWaitingRoom, from: &[LeavingWaitingRoom],
-        answer: refuse(ErrorCode::REPEAT_OPERATION, "already leaving the waiting room") },
-    CallRule { call: Call::LeaveWaitingRoom, from: &[Idle, Joining, InMeeting, Leaving, Dissolving],
-        answer: refuse(ErrorCode::NOT_IN_MEETING, "the room is not in a waiting room") },
-
-    CallRule { call: Call::LeaveMeeting, from: &[InMeeting],
-        answer: Answer::Accept { next: Next::To(Leaving), guards: &[] } },
-    CallRule { call: Call::LeaveMeeting, from: LEAVING,
-        answer: refuse(ErrorCode::REPEAT_OPERATION, "already leaving the meeting") },
-    CallRule { call: Call::LeaveMeeting, from: NOT_IN_A_MEETING,
-        answer: refuse(ErrorCode::NOT_IN_MEETING, "the room is not in a meeting") },
-
-    CallRule { call: Call::DissolveMeeting, from: &[InMeeting],
-        answer: Answer::Accept { next: Next::To(Dissolving), guards: &[Guard::HostOrCoHost] } },
-    CallRule { call: Call::DissolveMeeting, from: LEAVING,
-        answer: refuse(ErrorCode::REPEAT_OPERATION, "already leaving the meeting") },
-    CallRule { call: Call::DissolveMeeting, from: NOT_IN_A_MEETING,
-        answer: refuse(ErrorCode::NOT_IN_MEETING, "the room is not in a meeting") },
-
-    CallRule { call: Call::SwitchLayout, from: &[InMeeting, Leaving, Dissolving],
-        answer: Answer::Accept { next: Next::Stays, guards: &[Guard::SomeoneElseThere] } },
-    CallRule { call: Call::SwitchLayout, from: NOT_IN_A_MEETING,
-        answer: refuse(ErrorCode::NOT_IN_MEETING, "the room is not in a meeting") },
-];
-
-/// The rule for `call` in `state`.
-pub fn call_rule(state: MeetingState, call: Call) -> &'static CallRule {
-    CALLS
-        .iter()
-        .find(|rule| rule.call == call && rule.from.contains(&state))
-        .expect("CALLS has a rule for every call in every state (tested)")
 }
 
 /// What the meeting service tells the room: answers to its operations, and reports.
@@ -286,39 +184,6 @@ pub struct Transition {
     pub event: &'static str,
     /// The event carries a non-zero `error_code`.
     pub failed: bool,
-}
-
-const WAITING: &[MeetingState] = &[WaitingRoom, LeavingWaitingRoom];
-const MEETING: &[MeetingState] = &[InMeeting, Leaving, Dissolving];
-
-/// What the service's answers and reports do. Anything not listed leaves the state alone.
-#[rustfmt::skip]
-pub const SIGNALS: &[Transition] = &[
-    Transition { from: &[Joining], on: Signal::Entered, to: InMeeting, event: m::JOIN_MEETING_COMPLETED.name, failed: false },
-    Transition { from: &[Joining], on: Signal::Waiting, to: WaitingRoom, event: m::JOIN_WAITING_ROOM.name, failed: false },
-    Transition { from: &[Joining], on: Signal::Failed, to: Idle, event: m::JOIN_MEETING_COMPLETED.name, failed: true },
-    Transition { from: &[Joining], on: Signal::Lost, to: Idle, event: m::JOIN_MEETING_COMPLETED.name, failed: true },
-    Transition { from: &[WaitingRoom], on: Signal::Admitted, to: InMeeting, event: m::JOIN_MEETING_COMPLETED.name, failed: false },
-    Transition { from: &[LeavingWaitingRoom], on: Signal::Done, to: Idle, event: m::LEAVE_WAITING_ROOM.name, failed: false },
-    Transition { from: &[LeavingWaitingRoom], on: Signal::Failed, to: WaitingRoom, event: m::LEAVE_WAITING_ROOM.name, failed: true },
-    Transition { from: WAITING, on: Signal::HostEnded, to: Idle, event: m::LEAVE_WAITING_ROOM.name, failed: false },
-    Transition { from: WAITING, on: Signal::Removed, to: Idle, event: m::LEAVE_WAITING_ROOM.name, failed: false },
-    Transition { from: WAITING, on: Signal::Lost, to: Idle, event: m::LEAVE_WAITING_ROOM.name, failed: true },
-    Transition { from: &[Leaving], on: Signal::Done, to: Idle, event: m::LEAVE_MEETING.name, failed: false },
-    Transition { from: &[Leaving], on: Signal::Failed, to: InMeeting, event: m::LEAVE_MEETING.name, failed: true },
-    Transition { from: &[Dissolving], on: Signal::Done, to: Idle, event: m::DISSOLVE_MEETING.name, failed: false },
-    Transition { from: &[Dissolving], on: Signal::Failed, to: InMeeting, event: m::DISSOLVE_MEETING.name, failed: true },
-    Transition { from: MEETING, on: Signal::HostEnded, to: Idle, event: m::DISSOLVE_MEETING.name, failed: false },
-    Transition { from: MEETING, on: Signal::Removed, to: Idle, event: m::LEAVE_MEETING.name, failed: false },
-    Transition { from: MEETING, on: Signal::Lost, to: Idle, event: m::LEAVE_MEETING.name, failed: true },
-    Transition { from: &[Idle], on: Signal::Found, to: InMeeting, event: m::JOIN_MEETING_COMPLETED.name, failed: false },
-];
-
-/// Where `signal` takes the room from `state`, if anywhere.
-pub fn signal_transition(state: MeetingState, signal: Signal) -> Option<&'static Transition> {
-    SIGNALS
-        .iter()
-        .find(|t| t.on == signal && t.from.contains(&state))
 }
 
 /// Whether layouts can be switched (PROTOCOL.md §4.1).
@@ -388,59 +253,3 @@ pub const SCREEN_TRANSITIONS: &[ScreenTransition] = &[
     ScreenTransition { from: ScreenSetup::DualExtended, on: Outputs::One, to: ScreenSetup::Single },
     ScreenTransition { from: ScreenSetup::DualMirrored, on: Outputs::One, to: ScreenSetup::Single },
 ];
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_call_has_exactly_one_rule_in_every_state() {
-        for call in CALL_ORDER {
-            for state in MEETING_STATES {
-                let rules = CALLS
-                    .iter()
-                    .filter(|r| r.call == call && r.from.contains(&state))
-                    .count();
-                assert_eq!(rules, 1, "{call:?} in {state:?}");
-            }
-        }
-    }
-
-    #[test]
-    fn signals_are_unambiguous() {
-        for state in MEETING_STATES {
-            for t in SIGNALS {
-                let same = SIGNALS
-                    .iter()
-                    .filter(|u| u.on == t.on && u.from.contains(&state))
-                    .count();
-                assert!(same <= 1, "{:?} in {state:?}", t.on);
-            }
-        }
-    }
-
-    #[test]
-    fn every_state_a_call_leads_to_ends_either_way() {
-        // The service's work a call starts ends in success or failure, never in a wait for ever:
-        // every state an accepted call leads to has a row for `Failed` and for one success.
-        for rule in CALLS {
-            if let Answer::Accept {
-                next: Next::To(state),
-                ..
-            } = rule.answer
-            {
-                assert!(
-                    signal_transition(state, Signal::Failed).is_some(),
-                    "{state:?} has no way out when the service fails"
-                );
-                let succeeds = [Signal::Entered, Signal::Waiting, Signal::Done]
-                    .into_iter()
-                    .any(|s| signal_transition(state, s).is_some());
-                assert!(
-                    succeeds,
-                    "{state:?} has no way out when the service succeeds"
-                );
-            }
-        }
-    }
-}

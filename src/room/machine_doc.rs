@@ -1,4 +1,4 @@
-//! Renders `docs/STATE-MACHINES.md` from the tables in [`super::machine`] and
+//! Renders `docs/STATE-MACHINES.md` from the tables in [`super::meeting`], [`super::machine`] and
 //! [`super::layout::SWITCH_TYPES`]. The test at the bottom fails when the checked-in document is
 //! stale; `UPDATE_DOCS=1` regenerates it.
 
@@ -6,9 +6,10 @@ use std::fmt::Write;
 
 use super::layout::{SWITCH_TYPES, View, view_of};
 use super::machine::{
-    Answer, CALL_ORDER, CALLS, LAYOUT_TRANSITIONS, MEETING_STATES, Next, Outputs,
-    SCREEN_TRANSITIONS, SIGNALS, ScreenTransition, call_rule,
+    Answer, LAYOUT_TRANSITIONS, MEETING_STATES, Next, Outputs, SCREEN_TRANSITIONS,
+    ScreenTransition, meeting_calls,
 };
+use super::meeting::{CALLS, SIGNALS, call_rule};
 use super::screens::ScreenSetup;
 
 const INTRO: &str = "\
@@ -76,7 +77,7 @@ fn meeting(out: &mut String) {
         } = rule.answer
         {
             for from in rule.from {
-                edges.add(from.name(), to.name(), rule.call.name());
+                edges.add(from.name(), to.name(), rule.call);
             }
         }
     }
@@ -95,15 +96,16 @@ fn meeting(out: &mut String) {
          cannot do (its declared capabilities) is refused with 9, and a JoinMeeting code that \
          does not follow the service's rule with 10010.\n\n| state |",
     );
-    for call in CALL_ORDER {
-        let _ = write!(out, " {} |", call.name());
+    let calls: Vec<&str> = meeting_calls().collect();
+    for call in &calls {
+        let _ = write!(out, " {call} |");
     }
     out.push_str("\n|---|");
-    out.push_str(&"---|".repeat(CALL_ORDER.len()));
+    out.push_str(&"---|".repeat(calls.len()));
     out.push('\n');
     for state in MEETING_STATES {
         let _ = write!(out, "| {} ({}) |", state.name(), state.status());
-        for call in CALL_ORDER {
+        for &call in &calls {
             let cell = match call_rule(state, call).answer {
                 Answer::Refuse(code, _) => code.0.to_string(),
                 Answer::Accept { next, guards } => {

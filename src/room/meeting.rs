@@ -1,88 +1,133 @@
 //! The meeting state machine (PROTOCOL.md §4): Idle → Joining → InMeeting or WaitingRoom → Idle.
 //!
-//! Preconditions are checked when an action arrives and refused at once (the acknowledgement
-//! carries the code, no event follows). What the backend answers later, and what it reports on
-//! its own, ends in an event.
+//! Its tables first: [`CALLS`], which `Call/Meeting` action is allowed in which state (checked
+//! before every action, refused at once otherwise: the acknowledgement carries the code, no
+//! event follows), and [`SIGNALS`], what the service's answers and reports do. Then the
+//! actions, and the service's answers to them; each ends in an event. The states, guards and
+//! signals the tables are written in are in `machine.rs`; the moves in and out of a meeting in
+//! `phase.rs`.
 
-use super::machine::{Answer, Call, Guard, MeetingState, call_rule};
-use super::share::Share;
-use super::{BackendCall, Effect, Room, event, failed_event};
+use super::machine::{Answer, CallRule, Guard, MeetingState, Next, Signal, Transition};
+use super::phase::{Exit, Phase};
+use super::{BackendCall, Effect, Room, event};
 use crate::domain::{
-    BackendEvent, BackendResult, Capability, Happening, JoinRequest, Joined, Media, MeetingDetails,
-    RoomRole, Session, StartRequest,
+    BackendEvent, BackendResult, Capability, JoinRequest, Joined, MeetingDetails, RoomRole,
+    Session, StartRequest,
 };
-use crate::modules::EventDef;
-use crate::modules::meeting::{self as m, MeetingAction, Reason, StartKind, Stay};
+use crate::modules::meeting::{self as m, MeetingAction, Reason, StartKind};
 use crate::wire::{ErrorCode, Refusal};
+use MeetingState::*;
 
-/// Where the room is with respect to meetings.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Phase {
-    Idle,
-    /// A start or join is with the backend.
-    Joining {
-        session: Session,
-        /// What the service reported about this attempt before its answer arrived (reports and
-        /// answers travel separately), applied once the answer is in.
-        early: Vec<Happening>,
-    },
-    WaitingRoom {
-        session: Session,
-        meeting: MeetingDetails,
-        leaving: bool,
-    },
-    InMeeting {
-        session: Session,
-        meeting: MeetingDetails,
-        exit: Option<Exit>,
-    },
+const IN_A_MEETING: &[MeetingState] = &[
+    WaitingRoom,
+    LeavingWaitingRoom,
+    InMeeting,
+    Leaving,
+    Dissolving,
+];
+const NOT_IN_A_MEETING: &[MeetingState] = &[Idle, Joining, WaitingRoom, LeavingWaitingRoom];
+const LEAVING: &[MeetingState] = &[Leaving, Dissolving];
+
+const fn refused(code: ErrorCode, why: &'static str) -> Answer {
+    Answer::Refuse(code, why)
 }
 
-/// A way out of a meeting that is with the backend.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Exit {
-    Leave,
-    Dissolve,
+/// Which `Call/Meeting` action is allowed in which state. Every (call, state) pair has exactly
+/// one rule.
+#[rustfmt::skip]
+pub const CALLS: &[CallRule] = &[
+    CallRule { call: "StartMeeting", from: &[Idle], answer: Answer::Accept {
+        next: Next::To(Joining),
+        guards: &[Guard::NotCasting(ErrorCode::CANNOT_START_WHILE_SHARING), Guard::BackendReachable],
+    } },
+    CallRule { call: "StartMeeting", from: &[Joining],
+        answer: refused(ErrorCode::REPEAT_OPERATION, "a start or join is already in progress") },
+    CallRule { call: "StartMeeting", from: IN_A_MEETING,
+        answer: refused(ErrorCode::ALREADY_IN_MEETING, "the room is already in a meeting") },
+
+    CallRule { call: "JoinMeeting", from: &[Idle], answer: Answer::Accept {
+        next: Next::To(Joining),
+        guards: &[Guard::NotCasting(ErrorCode::CANNOT_JOIN_WHILE_SHARING), Guard::BackendReachable],
+    } },
+    CallRule { call: "JoinMeeting", from: &[Joining],
+        answer: refused(ErrorCode::REPEAT_OPERATION, "a start or join is already in progress") },
+    CallRule { call: "JoinMeeting", from: IN_A_MEETING,
+        answer: refused(ErrorCode::ALREADY_IN_MEETING, "the room is already in a meeting") },
+
+    CallRule { call: "LeaveWaitingRoom", from: &[WaitingRoom],
+        answer: Answer::Accept { next: Next::To(LeavingWaitingRoom), guards: &[] } },
+    CallRule { call: "LeaveWaitingRoom", from: &[LeavingWaitingRoom],
+        answer: refused(ErrorCode::REPEAT_OPERATION, "already leaving the waiting room") },
+    CallRule { call: "LeaveWaitingRoom", from: &[Idle, Joining, InMeeting, Leaving, Dissolving],
+        answer: refused(ErrorCode::NOT_IN_MEETING, "the room is not in a waiting room") },
+
+    CallRule { call: "LeaveMeeting", from: &[InMeeting],
+        answer: Answer::Accept { next: Next::To(Leaving), guards: &[] } },
+    CallRule { call: "LeaveMeeting", from: LEAVING,
+        answer: refused(ErrorCode::REPEAT_OPERATION, "already leaving the meeting") },
+    CallRule { call: "LeaveMeeting", from: NOT_IN_A_MEETING,
+        answer: refused(ErrorCode::NOT_IN_MEETING, "the room is not in a meeting") },
+
+    CallRule { call: "DissolveMeeting", from: &[InMeeting],
+        answer: Answer::Accept { next: Next::To(Dissolving), guards: &[Guard::HostOrCoHost] } },
+    CallRule { call: "DissolveMeeting", from: LEAVING,
+        answer: refused(ErrorCode::REPEAT_OPERATION, "already leaving the meeting") },
+    CallRule { call: "DissolveMeeting", from: NOT_IN_A_MEETING,
+        answer: refused(ErrorCode::NOT_IN_MEETING, "the room is not in a meeting") },
+
+    CallRule { call: "SwitchLayout", from: &[InMeeting, Leaving, Dissolving],
+        answer: Answer::Accept { next: Next::Stays, guards: &[Guard::SomeoneElseThere] } },
+    CallRule { call: "SwitchLayout", from: NOT_IN_A_MEETING,
+        answer: refused(ErrorCode::NOT_IN_MEETING, "the room is not in a meeting") },
+];
+
+/// The rule for `call` in `state`.
+pub fn call_rule(state: MeetingState, call: &str) -> &'static CallRule {
+    CALLS
+        .iter()
+        .find(|rule| rule.call == call && rule.from.contains(&state))
+        .expect("CALLS has a rule for every call in every state (tested)")
+}
+
+const WAITING: &[MeetingState] = &[WaitingRoom, LeavingWaitingRoom];
+const MEETING: &[MeetingState] = &[InMeeting, Leaving, Dissolving];
+
+/// What the service's answers and reports do. Anything not listed leaves the state alone.
+#[rustfmt::skip]
+pub const SIGNALS: &[Transition] = &[
+    Transition { from: &[Joining], on: Signal::Entered, to: InMeeting, event: m::JOIN_MEETING_COMPLETED.name, failed: false },
+    Transition { from: &[Joining], on: Signal::Waiting, to: WaitingRoom, event: m::JOIN_WAITING_ROOM.name, failed: false },
+    Transition { from: &[Joining], on: Signal::Failed, to: Idle, event: m::JOIN_MEETING_COMPLETED.name, failed: true },
+    Transition { from: &[Joining], on: Signal::Lost, to: Idle, event: m::JOIN_MEETING_COMPLETED.name, failed: true },
+    Transition { from: &[WaitingRoom], on: Signal::Admitted, to: InMeeting, event: m::JOIN_MEETING_COMPLETED.name, failed: false },
+    Transition { from: &[LeavingWaitingRoom], on: Signal::Done, to: Idle, event: m::LEAVE_WAITING_ROOM.name, failed: false },
+    Transition { from: &[LeavingWaitingRoom], on: Signal::Failed, to: WaitingRoom, event: m::LEAVE_WAITING_ROOM.name, failed: true },
+    Transition { from: WAITING, on: Signal::HostEnded, to: Idle, event: m::LEAVE_WAITING_ROOM.name, failed: false },
+    Transition { from: WAITING, on: Signal::Removed, to: Idle, event: m::LEAVE_WAITING_ROOM.name, failed: false },
+    Transition { from: WAITING, on: Signal::Lost, to: Idle, event: m::LEAVE_WAITING_ROOM.name, failed: true },
+    Transition { from: &[Leaving], on: Signal::Done, to: Idle, event: m::LEAVE_MEETING.name, failed: false },
+    Transition { from: &[Leaving], on: Signal::Failed, to: InMeeting, event: m::LEAVE_MEETING.name, failed: true },
+    Transition { from: &[Dissolving], on: Signal::Done, to: Idle, event: m::DISSOLVE_MEETING.name, failed: false },
+    Transition { from: &[Dissolving], on: Signal::Failed, to: InMeeting, event: m::DISSOLVE_MEETING.name, failed: true },
+    Transition { from: MEETING, on: Signal::HostEnded, to: Idle, event: m::DISSOLVE_MEETING.name, failed: false },
+    Transition { from: MEETING, on: Signal::Removed, to: Idle, event: m::LEAVE_MEETING.name, failed: false },
+    Transition { from: MEETING, on: Signal::Lost, to: Idle, event: m::LEAVE_MEETING.name, failed: true },
+    Transition { from: &[Idle], on: Signal::Found, to: InMeeting, event: m::JOIN_MEETING_COMPLETED.name, failed: false },
+];
+
+/// Where `signal` takes the room from `state`, if anywhere.
+pub fn signal_transition(state: MeetingState, signal: Signal) -> Option<&'static Transition> {
+    SIGNALS
+        .iter()
+        .find(|t| t.on == signal && t.from.contains(&state))
 }
 
 fn refuse(code: ErrorCode, message: impl Into<String>) -> Result<Vec<Effect>, Refusal> {
     Err(Refusal::new(code, message))
 }
 
-impl Phase {
-    pub fn session(&self) -> Option<Session> {
-        match self {
-            Phase::Idle => None,
-            Phase::Joining { session, .. }
-            | Phase::WaitingRoom { session, .. }
-            | Phase::InMeeting { session, .. } => Some(*session),
-        }
-    }
-}
-
-impl Phase {
-    /// The state of the meeting state machine (`machine::CALLS`).
-    pub fn state(&self) -> MeetingState {
-        match self {
-            Phase::Idle => MeetingState::Idle,
-            Phase::Joining { .. } => MeetingState::Joining,
-            Phase::WaitingRoom { leaving: false, .. } => MeetingState::WaitingRoom,
-            Phase::WaitingRoom { leaving: true, .. } => MeetingState::LeavingWaitingRoom,
-            Phase::InMeeting { exit: None, .. } => MeetingState::InMeeting,
-            Phase::InMeeting {
-                exit: Some(Exit::Leave),
-                ..
-            } => MeetingState::Leaving,
-            Phase::InMeeting {
-                exit: Some(Exit::Dissolve),
-                ..
-            } => MeetingState::Dissolving,
-        }
-    }
-}
-
 impl Room {
-    /// A `Call/Meeting` action: allowed or refused as `machine::CALLS` says, then carried out.
+    /// A `Call/Meeting` action: allowed or refused as `CALLS` says, then carried out.
     ///
     /// Before the table: what the service cannot do is refused with 9 in any state, and a
     /// code that does not follow the service's rule with 10010.
@@ -102,7 +147,7 @@ impl Room {
             MeetingAction::Dissolve => self.profile.require(Capability::Dissolve)?,
             _ => {}
         }
-        let call = Call::of(&action);
+        let call = action.name();
         match call_rule(self.phase.state(), call).answer {
             Answer::Refuse(code, why) => return refuse(code, why),
             Answer::Accept { guards, .. } => {
@@ -201,8 +246,8 @@ impl Room {
         }
     }
 
-    /// Whether a guard of `machine::CALLS` holds.
-    fn check(&self, guard: Guard, call: Call) -> Result<(), Refusal> {
+    /// Whether a guard of `CALLS` holds.
+    fn check(&self, guard: Guard, call: &str) -> Result<(), Refusal> {
         let holds = match guard {
             Guard::NotCasting(_) => !self.share.casting(),
             // Only a service known to be away refuses: one not reached yet may well answer.
@@ -218,7 +263,7 @@ impl Room {
         }
         let why = match guard {
             Guard::NotCasting(_) => {
-                let verb = if call == Call::StartMeeting {
+                let verb = if call == "StartMeeting" {
                     "start"
                 } else {
                     "join"
@@ -235,19 +280,6 @@ impl Room {
             }
         };
         Err(Refusal::new(guard.code(), why))
-    }
-
-    /// Start and Join accepted: from here on the devices are the meeting's, and the share
-    /// guide, if it was showing, gives way (the effects say so).
-    fn begin_joining(&mut self, media: Media) -> (Session, Vec<Effect>) {
-        let session = self.next_session();
-        self.phase = Phase::Joining {
-            session,
-            early: Vec::new(),
-        };
-        let mut effects = self.devices_enter_meeting(media);
-        effects.extend(self.update_share(Share::meeting_begins));
-        (session, effects)
     }
 
     /// The service's answer to a start.
@@ -378,84 +410,6 @@ impl Room {
                 }
             }
         }
-        effects
-    }
-
-    /// An exit the service refused: the room stays where it is, and says so in the exit's
-    /// event.
-    fn exit_failed(&self, def: EventDef<Stay>, refusal: &Refusal) -> Vec<Effect> {
-        vec![failed_event(
-            def,
-            refusal,
-            self.stay_data(Reason::Requested),
-        )]
-    }
-
-    pub(super) fn enter_meeting(&mut self, meeting: MeetingDetails) -> Vec<Effect> {
-        let session = self
-            .phase
-            .session()
-            .expect("entering a meeting from an attempt");
-        self.enter_meeting_as(session, meeting)
-    }
-
-    /// In `meeting`, followed as `session`, with the event that says so.
-    pub(super) fn enter_meeting_as(
-        &mut self,
-        session: Session,
-        meeting: MeetingDetails,
-    ) -> Vec<Effect> {
-        self.layout.reset();
-        self.record_requested = false;
-        self.phase = Phase::InMeeting {
-            session,
-            meeting,
-            exit: None,
-        };
-        self.members_announced_as_now();
-        vec![event(m::JOIN_MEETING_COMPLETED, self.joined_data())]
-    }
-
-    /// Out of the meeting or waiting room, back to Idle, with the event that says why.
-    pub(super) fn exit(
-        &mut self,
-        name: EventDef<Stay>,
-        reason: Reason,
-        failure: Option<Refusal>,
-    ) -> Vec<Effect> {
-        let data = self.stay_data(reason);
-        let record_before = self.record_status();
-        self.phase = Phase::Idle;
-        self.members_announced_as_now();
-        self.layout.reset();
-        self.record_requested = false;
-        let mut effects = match failure {
-            None => vec![event(name, data)],
-            Some(refusal) => vec![failed_event(name, &refusal, data)],
-        };
-        // Everything the meeting carried ends with it, and says so.
-        effects.extend(self.devices_leave_meeting());
-        effects.extend(self.update_share(Share::meeting_ends));
-        if record_before != 0 {
-            effects.push(self.record_event());
-        }
-        // The member list empties too; the exit event itself says so.
-        effects
-    }
-
-    /// A start or join failed: back to Idle and the room's own devices, and the attempt is
-    /// abandoned, so that what it did on the service (a call placed before the failure) is
-    /// undone and Idle stays true.
-    pub(super) fn join_failed(&mut self, refusal: &Refusal) -> Vec<Effect> {
-        let attempt = self.phase.session();
-        self.phase = Phase::Idle;
-        let mut effects = vec![failed_event(
-            m::JOIN_MEETING_COMPLETED,
-            refusal,
-            self.joined_data(),
-        )];
-        effects.extend(self.devices_leave_meeting());
-        effects.extend(attempt.map(Effect::Abandon));
         effects
     }
 }

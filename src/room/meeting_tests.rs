@@ -1,7 +1,8 @@
 use super::*;
-use crate::domain::ScheduledMeeting;
+use crate::domain::{Happening, ScheduledMeeting};
 use crate::modules::meeting::StartKind;
 use crate::room::Command;
+use crate::room::machine::MEETING_STATES;
 use crate::room::test_support::*;
 use serde_json::json;
 
@@ -485,4 +486,68 @@ fn meeting_list_changes_are_published_once() {
     let effects = r.meeting_list_answered(Ok(list.clone()));
     assert_eq!(only_event(&effects).name, "MeetingListChanged");
     assert!(r.meeting_list_answered(Ok(list)).is_empty());
+}
+
+/// Every row of `CALLS` names a `Call/Meeting` action the state machine decides on.
+#[test]
+fn every_rule_names_a_meeting_call() {
+    let calls: Vec<&str> = crate::room::machine::meeting_calls().collect();
+    for rule in CALLS {
+        assert!(
+            calls.contains(&rule.call),
+            "{} is not a Meeting action",
+            rule.call
+        );
+    }
+}
+
+#[test]
+fn every_call_has_exactly_one_rule_in_every_state() {
+    for call in crate::room::machine::meeting_calls() {
+        for state in MEETING_STATES {
+            let rules = CALLS
+                .iter()
+                .filter(|r| r.call == call && r.from.contains(&state))
+                .count();
+            assert_eq!(rules, 1, "{call:?} in {state:?}");
+        }
+    }
+}
+
+#[test]
+fn signals_are_unambiguous() {
+    for state in MEETING_STATES {
+        for t in SIGNALS {
+            let same = SIGNALS
+                .iter()
+                .filter(|u| u.on == t.on && u.from.contains(&state))
+                .count();
+            assert!(same <= 1, "{:?} in {state:?}", t.on);
+        }
+    }
+}
+
+#[test]
+fn every_state_a_call_leads_to_ends_either_way() {
+    // The service's work a call starts ends in success or failure, never in a wait for ever:
+    // every state an accepted call leads to has a row for `Failed` and for one success.
+    for rule in CALLS {
+        if let Answer::Accept {
+            next: Next::To(state),
+            ..
+        } = rule.answer
+        {
+            assert!(
+                signal_transition(state, Signal::Failed).is_some(),
+                "{state:?} has no way out when the service fails"
+            );
+            let succeeds = [Signal::Entered, Signal::Waiting, Signal::Done]
+                .into_iter()
+                .any(|s| signal_transition(state, s).is_some());
+            assert!(
+                succeeds,
+                "{state:?} has no way out when the service succeeds"
+            );
+        }
+    }
 }

@@ -16,11 +16,12 @@ pub mod layout;
 pub mod machine;
 #[cfg(test)]
 mod machine_doc;
-mod meeting;
+pub mod meeting;
 mod members;
 pub mod owner;
 #[cfg(test)]
 mod owner_tests;
+mod phase;
 #[cfg(test)]
 mod profile_tests;
 #[cfg(test)]
@@ -69,7 +70,7 @@ use layout::Layout;
 use screens::Screens;
 use share::Share;
 
-pub use meeting::Phase;
+pub use phase::Phase;
 
 /// A request from a client to the room (parsed by its module's description).
 pub use crate::modules::Command;

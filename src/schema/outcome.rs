@@ -3,7 +3,8 @@
 //! read off the state machine's tables, so a new state or signal there changes the answer here.
 
 use crate::modules::Ends;
-use crate::room::machine::{Answer, CALLS, LAYOUT_TRANSITIONS, Next, SIGNALS};
+use crate::room::machine::{Answer, LAYOUT_TRANSITIONS, Next};
+use crate::room::meeting::{CALLS, SIGNALS};
 
 /// How a client learns whether an accepted action did what it asked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,7 +38,7 @@ pub fn outcome(module: &str, action: &str) -> Outcome {
 /// and says so in the layout event (`SwitchLayout`).
 fn meeting(action: &str) -> Outcome {
     let mut events = Vec::new();
-    let accepted = CALLS.iter().filter(|rule| rule.call.name() == action);
+    let accepted = CALLS.iter().filter(|rule| rule.call == action);
     for rule in accepted {
         match rule.answer {
             Answer::Accept {
