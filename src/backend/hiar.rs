@@ -48,7 +48,7 @@ use super::{
     Backend, BackendEvent, BackendResult, Capability, CodeRule, HealthTracker, JoinRequest, Joined,
     MeetingDetails, Profile, RoomRole, Service,
 };
-use crate::config::{Config, Section, SectionSpec, require};
+use crate::config::{Config, Section, SectionSpec};
 use crate::wire::{ErrorCode, Refusal};
 
 /// HiAR sessions (seed 001).
@@ -73,20 +73,14 @@ collaboration_id = ""
 user_id = ""
 "##;
 
-    fn check(&self, chosen: bool) -> Result<(), String> {
-        if !chosen {
-            return Ok(());
-        }
-        require(
-            Self::NAME,
-            &[
-                ("base_url", &self.base_url),
-                ("app_id", &self.app_id),
-                ("app_secret", &self.app_secret),
-                ("collaboration_id", &self.collaboration_id),
-                ("user_id", &self.user_id),
-            ],
-        )
+    fn required(&self) -> Vec<(&'static str, &str)> {
+        vec![
+            ("base_url", &self.base_url),
+            ("app_id", &self.app_id),
+            ("app_secret", &self.app_secret),
+            ("collaboration_id", &self.collaboration_id),
+            ("user_id", &self.user_id),
+        ]
     }
 }
 

@@ -41,7 +41,7 @@ use super::{
     Backend, BackendEvent, BackendResult, Capability, CodeRule, HealthTracker, JoinRequest, Joined,
     MeetingDetails, Profile, RoomRole, Service, Session,
 };
-use crate::config::{Config, Section, SectionSpec, require};
+use crate::config::{Config, Section, SectionSpec};
 use crate::wire::ErrorCode;
 
 /// RSC sessions (seed 000).
@@ -66,18 +66,12 @@ device_id = ""
 device_sn = ""
 "##;
 
-    fn check(&self, chosen: bool) -> Result<(), String> {
-        if !chosen {
-            return Ok(());
-        }
-        require(
-            Self::NAME,
-            &[
-                ("base_url", &self.base_url),
-                ("token", &self.token),
-                ("endpoint_id", &self.endpoint_id),
-            ],
-        )
+    fn required(&self) -> Vec<(&'static str, &str)> {
+        vec![
+            ("base_url", &self.base_url),
+            ("token", &self.token),
+            ("endpoint_id", &self.endpoint_id),
+        ]
     }
 }
 

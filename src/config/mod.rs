@@ -17,7 +17,7 @@ mod toml_error;
 pub use events::EventsConfig;
 pub use members::{CompatConfig, ListInEvents, MembersConfig};
 pub use mqtt::{Broker, BrokerUrl, CallPolicy, MqttConfig, RoomId, TopicPrefix};
-pub use services::{Section, SectionSpec, Sections, require};
+pub use services::{Section, SectionSpec, Sections};
 
 /// The commented default configuration of everything but the services' sections
 /// ([`Config::default_text`] adds them).

@@ -21,16 +21,20 @@ pub trait Section:
     /// a comment each.
     const DEFAULTS: &'static str;
 
-    /// The rules a value-by-value check cannot see; `chosen` when the service is
-    /// `backend.kind` (then the keys it cannot work without must be set).
-    fn check(&self, chosen: bool) -> Result<(), String> {
-        let _ = chosen;
+    /// The keys the service cannot work without, with their values: each must be set when it
+    /// is `backend.kind`.
+    fn required(&self) -> Vec<(&'static str, &str)> {
+        Vec::new()
+    }
+
+    /// Rules a value-by-value check cannot see, checked whether the service is chosen or not.
+    fn check(&self) -> Result<(), String> {
         Ok(())
     }
 }
 
 /// Names the first of `keys` of `section` that is empty.
-pub fn require(section: &str, keys: &[(&str, &String)]) -> Result<(), String> {
+fn require(section: &str, keys: &[(&'static str, &str)]) -> Result<(), String> {
     match keys.iter().find(|(_, value)| value.trim().is_empty()) {
         Some((key, _)) => Err(format!(
             "backend.kind = \"{section}\" needs {section}.{key}: see `roomsd print-default-config`"
@@ -150,7 +154,10 @@ impl<S: Section> AnySection for S {
         *self == S::default()
     }
     fn check(&self, chosen: bool) -> Result<(), String> {
-        Section::check(self, chosen)
+        if chosen {
+            require(S::NAME, &self.required())?;
+        }
+        Section::check(self)
     }
 }
 

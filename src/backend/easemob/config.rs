@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use crate::config::{Limit, Section, require};
+use crate::config::{Limit, Section};
 
 /// Easemob conferences (seed 003).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -47,20 +47,14 @@ username = ""               # the room's own Easemob user (its media client's): 
 poll_ms = 2000             # how often the conference is polled while the room is in it
 "##;
 
-    fn check(&self, chosen: bool) -> Result<(), String> {
-        if !chosen {
-            return Ok(());
-        }
-        require(
-            Self::NAME,
-            &[
-                ("base_url", &self.base_url),
-                ("org", &self.org),
-                ("app", &self.app),
-                ("client_id", &self.client_id),
-                ("client_secret", &self.client_secret),
-                ("username", &self.username),
-            ],
-        )
+    fn required(&self) -> Vec<(&'static str, &str)> {
+        vec![
+            ("base_url", &self.base_url),
+            ("org", &self.org),
+            ("app", &self.app),
+            ("client_id", &self.client_id),
+            ("client_secret", &self.client_secret),
+            ("username", &self.username),
+        ]
     }
 }

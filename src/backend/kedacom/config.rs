@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use crate::config::{Limit, Section, require};
+use crate::config::{Limit, Section};
 
 /// The Kedacom video platform: meeting management (`mc`) and meeting control (`vc`) APIs.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -178,21 +178,15 @@ vrs_id = ""                # the recording server StartRecord uses (its moid); e
 time_zone = "+08:00"       # the platform's zone: how times it writes without an offset are read
 "##;
 
-    fn check(&self, chosen: bool) -> Result<(), String> {
-        if !chosen {
-            return Ok(());
-        }
-        require(
-            Self::NAME,
-            &[
-                ("base_url", &self.base_url),
-                ("oauth_consumer_key", &self.oauth_consumer_key),
-                ("oauth_consumer_secret", &self.oauth_consumer_secret),
-                ("username", &self.username),
-                ("password", &self.password),
-                ("account", &self.account),
-            ],
-        )
+    fn required(&self) -> Vec<(&'static str, &str)> {
+        vec![
+            ("base_url", &self.base_url),
+            ("oauth_consumer_key", &self.oauth_consumer_key),
+            ("oauth_consumer_secret", &self.oauth_consumer_secret),
+            ("username", &self.username),
+            ("password", &self.password),
+            ("account", &self.account),
+        ]
     }
 }
 

@@ -149,7 +149,7 @@ reconnect_after_ms = 0     # ... and comes back this long after that (0 = never)
 # end_time = 0               # Unix seconds; 0 = begin + 1 hour
 "##;
 
-    fn check(&self, _chosen: bool) -> Result<(), String> {
+    fn check(&self) -> Result<(), String> {
         let mut codes = std::collections::HashSet::new();
         for meeting in &self.meetings {
             if meeting.code.0.is_empty() {
