@@ -16,7 +16,8 @@ use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
 use roomsd::backend::HealthTracker;
-use roomsd::config::{Config, MeetingCode, SimMeeting};
+use roomsd::backend::sim::{MeetingCode, SimConfig, SimMeeting};
+use roomsd::config::Config;
 use roomsd::room::{Given, Room};
 use roomsd::room::device::DeviceSettings;
 use roomsd::room::owner::{self, Inputs, OwnerSettings};
@@ -39,10 +40,10 @@ fn config() -> Config {
         ..SimMeeting::default()
     };
     let mut c = Config::default();
-    c.sim.join_delay_ms = 50;
+    c.services.edit::<SimConfig>().join_delay_ms = 50;
     c.backend.timeout_ms.0 = 2000;
     c.share.capture_devices = vec!["hdmi-in".into()];
-    c.sim.meetings = vec![
+    c.services.edit::<SimConfig>().meetings = vec![
         meeting("111222333", "Weekly sync"),
         SimMeeting {
             password: "1234".into(),
@@ -113,7 +114,7 @@ async fn run(text: &str) {
     let backend = roomsd::backend::build(&config, reports_tx, health_tracker);
     let (settings_tx, _settings_rx) = watch::channel(DeviceSettings::default());
     let given = Given {
-        profile: roomsd::backend::profile_of(config.backend.kind),
+        profile: backend.profile(),
         health: initial_health,
         cast_seed: 0,
     };
