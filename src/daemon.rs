@@ -27,6 +27,10 @@ pub enum StartError {
     },
     #[error("{0}")]
     Exposed(String),
+    /// A meeting service that does not exist, or lacks what it cannot work without (a
+    /// configuration made in code; a file's is checked when it is read).
+    #[error("{0}")]
+    Backend(String),
     /// `[mqtt]` that cannot be used (e.g. TLS files that hold no certificate).
     #[error("{0}")]
     Fleet(String),
@@ -126,6 +130,7 @@ impl Daemon {
         let (reports_tx, reports) = mpsc::channel(256);
         let initial_health = backend::health::initial(&config);
         let (health_tracker, health) = HealthTracker::new(initial_health.clone());
+        backend::check(&config).map_err(StartError::Backend)?;
         let backend = backend::build(&config, reports_tx, health_tracker);
         let state_file = StateFile::locate(&config);
         let device_settings = match &state_file {

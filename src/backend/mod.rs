@@ -59,7 +59,22 @@ pub fn sections() -> Vec<SectionSpec> {
     SERVICES.iter().map(|s| s.section).collect()
 }
 
-/// Builds the backend the configuration names. Must be called inside a Tokio runtime:
+/// Checks that `backend.kind` names a service and that its section has what the service
+/// cannot work without. [`Config::parse`] has checked this for a file; a configuration made in
+/// code is checked here, before [`build`].
+pub fn check(config: &Config) -> Result<(), String> {
+    let kind = &config.backend.kind;
+    let service = service(kind).ok_or_else(|| {
+        let names: Vec<&str> = SERVICES.iter().map(|s| s.profile.service).collect();
+        format!(
+            "backend.kind = {kind:?}: not a meeting service; one of: {}",
+            names.join(", ")
+        )
+    })?;
+    service.section.check_chosen(&config.services)
+}
+
+/// Builds the backend the configuration names ([`check`] it first). Must be called inside a Tokio runtime:
 /// adapters that keep a session alive start doing so at once, and building never waits for the
 /// service.
 pub fn build(
@@ -72,4 +87,22 @@ pub fn build(
     let service =
         service(kind).unwrap_or_else(|| panic!("backend.kind = {kind:?} is not a service"));
     (service.build)(config, events, health)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A configuration made in code, as tests and embedders make it, is checked like a file's.
+    #[test]
+    fn a_configuration_made_in_code_is_checked_before_building() {
+        let mut config = Config::default();
+        assert_eq!(check(&config), Ok(()));
+        config.backend.kind = "kedacom".into();
+        let err = check(&config).unwrap_err();
+        assert!(err.contains("needs kedacom.base_url"), "{err}");
+        config.backend.kind = "nowhere".into();
+        let err = check(&config).unwrap_err();
+        assert!(err.contains("\"nowhere\": not a meeting service"), "{err}");
+    }
 }

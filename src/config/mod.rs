@@ -342,6 +342,12 @@ impl Config {
             toml_error::describe(text, &error)
         };
         let mut file = toml::de::DeTable::parse(text).map_err(describe)?;
+        services::check_kind(&file, services).map_err(describe)?;
+        let top_level: Vec<String> = file
+            .get_ref()
+            .keys()
+            .map(|k| k.get_ref().to_string())
+            .collect();
         let whole = file.span();
         let mut sections = Sections::default();
         for service in services {
@@ -358,21 +364,18 @@ impl Config {
             names.join(", ")
         };
         let mut config = Self::deserialize(toml::de::Deserializer::from(file)).map_err(|e| {
-            let mut message = describe(e);
             // toml lists the sections `Config` has; the services' are the others.
-            if message.contains("unknown field") && message.contains("`server`, `room`") {
+            let misspelt_section = e.message().starts_with("unknown field")
+                && top_level
+                    .iter()
+                    .any(|key| e.message().starts_with(&format!("unknown field `{key}`")));
+            let mut message = describe(e);
+            if misspelt_section {
                 message.push_str(&format!("\nor a meeting service's: {}", names()));
             }
             message
         })?;
         config.services = sections;
-        if !services.iter().any(|s| s.name == config.backend.kind) {
-            return Err(format!(
-                "backend.kind = {:?}: no such service; one of: {}",
-                config.backend.kind,
-                names()
-            ));
-        }
         config.check_consistency()?;
         Ok(config)
     }

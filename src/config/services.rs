@@ -8,8 +8,8 @@ use std::any::Any;
 use std::collections::BTreeMap;
 use std::fmt::Debug;
 
-use serde::Deserialize;
-use serde::de::DeserializeOwned;
+use serde::de::{self, DeserializeOwned, DeserializeSeed, Visitor};
+use serde::{Deserialize, Deserializer};
 
 /// A meeting service's configuration section, declared with its adapter.
 pub trait Section:
@@ -51,6 +51,8 @@ pub struct SectionSpec {
     /// Reads the section from a table holding it alone (so that errors name
     /// `section.key`); the default when the table is empty.
     read: fn(toml::de::Deserializer<'_>) -> Result<Box<dyn AnySection>, toml::de::Error>,
+    /// Checks the section in `Sections` (its default if absent) as the chosen service's.
+    check_chosen: fn(&Sections) -> Result<(), String>,
 }
 
 impl SectionSpec {
@@ -59,7 +61,14 @@ impl SectionSpec {
             name: S::NAME,
             defaults: S::DEFAULTS,
             read: read::<S>,
+            check_chosen: |sections| AnySection::check(&sections.get::<S>(), true),
         }
+    }
+
+    /// Checks this service's section in `sections` as the chosen service's: what it cannot
+    /// work without is set, and its own rules hold.
+    pub fn check_chosen(&self, sections: &Sections) -> Result<(), String> {
+        (self.check_chosen)(sections)
     }
 
     pub(super) fn read(
@@ -164,5 +173,51 @@ impl<S: Section> AnySection for S {
 impl Clone for Box<dyn AnySection> {
     fn clone(&self) -> Self {
         self.boxed_clone()
+    }
+}
+
+/// Checks that `backend.kind`, if the file sets it, names one of `services`. Read from the
+/// value as written, so that the error points at it like any other.
+pub(super) fn check_kind(
+    file: &toml::Spanned<toml::de::DeTable<'_>>,
+    services: &[SectionSpec],
+) -> Result<(), toml::de::Error> {
+    let kind = file
+        .get_ref()
+        .get("backend")
+        .and_then(|backend| match backend.get_ref() {
+            toml::de::DeValue::Table(table) => table.get("kind"),
+            _ => None,
+        });
+    match kind {
+        Some(kind) => {
+            ServiceName(services).deserialize(toml::de::ValueDeserializer::from(kind.clone()))
+        }
+        None => Ok(()),
+    }
+}
+
+/// A string that names one of the services.
+struct ServiceName<'a>(&'a [SectionSpec]);
+
+impl<'de> DeserializeSeed<'de> for ServiceName<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, value: D) -> Result<(), D::Error> {
+        value.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ServiceName<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        let names: Vec<&str> = self.0.iter().map(|s| s.name).collect();
+        write!(f, "a meeting service: {}", names.join(", "))
+    }
+    fn visit_str<E: de::Error>(self, name: &str) -> Result<(), E> {
+        if self.0.iter().any(|s| s.name == name) {
+            Ok(())
+        } else {
+            Err(E::invalid_value(de::Unexpected::Str(name), &self))
+        }
     }
 }

@@ -35,6 +35,55 @@ fn unknown_keys_are_named_with_their_line() {
 }
 
 #[test]
+fn a_service_section_is_as_strict_as_the_others() {
+    // A misspelt key of a service's section is refused with its line, the value hidden in
+    // case it is the misspelt password.
+    let err = parse("[kedacom]\nbase_url = \"http://k\"\npasword = \"s3cret\"\n").unwrap_err();
+    assert!(err.contains("line 3") && err.contains("pasword"), "{err}");
+    assert!(!err.contains("s3cret"), "{err}");
+    // A misspelt section: the message lists the services' sections too.
+    let err = parse("[kedacomm]\nbase_url = \"http://k\"\n").unwrap_err();
+    assert!(err.contains("line 1") && err.contains("kedacomm"), "{err}");
+    assert!(
+        err.contains("or a meeting service's: sim, kedacom"),
+        "{err}"
+    );
+}
+
+#[test]
+fn backend_kind_names_a_service() {
+    let err = parse("[backend]\ntimeout_ms = 100\nkind = \"kedacomm\"\n").unwrap_err();
+    assert!(
+        err.contains("line 3") && err.contains("\"kedacomm\""),
+        "{err}"
+    );
+    assert!(
+        err.contains("a meeting service: sim, kedacom, easemob, rsc, hiar"),
+        "{err}"
+    );
+    for service in crate::backend::sections() {
+        let kind = format!("[backend]\nkind = \"{}\"\n", service.name);
+        // Every service is a kind; the real ones then want their keys.
+        match parse(&kind) {
+            Ok(config) => assert_eq!(config.backend.kind, service.name),
+            Err(err) => assert!(err.contains("needs"), "{err}"),
+        }
+    }
+}
+
+/// The services' sections are not sections of the configuration itself, and each is named once.
+#[test]
+fn service_sections_are_their_own() {
+    let sections = crate::backend::sections();
+    for service in &sections {
+        let err = Config::parse(&format!("[{}]\n", service.name), &[]).unwrap_err();
+        assert!(err.contains("unknown field"), "{}: {err}", service.name);
+        let same = sections.iter().filter(|s| s.name == service.name).count();
+        assert_eq!(same, 1, "{}", service.name);
+    }
+}
+
+#[test]
 fn bad_values_are_named_with_their_line() {
     let err = parse("[screens]\ncount = 3\n").unwrap_err();
     assert!(

@@ -40,7 +40,8 @@ pub struct BackendStatusChanged {
 /// `Query ["Backend"]` → `{"backend": {...}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct BackendNode {
-    /// The configured backend: `sim`, `kedacom`, `easemob`, `rsc` or `hiar`.
+    /// The configured meeting service, as `backend.kind` names it (`sim`: the embedded
+    /// simulator).
     pub kind: String,
     /// The service answers. False until it has been reached, and after three failed exchanges
     /// in a row.

@@ -488,6 +488,32 @@ fn meeting_list_changes_are_published_once() {
     assert!(r.meeting_list_answered(Ok(list)).is_empty());
 }
 
+/// Every `MeetingAction` is known to the table by its module's name for it.
+#[test]
+fn every_meeting_action_is_named_as_its_module_names_it() {
+    let calls: Vec<&str> = crate::room::machine::meeting_calls().collect();
+    let actions = [
+        MeetingAction::Start(StartKind::Instant),
+        MeetingAction::Join {
+            code: "111222333".into(),
+            password: String::new(),
+            mic_enable: None,
+            camera_enable: None,
+        },
+        MeetingAction::LeaveWaitingRoom,
+        MeetingAction::Leave,
+        MeetingAction::Dissolve,
+        MeetingAction::SwitchLayout {
+            switch_type: 1,
+            show_voice_active: None,
+        },
+    ];
+    for action in &actions {
+        assert!(calls.contains(&action.name()), "{action:?}");
+    }
+    assert_eq!(actions.len(), calls.len(), "an action missing here");
+}
+
 /// Every row of `CALLS` names a `Call/Meeting` action the state machine decides on.
 #[test]
 fn every_rule_names_a_meeting_call() {

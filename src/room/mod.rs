@@ -230,6 +230,7 @@ impl std::fmt::Debug for Completed {
         f.debug_struct("Completed")
             .field("name", &self.name)
             .field("session", &self.session)
+            .field("attempt", &self.attempt)
             .finish_non_exhaustive()
     }
 }

@@ -8,6 +8,7 @@ use crate::domain::{Happening, Media, MeetingDetails, Session};
 use crate::modules::EventDef;
 use crate::modules::meeting::{self as m, Reason, Stay};
 use crate::wire::Refusal;
+
 /// Where the room is with respect to meetings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Phase {
@@ -47,10 +48,8 @@ impl Phase {
             | Phase::InMeeting { session, .. } => Some(*session),
         }
     }
-}
 
-impl Phase {
-    /// The state of the meeting state machine (`machine::CALLS`).
+    /// The state of the meeting state machine (`meeting::CALLS`).
     pub fn state(&self) -> MeetingState {
         match self {
             Phase::Idle => MeetingState::Idle,
