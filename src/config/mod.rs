@@ -348,17 +348,7 @@ impl Config {
             .keys()
             .map(|k| k.get_ref().to_string())
             .collect();
-        let whole = file.span();
-        let mut sections = Sections::default();
-        for service in services {
-            // Each section is read from a table of its own, so errors still say
-            // `section.key` and point into `text`.
-            let mut own = toml::de::DeTable::new();
-            own.extend(file.get_mut().remove_entry(service.name));
-            let own = toml::Spanned::new(whole.clone(), own);
-            let section = service.read(own.into()).map_err(describe)?;
-            sections.insert(service.name, section);
-        }
+        let sections = Sections::cut_from(&mut file, services).map_err(describe)?;
         let names = || {
             let names: Vec<&str> = services.iter().map(|s| s.name).collect();
             names.join(", ")

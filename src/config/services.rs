@@ -70,13 +70,6 @@ impl SectionSpec {
     pub fn check_chosen(&self, sections: &Sections) -> Result<(), String> {
         (self.check_chosen)(sections)
     }
-
-    pub(super) fn read(
-        &self,
-        table: toml::de::Deserializer<'_>,
-    ) -> Result<Box<dyn AnySection>, toml::de::Error> {
-        (self.read)(table)
-    }
 }
 
 fn read<S: Section>(
@@ -111,8 +104,22 @@ impl Sections {
             .expect("a section name belongs to one type")
     }
 
-    pub(super) fn insert(&mut self, name: &'static str, section: Box<dyn AnySection>) {
-        self.0.insert(name, section);
+    /// Cuts the sections of `services` out of `file`, leaving the configuration's own, and
+    /// reads each from a table of its own: errors still say `section.key` and point into the
+    /// text.
+    pub(super) fn cut_from(
+        file: &mut toml::Spanned<toml::de::DeTable<'_>>,
+        services: &[SectionSpec],
+    ) -> Result<Self, toml::de::Error> {
+        let whole = file.span();
+        let mut sections = Self::default();
+        for service in services {
+            let mut own = toml::de::DeTable::new();
+            own.extend(file.get_mut().remove_entry(service.name));
+            let own = toml::Spanned::new(whole.clone(), own);
+            sections.0.insert(service.name, (service.read)(own.into())?);
+        }
+        Ok(sections)
     }
 
     /// Every section's own rules, `chosen` naming `backend.kind`.
