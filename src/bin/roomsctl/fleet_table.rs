@@ -179,6 +179,24 @@ impl Table {
             emit(&line(row));
         }
         let online = rooms.0.values().filter(|r| r.status == "online").count();
-        emit(&format!("{} rooms, {online} online", rooms.0.len()));
+        emit(&summary(rooms.0.len(), online));
+    }
+}
+
+/// The line under the table: `2 rooms, 1 online`.
+fn summary(rooms: usize, online: usize) -> String {
+    let plural = if rooms == 1 { "" } else { "s" };
+    format!("{rooms} room{plural}, {online} online")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::summary;
+
+    #[test]
+    fn the_summary_counts_rooms_in_words() {
+        assert_eq!(summary(1, 1), "1 room, 1 online");
+        assert_eq!(summary(2, 0), "2 rooms, 0 online");
+        assert_eq!(summary(0, 0), "0 rooms, 0 online");
     }
 }
