@@ -113,10 +113,17 @@ fn refusal(policy: &CallPolicy, request: &Request<'_>) -> Option<Refusal> {
             let Some(action) = action else {
                 return refuse(format!("{method} without an action"));
             };
+            // An action's vendor alias is the action: both are allowed by its name or alias.
+            let named = |module: &str, action: &str| {
+                crate::modules::module(module)
+                    .and_then(|m| m.action(action))
+                    .map_or(action.to_owned(), |spec| spec.name.to_owned())
+            };
+            let asked = named(module, &action);
             let allowed = list.iter().any(|entry| {
                 entry
                     .split_once('/')
-                    .is_some_and(|(m, a)| m == module && a == action)
+                    .is_some_and(|(m, a)| m == module && named(m, a) == asked)
             });
             if allowed { None } else { refuse(call) }
         }
@@ -172,6 +179,14 @@ mod tests {
                 .unwrap()
                 .contains("Call/Device SetMicEnable")
         );
+        // SwitchLayout's vendor alias is SwitchLayout, either way round.
+        let alias = r#"{"jsonrpc": "2.0", "id": 5, "method": "Call/Meeting", "params": {"action": "LayoutSwitchChanged"}}"#;
+        let switch = CallPolicy::Allow(vec!["Meeting/SwitchLayout".into()]);
+        assert_eq!(refused(&switch, alias), None);
+        let by_alias = CallPolicy::Allow(vec!["Meeting/LayoutSwitchChanged".into()]);
+        let layout = r#"{"jsonrpc": "2.0", "id": 6, "method": "Call/Meeting", "params": {"action": "SwitchLayout"}}"#;
+        assert_eq!(refused(&by_alias, layout), None);
+        assert!(refused(&list, alias).is_some());
         let subscribe =
             r#"{"jsonrpc": "2.0", "id": 4, "method": "Subscribe", "params": {"path": []}}"#;
         assert!(
