@@ -13,8 +13,8 @@
 //! started without MQTT to compare RSS (20).
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rumqttc::v5::mqttbytes::QoS;
@@ -23,67 +23,26 @@ use rumqttc::v5::{AsyncClient, Event, MqttOptions};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
+mod common;
+
+use clap::Parser;
+use common::{KillOnDrop, roomsd_path, rss_kib};
+
+#[derive(Parser)]
+#[command(about = "The fleet benchmark: N roomsd processes on one local Mosquitto")]
 struct Args {
+    /// Rooms (roomsd processes) on the broker.
+    #[arg(long, default_value_t = 200)]
     rooms: usize,
+    /// Calls made through the broker, spread over the rooms.
+    #[arg(long, default_value_t = 500)]
     calls: usize,
+    /// How long the idle traffic is counted.
+    #[arg(long, default_value_t = 10)]
     idle_secs: u64,
+    /// Rooms started without MQTT, to compare RSS with.
+    #[arg(long, default_value_t = 20)]
     baseline: usize,
-}
-
-fn args() -> Args {
-    let mut a = Args {
-        rooms: 200,
-        calls: 500,
-        idle_secs: 10,
-        baseline: 20,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let mut value = || {
-            it.next()
-                .expect("a value after the flag")
-                .parse()
-                .expect("a number")
-        };
-        match flag.as_str() {
-            "--rooms" => a.rooms = value() as usize,
-            "--calls" => a.calls = value() as usize,
-            "--idle-secs" => a.idle_secs = value(),
-            "--baseline" => a.baseline = value() as usize,
-            other => panic!("unknown flag {other}"),
-        }
-    }
-    a
-}
-
-/// The roomsd binary built beside this example (`target/<profile>/roomsd`).
-fn roomsd_path() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let path = exe.parent().unwrap().parent().unwrap().join("roomsd");
-    assert!(
-        path.exists(),
-        "build roomsd first: cargo build --release ({path:?})"
-    );
-    path
-}
-
-/// Kills what it holds when dropped, even when the benchmark panics.
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        self.0.kill().ok();
-        self.0.wait().ok();
-    }
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
-        .unwrap_or(0)
 }
 
 fn free_port() -> u16 {
@@ -94,7 +53,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn start_broker(conf: &Path, port: u16) -> Killed {
+fn start_broker(conf: &Path, port: u16) -> KillOnDrop {
     let child = Command::new("mosquitto")
         .arg("-c")
         .arg(conf)
@@ -105,10 +64,10 @@ fn start_broker(conf: &Path, port: u16) -> Killed {
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         std::thread::sleep(Duration::from_millis(10));
     }
-    Killed(child)
+    KillOnDrop(child)
 }
 
-fn start_room(roomsd: &Path, dir: &Path, i: usize, broker: Option<u16>) -> Killed {
+fn start_room(roomsd: &Path, dir: &Path, i: usize, broker: Option<u16>) -> KillOnDrop {
     let state = dir.join(format!("state-{i}"));
     std::fs::create_dir_all(&state).unwrap();
     let mut conf = format!(
@@ -132,7 +91,7 @@ fn start_room(roomsd: &Path, dir: &Path, i: usize, broker: Option<u16>) -> Kille
         .stderr(Stdio::null())
         .spawn()
         .expect("roomsd starts");
-    Killed(child)
+    KillOnDrop(child)
 }
 
 /// A fleet subscriber: every message through a channel, with when it arrived.
@@ -229,7 +188,7 @@ async fn until_all(
 
 #[tokio::main]
 async fn main() {
-    let a = args();
+    let a = Args::parse();
     let roomsd = roomsd_path();
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
@@ -250,7 +209,7 @@ async fn main() {
     let mut sub = subscriber(port, &["rooms/+/status"]).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     let start = Instant::now();
-    let mut rooms: Vec<Killed> = (0..a.rooms)
+    let mut rooms: Vec<KillOnDrop> = (0..a.rooms)
         .map(|i| start_room(&roomsd, dir.path(), i, Some(port)))
         .collect();
     let visible = until_all(&mut sub, a.rooms, start, |t, p| {
@@ -385,7 +344,7 @@ async fn main() {
 
     // 5. RSS: rooms with the link against rooms without it.
     let with: u64 = rooms.iter().map(|r| rss_kib(r.0.id())).sum::<u64>() / a.rooms as u64;
-    let baseline: Vec<Killed> = (0..a.baseline)
+    let baseline: Vec<KillOnDrop> = (0..a.baseline)
         .map(|i| start_room(&roomsd, dir.path(), 100_000 + i, None))
         .collect();
     tokio::time::sleep(Duration::from_secs(3)).await;

@@ -26,90 +26,47 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
+mod common;
+
+use clap::Parser;
+use common::{KillOnDrop, cpu_secs, roomsd_path, rss_kib};
+
+#[derive(Parser)]
+#[command(about = "The large-meeting load scenario against a roomsd process")]
 struct Args {
+    /// People in the simulated meeting.
+    #[arg(long, default_value_t = 1000)]
     participants: u32,
+    /// About how often someone joins or leaves.
+    #[arg(long, default_value_t = 20)]
     churn_ms: u64,
+    /// Panels subscribed to the Members events.
+    #[arg(long, default_value_t = 10)]
     panels: usize,
+    /// How long the measurement runs.
+    #[arg(long, default_value_t = 10)]
     secs: u64,
+    /// `[members] coalesce_ms`.
+    #[arg(long, default_value_t = 50)]
     coalesce_ms: u64,
-    /// `[compat] members_changed_list` as written, when given.
+    /// `[compat] members_changed_list = true`: the whole list in every event, as before the
+    /// deltas.
+    #[arg(long, conflicts_with = "compat_list")]
+    full_list: bool,
+    /// `[compat] members_changed_list` as written (`false`, `100`, ...).
+    #[arg(long)]
     compat_list: Option<String>,
+    /// People in the meeting's waiting room.
+    #[arg(long, default_value_t = 0)]
     waiting: u32,
+    /// About how often someone arrives in or leaves the waiting room.
+    #[arg(long, default_value_t = 0)]
     waiting_churn_ms: u64,
 }
 
-fn args() -> Args {
-    let mut a = Args {
-        participants: 1000,
-        churn_ms: 20,
-        panels: 10,
-        secs: 10,
-        coalesce_ms: 50,
-        compat_list: None,
-        waiting: 0,
-        waiting_churn_ms: 0,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let mut value = || it.next().expect("a value after the flag");
-        match flag.as_str() {
-            "--participants" => a.participants = value().parse().expect("a number"),
-            "--churn-ms" => a.churn_ms = value().parse().expect("a number"),
-            "--panels" => a.panels = value().parse().expect("a number"),
-            "--secs" => a.secs = value().parse().expect("a number"),
-            "--coalesce-ms" => a.coalesce_ms = value().parse().expect("a number"),
-            "--full-list" => a.compat_list = Some("true".into()),
-            "--compat-list" => a.compat_list = Some(value()),
-            "--waiting" => a.waiting = value().parse().expect("a number"),
-            "--waiting-churn-ms" => a.waiting_churn_ms = value().parse().expect("a number"),
-            other => panic!("unknown flag {other}"),
-        }
-    }
-    a
-}
-
-/// The roomsd binary built beside this example (`target/<profile>/roomsd`).
-fn roomsd_path() -> std::path::PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap();
-    let path = dir.join("roomsd");
-    assert!(
-        path.exists(),
-        "build roomsd first: cargo build --release ({path:?})"
-    );
-    path
-}
-
-/// (CPU seconds, RSS in KiB) of a process, from /proc.
+/// (CPU seconds, RSS in KiB) of a process.
 fn usage(pid: u32) -> (f64, u64) {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map_or("", |(_, rest)| rest)
-        .split_whitespace()
-        .collect();
-    let ticks: f64 = fields.get(11).and_then(|u| u.parse().ok()).unwrap_or(0.0)
-        + fields
-            .get(12)
-            .and_then(|s| s.parse::<f64>().ok())
-            .unwrap_or(0.0);
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let rss = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
-        .unwrap_or(0);
-    (ticks / 100.0, rss)
-}
-
-/// The daemon goes with the tool, even when the tool panics.
-struct KillOnDrop(std::process::Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        self.0.kill().ok();
-        self.0.wait().ok();
-    }
+    (cpu_secs(pid), rss_kib(pid))
 }
 
 type Ws =
@@ -248,7 +205,10 @@ fn driver(url: String, participants: u32, until: Instant) -> Vec<Duration> {
 
 #[tokio::main]
 async fn main() {
-    let a = args();
+    let mut a = Args::parse();
+    if a.full_list {
+        a.compat_list = Some("true".into());
+    }
     let mut config = tempfile::NamedTempFile::new().unwrap();
     write!(
         config,
