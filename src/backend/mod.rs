@@ -65,11 +65,8 @@ pub fn sections() -> Vec<SectionSpec> {
 pub fn check(config: &Config) -> Result<(), String> {
     let kind = &config.backend.kind;
     let service = service(kind).ok_or_else(|| {
-        let names: Vec<&str> = SERVICES.iter().map(|s| s.profile.service).collect();
-        format!(
-            "backend.kind = {kind:?}: not a meeting service; one of: {}",
-            names.join(", ")
-        )
+        let names = SectionSpec::names(&sections());
+        format!("backend.kind = {kind:?}: not a meeting service; one of: {names}")
     })?;
     service.section.check_chosen(&config.services)
 }

@@ -349,10 +349,6 @@ impl Config {
             .map(|k| k.get_ref().to_string())
             .collect();
         let sections = Sections::cut_from(&mut file, services).map_err(describe)?;
-        let names = || {
-            let names: Vec<&str> = services.iter().map(|s| s.name).collect();
-            names.join(", ")
-        };
         let mut config = Self::deserialize(toml::de::Deserializer::from(file)).map_err(|e| {
             // toml lists the sections `Config` has; the services' are the others.
             let misspelt_section = e.message().starts_with("unknown field")
@@ -361,7 +357,10 @@ impl Config {
                     .any(|key| e.message().starts_with(&format!("unknown field `{key}`")));
             let mut message = describe(e);
             if misspelt_section {
-                message.push_str(&format!("\nor a meeting service's: {}", names()));
+                message.push_str(&format!(
+                    "\nor a meeting service's: {}",
+                    SectionSpec::names(services)
+                ));
             }
             message
         })?;

@@ -56,6 +56,12 @@ pub struct SectionSpec {
 }
 
 impl SectionSpec {
+    /// The names of `services`, for messages: `sim, kedacom, ...`.
+    pub fn names(services: &[SectionSpec]) -> String {
+        let names: Vec<&str> = services.iter().map(|s| s.name).collect();
+        names.join(", ")
+    }
+
     pub const fn of<S: Section>() -> Self {
         Self {
             name: S::NAME,
@@ -217,8 +223,7 @@ impl<'de> DeserializeSeed<'de> for ServiceName<'_> {
 impl<'de> Visitor<'de> for ServiceName<'_> {
     type Value = ();
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        let names: Vec<&str> = self.0.iter().map(|s| s.name).collect();
-        write!(f, "a meeting service: {}", names.join(", "))
+        write!(f, "a meeting service: {}", SectionSpec::names(self.0))
     }
     fn visit_str<E: de::Error>(self, name: &str) -> Result<(), E> {
         if self.0.iter().any(|s| s.name == name) {
